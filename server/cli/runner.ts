@@ -1,0 +1,197 @@
+/**
+ * ChildProcessRunner: runs the `claude` CLI as a real child process, each in
+ * a process group of its own, so that stopping a run also stops whatever its
+ * tools started (a Bash tool's `npm test`, a dev server, a `sleep`).
+ */
+import { spawn } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
+import type { CliProcess, CliRunner, ExitInfo, ProcessHandlers, SpawnSpec } from '../core/ports.js';
+
+export interface RunnerOptions {
+  /** Time each rung of the stop ladder (SIGINT, SIGTERM) gets before the next. */
+  killGraceMs?: number;
+  /** After the process exits, how long to wait for its pipes to drain. */
+  drainMs?: number;
+}
+
+const DEFAULT_KILL_GRACE_MS = 3000;
+const DEFAULT_DRAIN_MS = 2000;
+const STDERR_TAIL_BYTES = 8 * 1024;
+/** A longer stdout line is passed on cut (and then fails to parse as JSON, becoming a notice). */
+export const MAX_LINE_BYTES = 64 * 1024 * 1024;
+const CLOCK_TICKS_PER_S = 100;
+const PAGE_BYTES = 4096;
+
+export function createChildProcessRunner(options: RunnerOptions = {}): CliRunner {
+  const graceMs = options.killGraceMs ?? DEFAULT_KILL_GRACE_MS;
+  const drainMs = options.drainMs ?? DEFAULT_DRAIN_MS;
+  return {
+    spawn: (spec, handlers) => spawnCli(spec, handlers, graceMs, drainMs),
+    killOrphan,
+  };
+}
+
+function spawnCli(spec: SpawnSpec, handlers: ProcessHandlers, graceMs: number, drainMs: number): CliProcess {
+  const child = spawn(spec.command, spec.args, {
+    cwd: spec.cwd,
+    env: spec.env,
+    // A new process group whose id is the child's pid: kill(-pid) reaches
+    // every process the CLI and its tools start (unless they make their own).
+    detached: true,
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  const pid = child.pid ?? -1;
+  let stderrTail = '';
+  let exited = false;
+  let reported = false;
+  const exitWaiters: Array<() => void> = [];
+  const splitter = createLineSplitter(handlers.onLine);
+
+  child.stdout.on('data', (chunk: Buffer) => splitter.push(chunk));
+  child.stderr.on('data', (chunk: Buffer) => {
+    stderrTail = (stderrTail + chunk.toString('utf8')).slice(-STDERR_TAIL_BYTES);
+  });
+  // A CLI that dies before reading stdin makes our writes fail with EPIPE;
+  // the exit report says what happened, the write error adds nothing.
+  child.stdin.on('error', () => {});
+
+  const report = (info: Omit<ExitInfo, 'stderrTail'>) => {
+    if (reported) return;
+    reported = true;
+    splitter.flush();
+    handlers.onExit({ ...info, stderrTail: stderrTail.trim() });
+    for (const wake of exitWaiters.splice(0)) wake();
+  };
+
+  child.on('error', (err: NodeJS.ErrnoException) => {
+    // Only a failure to spawn arrives here without an exit (ENOENT, EACCES).
+    if (pid > 0 && !exited) return;
+    exited = true;
+    report({ code: null, signal: null, spawnError: `${err.code ?? 'error'}: ${err.message}` });
+  });
+
+  child.on('exit', (code, signal) => {
+    exited = true;
+    // The leader is gone; anything left in its group is an orphan of this run.
+    killGroup(pid, 'SIGKILL');
+    // Let stdout drain (the result line may still be in the pipe), but do not
+    // wait forever on a pipe some escaped grandchild still holds open.
+    const timer = setTimeout(() => report({ code, signal }), drainMs);
+    timer.unref();
+    child.once('close', () => {
+      clearTimeout(timer);
+      report({ code, signal });
+    });
+  });
+
+  const waitExit = (ms: number) =>
+    new Promise<boolean>((resolve) => {
+      if (reported) return resolve(true);
+      const timer = setTimeout(() => resolve(false), ms);
+      exitWaiters.push(() => {
+        clearTimeout(timer);
+        resolve(true);
+      });
+    });
+
+  return {
+    pid,
+    write(line) {
+      if (!child.stdin.writable) return;
+      child.stdin.write(`${line}\n`);
+    },
+    endInput() {
+      if (child.stdin.writable) child.stdin.end();
+    },
+    async stop() {
+      if (reported) return;
+      for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+        killGroup(pid, signal);
+        if (await waitExit(graceMs)) return;
+      }
+      killGroup(pid, 'SIGKILL');
+      await waitExit(graceMs + drainMs);
+    },
+    stats: () => readProcStats(pid),
+  };
+}
+
+function killGroup(pid: number, signal: NodeJS.Signals): void {
+  if (pid <= 0) return;
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    // ESRCH: the group is already gone.
+  }
+}
+
+/**
+ * Kills the process group of a run that an earlier server instance started
+ * and never saw end (it was killed with -9). Only if that pid still leads its
+ * own group and looks like a claude CLI: pids get reused.
+ */
+async function killOrphan(pid: number): Promise<boolean> {
+  if (!Number.isInteger(pid) || pid <= 1) return false;
+  try {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const pgrp = Number(fields[2]);
+    const cmdline = (await readFile(`/proc/${pid}/cmdline`, 'utf8')).replace(/\0/g, ' ');
+    if (pgrp !== pid || !/claude/i.test(cmdline)) return false;
+  } catch {
+    return false;
+  }
+  killGroup(pid, 'SIGKILL');
+  return true;
+}
+
+async function readProcStats(pid: number): Promise<{ cpuSeconds: number; rssBytes: number } | undefined> {
+  if (pid <= 0) return undefined;
+  try {
+    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
+    // Fields after "(comm)" start at field 3 (state); utime is 14, stime 15, rss 24.
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const utime = Number(fields[11]);
+    const stime = Number(fields[12]);
+    const rssPages = Number(fields[21]);
+    return { cpuSeconds: (utime + stime) / CLOCK_TICKS_PER_S, rssBytes: rssPages * PAGE_BYTES };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Splits a byte stream into lines at '\n' without decoding partial UTF-8
+ * sequences, and without quadratic copying on multi-megabyte lines.
+ */
+export function createLineSplitter(onLine: (line: string) => void) {
+  let parts: Buffer[] = [];
+  let size = 0;
+  const emit = () => {
+    if (size === 0 && parts.length === 0) return;
+    let text = Buffer.concat(parts, size).toString('utf8');
+    if (text.endsWith('\r')) text = text.slice(0, -1);
+    parts = [];
+    size = 0;
+    onLine(text);
+  };
+  return {
+    push(chunk: Buffer) {
+      let start = 0;
+      let nl = chunk.indexOf(0x0a, start);
+      while (nl !== -1) {
+        parts.push(chunk.subarray(start, nl));
+        size += nl - start;
+        emit();
+        start = nl + 1;
+        nl = chunk.indexOf(0x0a, start);
+      }
+      if (start < chunk.length) {
+        parts.push(chunk.subarray(start));
+        size += chunk.length - start;
+        if (size > MAX_LINE_BYTES) emit();
+      }
+    },
+    flush: emit,
+  };
+}

@@ -1,0 +1,214 @@
+/**
+ * Configuration: command-line flags, then environment variables, then a
+ * `.env` file, then defaults; validated once and frozen. Nothing else in the
+ * server reads `process.env`.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { delimiter, join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { z } from 'zod';
+
+/** Each setting: its environment name, its flag, and how to read it. */
+const SETTINGS = {
+  host: { env: 'HOST', flag: 'host', help: 'Address to listen on', default: '127.0.0.1' },
+  port: { env: 'PORT', flag: 'port', help: 'Port to listen on (0 = any free port)', default: '8765' },
+  dataDir: { env: 'DATA_DIR', flag: 'data-dir', help: 'Where the database and own session folders live', default: '~/.claude-remote' },
+  allowedRoots: {
+    env: 'ALLOWED_ROOTS',
+    flag: 'allowed-roots',
+    help: `Folders sessions may work in, separated by "${delimiter}" or ","`,
+    default: '~',
+  },
+  claudePath: { env: 'CLAUDE_PATH', flag: 'claude-path', help: 'The claude executable (default: auto-detect)', default: '' },
+  maxConcurrentRuns: { env: 'MAX_CONCURRENT_RUNS', flag: 'max-concurrent-runs', help: 'CLI processes at once, over all sessions', default: '2' },
+  maxQueueLength: { env: 'MAX_QUEUE_LENGTH', flag: 'max-queue-length', help: 'Queued prompts per session', default: '100' },
+  permissionPrompts: {
+    env: 'PERMISSION_PROMPTS',
+    flag: 'permission-prompts',
+    help: 'Ask in the app before tools that need approval (default-mode sessions)',
+    default: 'true',
+  },
+  permissionTimeoutS: {
+    env: 'PERMISSION_TIMEOUT_S',
+    flag: 'permission-timeout',
+    help: 'Seconds to wait for an answer before denying',
+    default: '600',
+  },
+  killGraceMs: { env: 'KILL_GRACE_MS', flag: 'kill-grace-ms', help: 'Grace per step of SIGINT -> SIGTERM -> SIGKILL', default: '3000' },
+  authUser: { env: 'AUTH_USER', flag: 'auth-user', help: 'User name for HTTP Basic auth', default: 'admin' },
+  authPassword: { env: 'AUTH_PASSWORD', flag: 'auth-password', help: 'Password for the app and Basic auth', default: '' },
+  authToken: { env: 'AUTH_TOKEN', flag: 'auth-token', help: 'Bearer token for API clients', default: '' },
+  redisUrl: { env: 'REDIS_URL', flag: 'redis-url', help: 'Use Redis instead of SQLite', default: '' },
+  logLevel: { env: 'LOG_LEVEL', flag: 'log-level', help: 'debug, info, warn or error', default: 'info' },
+  webDir: { env: 'WEB_DIR', flag: 'web-dir', help: 'Built web app to serve (default: dist/web)', default: '' },
+} as const;
+
+export type SettingKey = keyof typeof SETTINGS;
+
+const boolText = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .refine((v) => ['1', '0', 'true', 'false', 'yes', 'no', 'on', 'off'].includes(v), 'expected true or false')
+  .transform((v) => ['1', 'true', 'yes', 'on'].includes(v));
+
+const intText = (min: number, max: number) =>
+  z
+    .string()
+    .trim()
+    .regex(/^\d+$/, 'expected a whole number')
+    .transform(Number)
+    .pipe(z.number().int().min(min).max(max));
+
+const configSchema = z.object({
+  host: z.string().min(1),
+  port: intText(0, 65535),
+  dataDir: z.string().min(1),
+  allowedRoots: z.string(),
+  claudePath: z.string(),
+  maxConcurrentRuns: intText(1, 64),
+  maxQueueLength: intText(1, 10_000),
+  permissionPrompts: boolText,
+  permissionTimeoutS: intText(1, 7 * 24 * 3600),
+  killGraceMs: intText(10, 600_000),
+  authUser: z.string().min(1),
+  authPassword: z.string(),
+  authToken: z.string(),
+  redisUrl: z.string(),
+  logLevel: z.enum(['debug', 'info', 'warn', 'error']),
+  webDir: z.string(),
+});
+
+export interface Config {
+  host: string;
+  port: number;
+  dataDir: string;
+  allowedRoots: string[];
+  claudePath?: string | undefined;
+  maxConcurrentRuns: number;
+  maxQueueLength: number;
+  permissionPrompts: boolean;
+  permissionTimeoutMs: number;
+  killGraceMs: number;
+  authUser: string;
+  authPassword?: string | undefined;
+  authToken?: string | undefined;
+  redisUrl?: string | undefined;
+  logLevel: 'debug' | 'info' | 'warn' | 'error';
+  webDir?: string | undefined;
+  /** Where each value came from, for the start-up log. */
+  sources: Record<SettingKey, 'flag' | 'env' | 'dotenv' | 'default'>;
+}
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+export interface ConfigInput {
+  argv?: readonly string[];
+  env?: Record<string, string | undefined>;
+  /** Path of the .env file; it is read only if it exists. */
+  envFile?: string | undefined;
+  home?: string;
+}
+
+export function loadConfig(input: ConfigInput = {}): Readonly<Config> {
+  const argv = input.argv ?? [];
+  const env = input.env ?? {};
+  const home = input.home ?? homedir();
+  const dotenv = input.envFile && existsSync(input.envFile) ? parseDotenv(readFileSync(input.envFile, 'utf8')) : {};
+  const flags = parseFlags(argv);
+
+  const raw: Record<string, string> = {};
+  const sources = {} as Config['sources'];
+  for (const [key, setting] of Object.entries(SETTINGS) as [SettingKey, (typeof SETTINGS)[SettingKey]][]) {
+    const fromFlag = flags[setting.flag];
+    const fromEnv = env[setting.env];
+    const fromDotenv = dotenv[setting.env];
+    if (fromFlag !== undefined) [raw[key], sources[key]] = [fromFlag, 'flag'];
+    else if (fromEnv !== undefined && fromEnv !== '') [raw[key], sources[key]] = [fromEnv, 'env'];
+    else if (fromDotenv !== undefined && fromDotenv !== '') [raw[key], sources[key]] = [fromDotenv, 'dotenv'];
+    else [raw[key], sources[key]] = [setting.default, 'default'];
+  }
+  const parsed = configSchema.safeParse(raw);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => {
+      const key = issue.path[0] as SettingKey;
+      const setting = SETTINGS[key];
+      return `${setting.env} (--${setting.flag}) = ${JSON.stringify(raw[key])}: ${issue.message}`;
+    });
+    throw new ConfigError(`Invalid configuration:\n  ${problems.join('\n  ')}`);
+  }
+  const c = parsed.data;
+  const expand = (p: string) => resolve(p === '~' ? home : p.startsWith('~/') ? join(home, p.slice(2)) : p);
+  const optional = (v: string) => (v === '' ? undefined : v);
+  return Object.freeze({
+    host: c.host,
+    port: c.port,
+    dataDir: expand(c.dataDir),
+    allowedRoots: c.allowedRoots
+      .split(new RegExp(`[${delimiter === ':' ? ':' : ';'},]`))
+      .map((p) => p.trim())
+      .filter((p) => p !== '')
+      .map(expand),
+    claudePath: optional(c.claudePath) && expand(c.claudePath),
+    maxConcurrentRuns: c.maxConcurrentRuns,
+    maxQueueLength: c.maxQueueLength,
+    permissionPrompts: c.permissionPrompts,
+    permissionTimeoutMs: c.permissionTimeoutS * 1000,
+    killGraceMs: c.killGraceMs,
+    authUser: c.authUser,
+    authPassword: optional(c.authPassword),
+    authToken: optional(c.authToken),
+    redisUrl: optional(c.redisUrl),
+    logLevel: c.logLevel,
+    webDir: optional(c.webDir) && expand(c.webDir),
+    sources,
+  });
+}
+
+function parseFlags(argv: readonly string[]): Record<string, string | undefined> {
+  const options = Object.fromEntries(
+    Object.values(SETTINGS).map((s) => [s.flag, { type: 'string' as const }]),
+  );
+  try {
+    const { values } = parseArgs({ args: [...argv], options, strict: true, allowPositionals: false });
+    return values as Record<string, string | undefined>;
+  } catch (err) {
+    throw new ConfigError(`${(err as Error).message}. Run with --help for the list of options.`);
+  }
+}
+
+/** KEY=value lines; `#` comments; optional quotes; no variable expansion. */
+export function parseDotenv(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const rawLine of text.split(/\r?\n/)) {
+    const line = rawLine.trim();
+    if (line === '' || line.startsWith('#')) continue;
+    const match = /^(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)$/.exec(line);
+    if (!match) continue;
+    let value = (match[2] ?? '').trim();
+    const quoted = /^(['"])(.*)\1$/.exec(value);
+    if (quoted) value = quoted[2] ?? '';
+    else value = value.replace(/\s+#.*$/, '');
+    out[match[1] as string] = value;
+  }
+  return out;
+}
+
+export function helpText(): string {
+  const rows = Object.values(SETTINGS).map(
+    (s) => `  --${s.flag.padEnd(22)} ${s.env.padEnd(22)} ${s.help}${s.default ? ` (default: ${s.default})` : ''}`,
+  );
+  return [
+    'Usage: claude-remote [options]',
+    '',
+    'Every option can also be set as an environment variable or in a .env file',
+    '(flag > environment > .env > default).',
+    '',
+    '  flag                     variable               meaning',
+    ...rows,
+    '  --help                                          Show this help',
+  ].join('\n');
+}

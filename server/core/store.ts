@@ -1,0 +1,105 @@
+/**
+ * The store the engine persists through. Two adapters implement it: SQLite
+ * (the embedded default) and Redis (several instances). Both must pass the
+ * contract suite in `server/store/store.contract.ts`.
+ *
+ * What must stay true, whatever the adapter:
+ * - `appendEvent` numbers events of one session 1, 2, 3, ... with no gaps and
+ *   never twice, and the event is durable when the promise resolves (the
+ *   engine fans an event out only after that).
+ * - `enqueueRun` is idempotent per (sessionId, clientRequestId): the same id
+ *   twice gives back the first run and `duplicate: true`.
+ * - Runs of a session come back from `listRuns(..., 'queued')` in FIFO order.
+ */
+import type {
+  NewEvent,
+  RunErrorKind,
+  RunStatus,
+  ServerEvent,
+  SessionOptions,
+  TokenUsage,
+} from '../protocol/events.js';
+
+export interface SessionRecord {
+  id: string;
+  name: string;
+  cwd: string;
+  ownFolder: boolean;
+  options: SessionOptions;
+  claudeSessionId: string;
+  /** The CLI has created the transcript of `claudeSessionId`: resume with `-r`. */
+  claudeStarted: boolean;
+  /** `chat` for sessions the `/chat` gateway made, `api` otherwise. */
+  origin: 'api' | 'chat';
+  costUsd: number;
+  runs: number;
+  usage: TokenUsage;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export type RunState = 'queued' | 'running' | RunStatus;
+
+export interface RunRecord {
+  id: string;
+  sessionId: string;
+  prompt: string;
+  clientRequestId?: string | undefined;
+  state: RunState;
+  enqueuedAt: string;
+  startedAt?: string | undefined;
+  finishedAt?: string | undefined;
+  pid?: number | undefined;
+  claudeSessionId?: string | undefined;
+  model?: string | undefined;
+  costUsd: number;
+  usage: TokenUsage;
+  durationMs: number;
+  numTurns: number;
+  result?: string | undefined;
+  error?: string | undefined;
+  errorKind?: RunErrorKind | undefined;
+}
+
+export type SessionPatch = Partial<
+  Pick<
+    SessionRecord,
+    'name' | 'options' | 'claudeSessionId' | 'claudeStarted' | 'costUsd' | 'runs' | 'usage' | 'updatedAt'
+  >
+>;
+
+export type RunPatch = Partial<Omit<RunRecord, 'id' | 'sessionId' | 'prompt' | 'enqueuedAt'>>;
+
+export interface RawLine {
+  n: number;
+  line: string;
+}
+
+export interface Store {
+  createSession(session: SessionRecord): Promise<void>;
+  getSession(id: string): Promise<SessionRecord | undefined>;
+  listSessions(): Promise<SessionRecord[]>;
+  updateSession(id: string, patch: SessionPatch): Promise<SessionRecord | undefined>;
+  /** Forgets the session with its runs, events and raw lines. */
+  deleteSession(id: string): Promise<void>;
+
+  /** Numbers the event (next `seq` of its session), persists it, returns it. */
+  appendEvent(event: NewEvent, at: string): Promise<ServerEvent>;
+  /** Events of a session with `seq > afterSeq`, oldest first, at most `limit`. */
+  readEvents(sessionId: string, afterSeq: number, limit?: number): Promise<ServerEvent[]>;
+  lastSeq(sessionId: string): Promise<number>;
+
+  enqueueRun(run: RunRecord): Promise<{ run: RunRecord; duplicate: boolean }>;
+  getRun(id: string): Promise<RunRecord | undefined>;
+  /** Runs of a session (oldest first), optionally only those in one state. */
+  listRuns(sessionId: string, state?: RunState): Promise<RunRecord[]>;
+  /** Runs in a state across all sessions, oldest first (recovery after a restart). */
+  runsInState(state: RunState): Promise<RunRecord[]>;
+  updateRun(id: string, patch: RunPatch): Promise<RunRecord | undefined>;
+
+  /** Raw CLI stdout lines of a run, kept for the raw streams. */
+  appendRawLines(runId: string, lines: readonly string[]): Promise<void>;
+  readRawLines(runId: string, afterN?: number): Promise<RawLine[]>;
+
+  close(): Promise<void>;
+}

@@ -1,0 +1,111 @@
+/**
+ * The Express application: routes, body limits, security headers, the static
+ * web app, and the single error handler. Built by a factory so tests start
+ * exactly what `main.ts` starts.
+ */
+import express, { type Express } from 'express';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Engine } from '../core/engine.js';
+import type { CliLocator } from '../core/ports.js';
+import type { Logger } from '../log.js';
+import { MAX_BODY_BYTES } from '../protocol/limits.js';
+import { chatRouter } from './chat-gateway.js';
+import { errorMiddleware, notFoundHandler } from './errors.js';
+import { docsPage, openApiDocument } from './openapi.js';
+import { sessionsRouter } from './sessions.js';
+
+export interface AppDeps {
+  engine: Engine;
+  locator: CliLocator;
+  log: Logger;
+  version: string;
+  startedAt: Date;
+  /** The built web app; the API works without it. */
+  webDir?: string | undefined;
+}
+
+/** The app's own pages may load only their own scripts and styles, and talk only to us. */
+export const APP_CSP = [
+  "default-src 'self'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data: blob:",
+  "font-src 'self'",
+  "connect-src 'self'",
+  "worker-src 'self'",
+  "manifest-src 'self'",
+  "object-src 'none'",
+  "base-uri 'none'",
+  "form-action 'self'",
+  "frame-ancestors 'none'",
+].join('; ');
+
+const DOCS_CSP = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; frame-ancestors 'none'";
+
+export function createApp(deps: AppDeps): Express {
+  const { engine, locator, log, version, startedAt } = deps;
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.use((_req, res, next) => {
+    res.setHeader('X-Content-Type-Options', 'nosniff');
+    res.setHeader('Referrer-Policy', 'no-referrer');
+    res.setHeader('X-Frame-Options', 'DENY');
+    res.setHeader('Cross-Origin-Opener-Policy', 'same-origin');
+    res.setHeader('Content-Security-Policy', APP_CSP);
+    next();
+  });
+  app.use(express.json({ limit: MAX_BODY_BYTES, type: ['application/json', 'application/*+json'] }));
+
+  app.get('/health', async (_req, res) => {
+    const claude = await locator.locate();
+    res.json({
+      status: 'ok',
+      version,
+      uptimeS: Math.round((Date.now() - startedAt.getTime()) / 1000),
+      claude: { found: claude.found, path: claude.path ?? null, version: claude.version ?? null, hint: claude.hint },
+      // The flat names the gateway we replace answered with.
+      claude_path: claude.path ?? null,
+      claude_version: claude.version ?? null,
+    });
+  });
+
+  app.get('/api/openapi.json', (_req, res) => {
+    res.json(openApiDocument(version));
+  });
+  app.get('/docs', (_req, res) => {
+    res.setHeader('Content-Security-Policy', DOCS_CSP);
+    res.type('html').send(docsPage(version));
+  });
+
+  app.use('/api/sessions', sessionsRouter(engine));
+  app.get('/api/processes', async (_req, res) => {
+    res.json({ processes: await engine.processes() });
+  });
+  app.use(chatRouter(engine));
+  app.use('/api', notFoundHandler);
+
+  const webDir = deps.webDir;
+  if (webDir && existsSync(join(webDir, 'index.html'))) {
+    app.use(
+      express.static(webDir, {
+        index: 'index.html',
+        setHeaders(res, path) {
+          // Hashed assets never change; the shell and service worker must be revalidated.
+          if (/[\\/]assets[\\/]/.test(path)) res.setHeader('Cache-Control', 'public, max-age=31536000, immutable');
+          else res.setHeader('Cache-Control', 'no-cache');
+        },
+      }),
+    );
+  } else {
+    log.warn(`no built web app in ${webDir ?? '(unset)'}; run "npm run build" to serve the UI`);
+    app.get('/', (_req, res) => {
+      res.setHeader('Content-Security-Policy', DOCS_CSP);
+      res.type('html').send('<!doctype html><title>Claude Remote</title><p>The web app is not built. Run <code>npm run build</code>. The API is at <a href="/docs">/docs</a>.</p>');
+    });
+  }
+  app.use(notFoundHandler);
+  app.use(errorMiddleware(log));
+  return app;
+}

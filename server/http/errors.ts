@@ -1,0 +1,55 @@
+/**
+ * The one place HTTP turns errors into `{ "error": { code, message } }`.
+ * AppErrors carry their own status; body-parser's errors are mapped to ours;
+ * anything else is a bug: logged with its stack, answered as a plain 500.
+ */
+import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
+import type { z } from 'zod';
+import { AppError, isAppError } from '../core/errors.js';
+import type { ErrorBody } from '../protocol/errors.js';
+import type { Logger } from '../log.js';
+
+export function sendError(res: Response, err: AppError): void {
+  const body: ErrorBody = { error: { code: err.code, message: err.message } };
+  if (err.details !== undefined) body.error.details = err.details;
+  res.status(err.status).json(body);
+}
+
+interface BodyParserError extends Error {
+  type?: string;
+  status?: number;
+}
+
+export function errorMiddleware(log: Logger): ErrorRequestHandler {
+  return (err: unknown, _req, res, next) => {
+    if (res.headersSent) {
+      // A stream already started: the client sees the connection end.
+      log.warn('error after the response started', err);
+      res.destroy();
+      return;
+    }
+    if (isAppError(err)) return sendError(res, err);
+    const bp = err as BodyParserError;
+    if (bp?.type === 'entity.parse.failed') return sendError(res, new AppError('invalid_json', 'The request body is not valid JSON.'));
+    if (bp?.type === 'entity.too.large') return sendError(res, new AppError('payload_too_large', 'The request body is too large.'));
+    if (bp?.type === 'encoding.unsupported' || bp?.type === 'charset.unsupported') {
+      return sendError(res, new AppError('bad_request', 'Unsupported body encoding.'));
+    }
+    log.error('unhandled error', err);
+    sendError(res, new AppError('internal', 'Internal server error.'));
+    void next;
+  };
+}
+
+export const notFoundHandler: RequestHandler = (req, res) => {
+  sendError(res, new AppError('not_found', `No route ${req.method} ${req.path}.`));
+};
+
+/** Parses untrusted input once; a mismatch is a 400 that names each bad field. */
+export function parse<S extends z.ZodType>(schema: S, value: unknown, what = 'request body'): z.infer<S> {
+  const result = schema.safeParse(value ?? undefined);
+  if (result.success) return result.data;
+  const details = result.error.issues.map((i) => ({ path: i.path.join('.'), message: i.message }));
+  const summary = details.map((d) => (d.path ? `${d.path}: ${d.message}` : d.message)).join('; ');
+  throw new AppError('validation_failed', `Invalid ${what}: ${summary}`, { details });
+}

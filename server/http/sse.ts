@@ -1,0 +1,79 @@
+/**
+ * Server-sent events on an Express response, with the guards a long-lived
+ * stream needs: `event` and `id` never carry a newline (that would let data
+ * forge events), a heartbeat keeps proxies from timing out, and a client that
+ * reads too slowly is dropped rather than buffered without bound (it comes
+ * back with Last-Event-ID and loses nothing).
+ */
+import type { Request, Response } from 'express';
+
+export const SSE_HEARTBEAT_MS = 15_000;
+/** Bytes queued for one slow client before it is dropped. */
+export const SSE_MAX_BUFFER_BYTES = 8 * 1024 * 1024;
+
+export interface SseStream {
+  send(message: { event?: string; id?: string | number; data: string }): void;
+  comment(text: string): void;
+  close(): void;
+  readonly closed: boolean;
+  onClose(fn: () => void): void;
+}
+
+export function openSse(req: Request, res: Response): SseStream {
+  res.status(200);
+  res.setHeader('Content-Type', 'text/event-stream; charset=utf-8');
+  res.setHeader('Cache-Control', 'no-cache, no-transform');
+  res.setHeader('Connection', 'keep-alive');
+  res.setHeader('X-Accel-Buffering', 'no');
+  res.flushHeaders();
+  req.socket.setNoDelay(true);
+  req.socket.setKeepAlive(true);
+
+  let closed = false;
+  const closers: Array<() => void> = [];
+  const close = () => {
+    if (closed) return;
+    closed = true;
+    clearInterval(heartbeat);
+    for (const fn of closers.splice(0)) fn();
+    res.end();
+  };
+  const heartbeat = setInterval(() => write(': keep-alive\n\n'), SSE_HEARTBEAT_MS);
+  heartbeat.unref();
+  res.on('close', close);
+
+  const write = (chunk: string) => {
+    if (closed) return;
+    if (res.writableLength > SSE_MAX_BUFFER_BYTES) {
+      res.destroy();
+      close();
+      return;
+    }
+    res.write(chunk);
+  };
+
+  return {
+    send({ event, id, data }) {
+      let chunk = '';
+      if (id !== undefined) chunk += `id: ${oneLine(String(id))}\n`;
+      if (event !== undefined) chunk += `event: ${oneLine(event)}\n`;
+      for (const line of data.split('\n')) chunk += `data: ${line}\n`;
+      write(`${chunk}\n`);
+    },
+    comment(text) {
+      write(`: ${oneLine(text)}\n\n`);
+    },
+    close,
+    get closed() {
+      return closed;
+    },
+    onClose(fn) {
+      if (closed) fn();
+      else closers.push(fn);
+    },
+  };
+}
+
+function oneLine(text: string): string {
+  return text.replace(/[\r\n]/g, ' ');
+}

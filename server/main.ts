@@ -1,0 +1,202 @@
+/**
+ * The composition root: config -> adapters -> engine -> doors -> listen ->
+ * signals -> shutdown. Tests start the server through `startServer`, exactly
+ * as the command line does.
+ */
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { homedir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { createCliLocator } from './cli/locate.js';
+import { createChildProcessRunner } from './cli/runner.js';
+import { ConfigError, helpText, loadConfig, type Config } from './config.js';
+import { createEngine, type Engine } from './core/engine.js';
+import { systemClock, type Clock } from './core/ports.js';
+import { createApp } from './http/app.js';
+import { createLogger, type Logger } from './log.js';
+import { createSqliteStore } from './store/sqlite.js';
+import { attachWebSocket } from './ws/upgrade.js';
+
+export interface ServerOverrides {
+  log?: Logger;
+  clock?: Clock;
+  /** Environment of the CLI processes (default: this process's, minus NODE_OPTIONS). */
+  cliEnv?: Record<string, string>;
+}
+
+export interface RunningServer {
+  url: string;
+  port: number;
+  engine: Engine;
+  close(): Promise<void>;
+}
+
+const SHUTDOWN_DEADLINE_MS = 15_000;
+
+/** The package root: where package.json is, whether we run from server/ or dist/. */
+function packageRoot(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 5; i++) {
+    try {
+      const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: string };
+      if (pkg.name === 'claude-remote') return dir;
+    } catch {
+      // not here; go up
+    }
+    dir = dirname(dir);
+  }
+  return process.cwd();
+}
+
+export function packageVersion(): string {
+  try {
+    return (JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version: string }).version;
+  } catch {
+    return '0.0.0';
+  }
+}
+
+const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/i;
+
+export function isLoopback(host: string): boolean {
+  return LOOPBACK.test(host);
+}
+
+export function defaultCliEnv(): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [key, value] of Object.entries(process.env)) if (value !== undefined) env[key] = value;
+  // As the Agent SDK does: our own Node flags are not the CLI's business.
+  delete env.NODE_OPTIONS;
+  return env;
+}
+
+export async function startServer(config: Readonly<Config>, overrides: ServerOverrides = {}): Promise<RunningServer> {
+  const log = overrides.log ?? createLogger(config.logLevel);
+  if (!isLoopback(config.host)) {
+    throw new ConfigError(
+      `Refusing to listen on ${config.host}: this server runs commands on this machine, and remote access needs ` +
+        'authentication, which this build does not have yet. Listen on 127.0.0.1 (HOST=127.0.0.1).',
+    );
+  }
+  const version = packageVersion();
+  const store = createSqliteStore({ file: join(config.dataDir, 'claude-remote.db') });
+  const locator = createCliLocator({ claudePath: config.claudePath, home: homedir() });
+  const engine = createEngine(
+    {
+      store,
+      runner: createChildProcessRunner({ killGraceMs: config.killGraceMs }),
+      locator,
+      clock: overrides.clock ?? systemClock,
+      log: (level, message, extra) => log[level](message, extra),
+    },
+    {
+      dataDir: config.dataDir,
+      allowedRoots: config.allowedRoots,
+      maxConcurrentRuns: config.maxConcurrentRuns,
+      maxQueueLength: config.maxQueueLength,
+      cliEnv: overrides.cliEnv ?? defaultCliEnv(),
+      permissionPrompts: config.permissionPrompts,
+      permissionTimeoutMs: config.permissionTimeoutMs,
+    },
+  );
+  await engine.start();
+  const app = createApp({
+    engine,
+    locator,
+    log,
+    version,
+    startedAt: new Date(),
+    webDir: config.webDir ?? join(packageRoot(), 'dist', 'web'),
+  });
+  const server = createServer(app);
+  // SSE streams and slow phones: no request timeout on long-lived responses.
+  server.requestTimeout = 0;
+  server.headersTimeout = 30_000;
+  const ws = attachWebSocket(server, { engine, log, version });
+  await new Promise<void>((resolveListen, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, () => resolveListen());
+  });
+  const port = (server.address() as AddressInfo).port;
+  const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+  const url = `http://${host}:${port}`;
+
+  let closing: Promise<void> | undefined;
+  const close = () =>
+    (closing ??= (async () => {
+      server.close();
+      await ws.close();
+      await withDeadline(engine.close(), SHUTDOWN_DEADLINE_MS, () => log.warn('runs did not stop in time'));
+      server.closeAllConnections();
+      await store.close();
+    })());
+
+  return { url, port, engine, close };
+}
+
+async function withDeadline(work: Promise<unknown>, ms: number, onLate: () => void): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<void>((r) => {
+    timer = setTimeout(() => {
+      onLate();
+      r();
+    }, ms);
+  });
+  await Promise.race([work, late]);
+  clearTimeout(timer);
+}
+
+async function main(argv: string[]): Promise<void> {
+  if (argv.includes('--help') || argv.includes('-h')) {
+    process.stdout.write(`${helpText()}\n`);
+    return;
+  }
+  let config: Readonly<Config>;
+  try {
+    config = loadConfig({ argv, env: process.env, envFile: resolve('.env') });
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n`);
+    process.exit(2);
+  }
+  const log = createLogger(config.logLevel);
+  let running: RunningServer;
+  try {
+    running = await startServer(config, { log });
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+  log.info(`Claude Remote ${packageVersion()} listening on ${running.url}`);
+  log.info(`data in ${config.dataDir}; sessions may use ${config.allowedRoots.join(', ') || '(no folders: own folders only)'}`);
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) {
+      log.warn(`${signal} again: exiting now`);
+      process.exit(1);
+    }
+    stopping = true;
+    log.info(`${signal}: stopping runs and closing`);
+    running.close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        log.error('shutdown failed', err);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+}
+
+const invokedDirectly = process.argv[1] !== undefined && import.meta.url === pathToFileURL(resolve(process.argv[1])).href;
+if (invokedDirectly) {
+  main(process.argv.slice(2)).catch((err: unknown) => {
+    process.stderr.write(`${(err as Error)?.stack ?? String(err)}\n`);
+    process.exit(1);
+  });
+}

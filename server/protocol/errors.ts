@@ -1,0 +1,33 @@
+/**
+ * The closed set of error codes every door answers with, as
+ * `{ "error": { "code", "message" } }`. Scripts branch on `code`; the message
+ * is for people and may change.
+ */
+export const ERROR_STATUS = {
+  bad_request: 400,
+  invalid_json: 400,
+  validation_failed: 400,
+  path_not_allowed: 400,
+  unauthorized: 401,
+  forbidden: 403,
+  session_not_found: 404,
+  run_not_found: 404,
+  process_not_found: 404,
+  permission_request_not_found: 404,
+  file_not_found: 404,
+  not_found: 404,
+  conflict: 409,
+  already_answered: 409,
+  not_running: 409,
+  payload_too_large: 413,
+  queue_full: 429,
+  rate_limited: 429,
+  cli_unavailable: 503,
+  internal: 500,
+} as const;
+
+export type ErrorCode = keyof typeof ERROR_STATUS;
+
+export interface ErrorBody {
+  error: { code: ErrorCode; message: string; details?: unknown };
+}

@@ -1,0 +1,6 @@
+/** Limits enforced at every door. Shared with the web app so it can warn early. */
+export const MAX_PROMPT_BYTES = 100 * 1024;
+export const MAX_BODY_BYTES = 1024 * 1024;
+export const MAX_WS_MESSAGE_BYTES = 256 * 1024;
+export const MAX_NAME_CHARS = 200;
+export const MAX_CLIENT_REQUEST_ID_CHARS = 128;

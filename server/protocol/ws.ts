@@ -1,0 +1,66 @@
+/**
+ * The WebSocket protocol between the app and the server (docs/protocol.md).
+ * Client frames are zod-checked on arrival; server frames are plain types.
+ */
+import { z } from 'zod';
+import { clientRequestIdSchema } from './api.js';
+import type { ServerEvent, SessionView } from './events.js';
+import type { ErrorCode } from './errors.js';
+
+const sessionId = z.string().min(1).max(100);
+const frameId = z.string().min(1).max(100).optional();
+const seq = z.number().int().min(0);
+
+export const clientFrameSchema = z.discriminatedUnion('type', [
+  z.object({
+    type: z.literal('hello'),
+    id: frameId,
+    /** Sessions to follow, each with the last seq this client has. */
+    resume: z.record(sessionId, seq).optional(),
+  }),
+  z.object({ type: z.literal('subscribe'), id: frameId, sessionId, after: seq }),
+  z.object({ type: z.literal('unsubscribe'), id: frameId, sessionId }),
+  z.object({
+    type: z.literal('submit'),
+    id: frameId,
+    sessionId,
+    prompt: z.string(),
+    /** Required here: the app re-sends after reconnects, and this makes that safe. */
+    clientRequestId: clientRequestIdSchema,
+  }),
+  z.object({ type: z.literal('interrupt'), id: frameId, sessionId }),
+  z.object({ type: z.literal('cancel'), id: frameId, sessionId, runId: z.string().min(1).max(100) }),
+  z.object({
+    type: z.literal('permission'),
+    id: frameId,
+    sessionId,
+    requestId: z.string().min(1).max(200),
+    behavior: z.enum(['allow', 'deny']),
+    message: z.string().max(10_000).optional(),
+    remember: z.boolean().optional(),
+  }),
+  z.object({ type: z.literal('ping'), id: frameId }),
+]);
+export type ClientFrame = z.infer<typeof clientFrameSchema>;
+
+/** Event types every connection receives for every session, to keep lists current. */
+export const SUMMARY_EVENT_TYPES = [
+  'session.created',
+  'session.updated',
+  'session.deleted',
+  'session.cleared',
+  'queue.changed',
+  'run.started',
+  'run.finished',
+] as const;
+
+export type ServerFrame =
+  | { type: 'welcome'; version: string; sessions: SessionView[] }
+  /** An event of a session this connection follows, in seq order, each once. */
+  | { type: 'event'; event: ServerEvent }
+  /** A list-level event of a session this connection does not follow. */
+  | { type: 'summary'; event: ServerEvent }
+  | { type: 'reply'; id: string; ok: true; data?: unknown }
+  | { type: 'reply'; id: string; ok: false; error: { code: ErrorCode; message: string } }
+  | { type: 'error'; error: { code: ErrorCode; message: string } }
+  | { type: 'pong'; id?: string | undefined };

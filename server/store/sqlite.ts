@@ -1,0 +1,252 @@
+/**
+ * SqliteStore: the embedded default store, one WAL-mode file under DATA_DIR.
+ *
+ * better-sqlite3 is synchronous; each method runs its statements inside one
+ * transaction and resolves afterwards, so two calls never interleave and the
+ * order of resolution is the order of calls (the engine relies on that only
+ * through the `Store` contract, which it also states).
+ */
+import Database from 'better-sqlite3';
+import type { Database as Db, Statement } from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import type { NewEvent, ServerEvent } from '../protocol/events.js';
+import type {
+  RawLine,
+  RunPatch,
+  RunRecord,
+  RunState,
+  SessionPatch,
+  SessionRecord,
+  Store,
+} from '../core/store.js';
+
+const SCHEMA_VERSION = 1;
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS sessions (
+  id TEXT PRIMARY KEY,
+  data TEXT NOT NULL,
+  created_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS seqs (
+  session_id TEXT PRIMARY KEY,
+  last_seq INTEGER NOT NULL
+);
+CREATE TABLE IF NOT EXISTS events (
+  session_id TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  data TEXT NOT NULL,
+  PRIMARY KEY (session_id, seq)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS runs (
+  ord INTEGER PRIMARY KEY AUTOINCREMENT,
+  id TEXT NOT NULL UNIQUE,
+  session_id TEXT NOT NULL,
+  client_request_id TEXT,
+  state TEXT NOT NULL,
+  data TEXT NOT NULL
+);
+CREATE UNIQUE INDEX IF NOT EXISTS runs_crid ON runs (session_id, client_request_id)
+  WHERE client_request_id IS NOT NULL;
+CREATE INDEX IF NOT EXISTS runs_session_state ON runs (session_id, state, ord);
+CREATE INDEX IF NOT EXISTS runs_state ON runs (state, ord);
+CREATE TABLE IF NOT EXISTS raw_lines (
+  run_id TEXT NOT NULL,
+  n INTEGER NOT NULL,
+  line TEXT NOT NULL,
+  PRIMARY KEY (run_id, n)
+) WITHOUT ROWID;
+`;
+
+export interface SqliteStoreOptions {
+  /** File path, or ':memory:'. */
+  file: string;
+}
+
+export function createSqliteStore(options: SqliteStoreOptions): Store {
+  if (options.file !== ':memory:') mkdirSync(dirname(options.file), { recursive: true });
+  const db = new Database(options.file);
+  db.pragma('journal_mode = WAL');
+  // NORMAL in WAL mode is durable across a process crash (kill -9), which is
+  // what "a queued prompt survives a server kill" needs; only an OS crash may
+  // lose the last transactions.
+  db.pragma('synchronous = NORMAL');
+  db.pragma('foreign_keys = ON');
+  db.pragma('busy_timeout = 5000');
+  migrate(db);
+  return new SqliteStore(db);
+}
+
+function migrate(db: Db): void {
+  const version = db.pragma('user_version', { simple: true }) as number;
+  if (version > SCHEMA_VERSION) {
+    throw new Error(
+      `database schema ${version} is newer than this build understands (${SCHEMA_VERSION}); upgrade Claude Remote`,
+    );
+  }
+  db.exec(SCHEMA);
+  db.pragma(`user_version = ${SCHEMA_VERSION}`);
+}
+
+interface RunRow {
+  data: string;
+}
+
+class SqliteStore implements Store {
+  readonly #db: Db;
+  readonly #stmts: ReturnType<typeof prepare>;
+  #closed = false;
+
+  constructor(db: Db) {
+    this.#db = db;
+    this.#stmts = prepare(db);
+  }
+
+  async createSession(session: SessionRecord): Promise<void> {
+    this.#stmts.insertSession.run(session.id, JSON.stringify(session), session.createdAt);
+  }
+
+  async getSession(id: string): Promise<SessionRecord | undefined> {
+    const row = this.#stmts.getSession.get(id) as { data: string } | undefined;
+    return row ? (JSON.parse(row.data) as SessionRecord) : undefined;
+  }
+
+  async listSessions(): Promise<SessionRecord[]> {
+    const rows = this.#stmts.listSessions.all() as { data: string }[];
+    return rows.map((r) => JSON.parse(r.data) as SessionRecord);
+  }
+
+  async updateSession(id: string, patch: SessionPatch): Promise<SessionRecord | undefined> {
+    return this.#db.transaction(() => {
+      const row = this.#stmts.getSession.get(id) as { data: string } | undefined;
+      if (!row) return undefined;
+      const next: SessionRecord = { ...(JSON.parse(row.data) as SessionRecord), ...patch };
+      this.#stmts.updateSession.run(JSON.stringify(next), id);
+      return next;
+    })();
+  }
+
+  async deleteSession(id: string): Promise<void> {
+    this.#db.transaction(() => {
+      this.#stmts.deleteRawOfSession.run(id);
+      this.#stmts.deleteRunsOfSession.run(id);
+      this.#stmts.deleteEvents.run(id);
+      this.#stmts.deleteSeq.run(id);
+      this.#stmts.deleteSession.run(id);
+    })();
+  }
+
+  async appendEvent(event: NewEvent, at: string): Promise<ServerEvent> {
+    return this.#db.transaction(() => {
+      const bumped = this.#stmts.bumpSeq.get(event.sessionId) as { last_seq: number } | undefined;
+      let seq = bumped?.last_seq;
+      if (seq === undefined) {
+        seq = 1;
+        this.#stmts.insertSeq.run(event.sessionId, seq);
+      }
+      const stored = { ...event, seq, at } as ServerEvent;
+      this.#stmts.insertEvent.run(event.sessionId, seq, JSON.stringify(stored));
+      return stored;
+    })();
+  }
+
+  async readEvents(sessionId: string, afterSeq: number, limit = 10_000): Promise<ServerEvent[]> {
+    const rows = this.#stmts.readEvents.all(sessionId, afterSeq, limit) as { data: string }[];
+    return rows.map((r) => JSON.parse(r.data) as ServerEvent);
+  }
+
+  async lastSeq(sessionId: string): Promise<number> {
+    const row = this.#stmts.getSeq.get(sessionId) as { last_seq: number } | undefined;
+    return row?.last_seq ?? 0;
+  }
+
+  async enqueueRun(run: RunRecord): Promise<{ run: RunRecord; duplicate: boolean }> {
+    return this.#db.transaction(() => {
+      if (run.clientRequestId !== undefined) {
+        const existing = this.#stmts.getRunByCrid.get(run.sessionId, run.clientRequestId) as RunRow | undefined;
+        if (existing) return { run: JSON.parse(existing.data) as RunRecord, duplicate: true };
+      }
+      this.#stmts.insertRun.run(run.id, run.sessionId, run.clientRequestId ?? null, run.state, JSON.stringify(run));
+      return { run, duplicate: false };
+    })();
+  }
+
+  async getRun(id: string): Promise<RunRecord | undefined> {
+    const row = this.#stmts.getRun.get(id) as RunRow | undefined;
+    return row ? (JSON.parse(row.data) as RunRecord) : undefined;
+  }
+
+  async listRuns(sessionId: string, state?: RunState): Promise<RunRecord[]> {
+    const rows = (
+      state === undefined
+        ? this.#stmts.listRuns.all(sessionId)
+        : this.#stmts.listRunsInState.all(sessionId, state)
+    ) as RunRow[];
+    return rows.map((r) => JSON.parse(r.data) as RunRecord);
+  }
+
+  async runsInState(state: RunState): Promise<RunRecord[]> {
+    const rows = this.#stmts.runsInState.all(state) as RunRow[];
+    return rows.map((r) => JSON.parse(r.data) as RunRecord);
+  }
+
+  async updateRun(id: string, patch: RunPatch): Promise<RunRecord | undefined> {
+    return this.#db.transaction(() => {
+      const row = this.#stmts.getRun.get(id) as RunRow | undefined;
+      if (!row) return undefined;
+      const next: RunRecord = { ...(JSON.parse(row.data) as RunRecord), ...patch };
+      this.#stmts.updateRun.run(next.state, JSON.stringify(next), id);
+      return next;
+    })();
+  }
+
+  async appendRawLines(runId: string, lines: readonly string[]): Promise<void> {
+    if (lines.length === 0) return;
+    this.#db.transaction(() => {
+      const row = this.#stmts.maxRaw.get(runId) as { n: number | null };
+      let n = row.n ?? 0;
+      for (const line of lines) this.#stmts.insertRaw.run(runId, ++n, line);
+    })();
+  }
+
+  async readRawLines(runId: string, afterN = 0): Promise<RawLine[]> {
+    return this.#stmts.readRaw.all(runId, afterN) as RawLine[];
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#db.close();
+  }
+}
+
+function prepare(db: Db) {
+  const s = (sql: string): Statement => db.prepare(sql);
+  return {
+    insertSession: s('INSERT INTO sessions (id, data, created_at) VALUES (?, ?, ?)'),
+    getSession: s('SELECT data FROM sessions WHERE id = ?'),
+    listSessions: s('SELECT data FROM sessions ORDER BY created_at, id'),
+    updateSession: s('UPDATE sessions SET data = ? WHERE id = ?'),
+    deleteSession: s('DELETE FROM sessions WHERE id = ?'),
+    bumpSeq: s('UPDATE seqs SET last_seq = last_seq + 1 WHERE session_id = ? RETURNING last_seq'),
+    insertSeq: s('INSERT INTO seqs (session_id, last_seq) VALUES (?, ?)'),
+    getSeq: s('SELECT last_seq FROM seqs WHERE session_id = ?'),
+    deleteSeq: s('DELETE FROM seqs WHERE session_id = ?'),
+    insertEvent: s('INSERT INTO events (session_id, seq, data) VALUES (?, ?, ?)'),
+    readEvents: s('SELECT data FROM events WHERE session_id = ? AND seq > ? ORDER BY seq LIMIT ?'),
+    deleteEvents: s('DELETE FROM events WHERE session_id = ?'),
+    insertRun: s('INSERT INTO runs (id, session_id, client_request_id, state, data) VALUES (?, ?, ?, ?, ?)'),
+    getRun: s('SELECT data FROM runs WHERE id = ?'),
+    getRunByCrid: s('SELECT data FROM runs WHERE session_id = ? AND client_request_id = ?'),
+    listRuns: s('SELECT data FROM runs WHERE session_id = ? ORDER BY ord'),
+    listRunsInState: s('SELECT data FROM runs WHERE session_id = ? AND state = ? ORDER BY ord'),
+    runsInState: s('SELECT data FROM runs WHERE state = ? ORDER BY ord'),
+    updateRun: s('UPDATE runs SET state = ?, data = ? WHERE id = ?'),
+    deleteRunsOfSession: s('DELETE FROM runs WHERE session_id = ?'),
+    deleteRawOfSession: s('DELETE FROM raw_lines WHERE run_id IN (SELECT id FROM runs WHERE session_id = ?)'),
+    maxRaw: s('SELECT MAX(n) AS n FROM raw_lines WHERE run_id = ?'),
+    insertRaw: s('INSERT INTO raw_lines (run_id, n, line) VALUES (?, ?, ?)'),
+    readRaw: s('SELECT n, line FROM raw_lines WHERE run_id = ? AND n > ? ORDER BY n'),
+  };
+}

@@ -1,0 +1,210 @@
+/**
+ * The contract every Store adapter must pass. Call it from an adapter's test
+ * file with a factory that returns a fresh, empty store (and, for restart
+ * checks, a way to reopen the same data).
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import type { RunRecord, SessionRecord, Store } from '../core/store.js';
+import { ZERO_USAGE } from '../protocol/events.js';
+
+export interface StoreFactory {
+  /** A fresh store with no data. */
+  open(): Promise<Store>;
+  /** The same data as the last `open()`, after the previous handle closed. */
+  reopen(): Promise<Store>;
+}
+
+let counter = 0;
+const nextId = (prefix: string) => `${prefix}-${++counter}-${Math.random().toString(36).slice(2, 8)}`;
+
+export function makeSession(overrides: Partial<SessionRecord> = {}): SessionRecord {
+  const now = new Date().toISOString();
+  return {
+    id: nextId('s'),
+    name: 'demo',
+    cwd: '/tmp/demo',
+    ownFolder: true,
+    options: { model: 'sonnet', allowedTools: ['Read'] },
+    claudeSessionId: '11111111-2222-4333-8444-555555555555',
+    claudeStarted: false,
+    origin: 'api',
+    costUsd: 0,
+    runs: 0,
+    usage: { ...ZERO_USAGE },
+    createdAt: now,
+    updatedAt: now,
+    ...overrides,
+  };
+}
+
+export function makeRun(sessionId: string, overrides: Partial<RunRecord> = {}): RunRecord {
+  return {
+    id: nextId('r'),
+    sessionId,
+    prompt: 'hello',
+    state: 'queued',
+    enqueuedAt: new Date().toISOString(),
+    costUsd: 0,
+    usage: { ...ZERO_USAGE },
+    durationMs: 0,
+    numTurns: 0,
+    ...overrides,
+  };
+}
+
+export function describeStoreContract(adapterName: string, factory: StoreFactory): void {
+  describe(`Store contract: ${adapterName}`, () => {
+    const opened: Store[] = [];
+    const open = async () => {
+      const store = await factory.open();
+      opened.push(store);
+      return store;
+    };
+    afterEach(async () => {
+      await Promise.all(opened.splice(0).map((s) => s.close()));
+    });
+
+    it('creates, reads, lists, updates and deletes sessions', async () => {
+      const store = await open();
+      const a = makeSession({ name: 'a' });
+      const b = makeSession({ name: 'b' });
+      await store.createSession(a);
+      await store.createSession(b);
+      expect(await store.getSession(a.id)).toEqual(a);
+      expect((await store.listSessions()).map((s) => s.id).sort()).toEqual([a.id, b.id].sort());
+      const updated = await store.updateSession(a.id, { name: 'renamed', claudeStarted: true });
+      expect(updated?.name).toBe('renamed');
+      expect((await store.getSession(a.id))?.claudeStarted).toBe(true);
+      expect((await store.getSession(a.id))?.options).toEqual(a.options);
+      expect(await store.updateSession('nope', { name: 'x' })).toBeUndefined();
+      await store.deleteSession(a.id);
+      expect(await store.getSession(a.id)).toBeUndefined();
+      expect((await store.listSessions()).map((s) => s.id)).toEqual([b.id]);
+    });
+
+    it('numbers events per session from 1 without gaps, even when appended concurrently', async () => {
+      const store = await open();
+      const s1 = makeSession();
+      const s2 = makeSession();
+      await store.createSession(s1);
+      await store.createSession(s2);
+      const appends = [];
+      for (let i = 0; i < 50; i++) {
+        appends.push(store.appendEvent({ type: 'notice', sessionId: s1.id, level: 'info', text: `a${i}` }, 'T'));
+        appends.push(store.appendEvent({ type: 'notice', sessionId: s2.id, level: 'info', text: `b${i}` }, 'T'));
+      }
+      const stored = await Promise.all(appends);
+      const seqs1 = stored.filter((e) => e.sessionId === s1.id).map((e) => e.seq).sort((x, y) => x - y);
+      expect(seqs1).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
+      expect(await store.lastSeq(s1.id)).toBe(50);
+      expect(await store.lastSeq(s2.id)).toBe(50);
+      expect(await store.lastSeq('unknown')).toBe(0);
+    });
+
+    it('replays exactly the events after a seq, in order, with their payloads', async () => {
+      const store = await open();
+      const s = makeSession();
+      await store.createSession(s);
+      for (let i = 1; i <= 10; i++) {
+        await store.appendEvent({ type: 'assistant.delta', sessionId: s.id, runId: 'r1', text: `t${i}` }, `at${i}`);
+      }
+      const after7 = await store.readEvents(s.id, 7);
+      expect(after7.map((e) => e.seq)).toEqual([8, 9, 10]);
+      expect(after7[0]).toEqual({ type: 'assistant.delta', sessionId: s.id, runId: 'r1', text: 't8', seq: 8, at: 'at8' });
+      expect(await store.readEvents(s.id, 10)).toEqual([]);
+      expect((await store.readEvents(s.id, 0, 3)).map((e) => e.seq)).toEqual([1, 2, 3]);
+    });
+
+    it('enqueues runs in FIFO order and enqueues a client request id only once', async () => {
+      const store = await open();
+      const s = makeSession();
+      await store.createSession(s);
+      const r1 = makeRun(s.id, { prompt: 'one', clientRequestId: 'c1' });
+      const r2 = makeRun(s.id, { prompt: 'two' });
+      const r3 = makeRun(s.id, { prompt: 'three', clientRequestId: 'c3' });
+      expect((await store.enqueueRun(r1)).duplicate).toBe(false);
+      await store.enqueueRun(r2);
+      await store.enqueueRun(r3);
+      const again = await store.enqueueRun(makeRun(s.id, { prompt: 'one again', clientRequestId: 'c1' }));
+      expect(again.duplicate).toBe(true);
+      expect(again.run.id).toBe(r1.id);
+      expect((await store.listRuns(s.id, 'queued')).map((r) => r.prompt)).toEqual(['one', 'two', 'three']);
+
+      // The same client request id in another session is another request.
+      const other = makeSession();
+      await store.createSession(other);
+      expect((await store.enqueueRun(makeRun(other.id, { clientRequestId: 'c1' }))).duplicate).toBe(false);
+    });
+
+    it('updates run state and finds runs by state across sessions', async () => {
+      const store = await open();
+      const s = makeSession();
+      await store.createSession(s);
+      const r1 = makeRun(s.id);
+      const r2 = makeRun(s.id);
+      await store.enqueueRun(r1);
+      await store.enqueueRun(r2);
+      const started = await store.updateRun(r1.id, { state: 'running', pid: 1234 });
+      expect(started?.state).toBe('running');
+      expect(started?.prompt).toBe('hello');
+      expect((await store.runsInState('running')).map((r) => r.id)).toEqual([r1.id]);
+      expect((await store.listRuns(s.id, 'queued')).map((r) => r.id)).toEqual([r2.id]);
+      await store.updateRun(r1.id, { state: 'success', costUsd: 0.25, numTurns: 2 });
+      expect(await store.getRun(r1.id)).toMatchObject({ state: 'success', costUsd: 0.25, numTurns: 2, pid: 1234 });
+      expect(await store.getRun('nope')).toBeUndefined();
+      expect(await store.updateRun('nope', { state: 'error' })).toBeUndefined();
+      expect((await store.listRuns(s.id)).map((r) => r.id)).toEqual([r1.id, r2.id]);
+    });
+
+    it('keeps raw CLI lines of a run verbatim and numbered', async () => {
+      const store = await open();
+      const s = makeSession();
+      await store.createSession(s);
+      const run = makeRun(s.id);
+      await store.enqueueRun(run);
+      await store.appendRawLines(run.id, ['{"type":"system"}', 'not json \u00e9 \u{1F600}']);
+      await store.appendRawLines(run.id, ['{"type":"result"}']);
+      expect(await store.readRawLines(run.id)).toEqual([
+        { n: 1, line: '{"type":"system"}' },
+        { n: 2, line: 'not json \u00e9 \u{1F600}' },
+        { n: 3, line: '{"type":"result"}' },
+      ]);
+      expect((await store.readRawLines(run.id, 2)).map((l) => l.n)).toEqual([3]);
+    });
+
+    it('deleting a session forgets its runs, events and raw lines but not other sessions', async () => {
+      const store = await open();
+      const a = makeSession();
+      const b = makeSession();
+      await store.createSession(a);
+      await store.createSession(b);
+      const ra = makeRun(a.id);
+      await store.enqueueRun(ra);
+      await store.appendRawLines(ra.id, ['x']);
+      await store.appendEvent({ type: 'notice', sessionId: a.id, level: 'info', text: 'x' }, 'T');
+      await store.appendEvent({ type: 'notice', sessionId: b.id, level: 'info', text: 'y' }, 'T');
+      await store.deleteSession(a.id);
+      expect(await store.getRun(ra.id)).toBeUndefined();
+      expect(await store.readRawLines(ra.id)).toEqual([]);
+      expect(await store.readEvents(a.id, 0)).toEqual([]);
+      expect(await store.readEvents(b.id, 0)).toHaveLength(1);
+    });
+
+    it('keeps everything across a close and reopen', async () => {
+      const store = await open();
+      const s = makeSession();
+      await store.createSession(s);
+      const run = makeRun(s.id, { clientRequestId: 'keep' });
+      await store.enqueueRun(run);
+      await store.appendEvent({ type: 'notice', sessionId: s.id, level: 'info', text: 'x' }, 'T');
+      await store.close();
+      const again = await factory.reopen();
+      opened.push(again);
+      expect(await again.getSession(s.id)).toEqual(s);
+      expect((await again.listRuns(s.id, 'queued')).map((r) => r.id)).toEqual([run.id]);
+      expect((await again.enqueueRun(makeRun(s.id, { clientRequestId: 'keep' }))).duplicate).toBe(true);
+      const next = await again.appendEvent({ type: 'notice', sessionId: s.id, level: 'info', text: 'y' }, 'T');
+      expect(next.seq).toBe(2);
+    });
+  });
+}

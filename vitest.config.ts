@@ -1,0 +1,12 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['server/**/*.test.ts', 'test/**/*.test.ts', 'web/**/*.test.ts'],
+    testTimeout: 60_000,
+    hookTimeout: 60_000,
+    // Real CLI processes and servers: keep parallelism modest on a 2-core machine.
+    maxWorkers: 2,
+    reporters: ['default'],
+  },
+});
