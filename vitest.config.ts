@@ -7,6 +7,8 @@ export default defineConfig({
     hookTimeout: 60_000,
     // Real CLI processes and servers: keep parallelism modest on a 2-core machine.
     maxWorkers: 2,
-    reporters: ['default'],
+    // The JSON report feeds the plain "N passed, N failed" line .ci/run prints.
+    reporters: ['default', 'json'],
+    outputFile: { json: 'test-results/vitest.json' },
   },
 });

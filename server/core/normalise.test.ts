@@ -89,7 +89,7 @@ describe('RunNormaliser on odd input', () => {
       type: 'user',
       message: { role: 'user', content: [{ type: 'tool_result', tool_use_id: 't1', content: [{ type: 'text', text: big }] }] },
     });
-    const [ev] = n.line(line).events as [{ output: string; truncated?: boolean }];
+    const ev = n.line(line).events[0] as { output: string; truncated?: boolean };
     expect(ev.output.length).toBeLessThanOrEqual(4000);
     expect(ev.truncated).toBe(true);
   });
