@@ -148,7 +148,7 @@ async function withDeadline(work: Promise<unknown>, ms: number, onLate: () => vo
   clearTimeout(timer);
 }
 
-async function main(argv: string[]): Promise<void> {
+export async function main(argv: string[]): Promise<void> {
   if (argv.includes('--help') || argv.includes('-h')) {
     process.stdout.write(`${helpText()}\n`);
     return;

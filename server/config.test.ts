@@ -1,0 +1,66 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, helpText, loadConfig, parseDotenv } from './config.js';
+
+const dotenvFile = (text: string) => {
+  const file = join(mkdtempSync(join(tmpdir(), 'cr-env-')), '.env');
+  writeFileSync(file, text);
+  return file;
+};
+
+describe('loadConfig', () => {
+  it('has safe defaults: loopback, port 8765, the home folder as the only root', () => {
+    const c = loadConfig({ home: '/home/u' });
+    expect(c).toMatchObject({ host: '127.0.0.1', port: 8765, dataDir: '/home/u/.claude-remote', allowedRoots: ['/home/u'], maxConcurrentRuns: 2 });
+    expect(c.authPassword).toBeUndefined();
+    expect(Object.isFrozen(c)).toBe(true);
+  });
+
+  it('takes a flag over the environment over .env over the default', () => {
+    const envFile = dotenvFile('PORT=1111\nMAX_CONCURRENT_RUNS=3\nLOG_LEVEL=warn\nMAX_QUEUE_LENGTH=7\n');
+    const c = loadConfig({
+      argv: ['--port', '3333'],
+      env: { PORT: '2222', MAX_CONCURRENT_RUNS: '4' },
+      envFile,
+      home: '/h',
+    });
+    expect(c.port).toBe(3333);
+    expect(c.maxConcurrentRuns).toBe(4);
+    expect(c.logLevel).toBe('warn');
+    expect(c.maxQueueLength).toBe(7);
+    expect(c.sources).toMatchObject({ port: 'flag', maxConcurrentRuns: 'env', logLevel: 'dotenv', host: 'default' });
+  });
+
+  it('splits and expands allowed roots', () => {
+    const c = loadConfig({ env: { ALLOWED_ROOTS: '~/code:/srv/work, /tmp/x' }, home: '/home/u' });
+    expect(c.allowedRoots).toEqual(['/home/u/code', '/srv/work', '/tmp/x']);
+  });
+
+  it('names the setting and the bad value when validation fails', () => {
+    expect(() => loadConfig({ env: { PORT: 'eighty' } })).toThrow(ConfigError);
+    expect(() => loadConfig({ env: { PORT: 'eighty' } })).toThrow(/PORT \(--port\) = "eighty"/);
+    expect(() => loadConfig({ env: { MAX_CONCURRENT_RUNS: '0' } })).toThrow(/MAX_CONCURRENT_RUNS/);
+    expect(() => loadConfig({ env: { PERMISSION_PROMPTS: 'maybe' } })).toThrow(/PERMISSION_PROMPTS/);
+    expect(() => loadConfig({ argv: ['--no-such-flag'] })).toThrow(/--help/);
+  });
+
+  it('lists every flag with its variable in the help', () => {
+    const help = helpText();
+    for (const name of ['--port', 'PORT', '--allowed-roots', 'ALLOWED_ROOTS', '--claude-path', 'MAX_CONCURRENT_RUNS']) {
+      expect(help).toContain(name);
+    }
+  });
+});
+
+describe('parseDotenv', () => {
+  it('reads KEY=value lines with comments, quotes and export', () => {
+    expect(parseDotenv('# c\nA=1\nexport B="two words"\nC=\'x#y\'\nD=val # comment\n\nbad line\n')).toEqual({
+      A: '1',
+      B: 'two words',
+      C: 'x#y',
+      D: 'val',
+    });
+  });
+});
