@@ -60,6 +60,12 @@ export interface StorageEntry {
   modifiedAt: string;
 }
 
+interface PendingEvent {
+  event: NewEvent;
+  resolve: (event: ServerEvent) => void;
+  reject: (err: unknown) => void;
+}
+
 /** Per-session state that lives only in memory (the store has the rest). */
 interface Runtime {
   pending: string[];
@@ -73,6 +79,7 @@ export class Engine {
   readonly #scheduler: Scheduler;
   readonly #runtime = new Map<string, Runtime>();
   readonly #chains = new Map<string, Promise<unknown>>();
+  readonly #batches = new Map<string, PendingEvent[]>();
   readonly #roots: string[];
   readonly #executor: RunExecutor;
   readonly #log: NonNullable<EngineDeps['log']>;
@@ -417,12 +424,42 @@ export class Engine {
     return this.#emit({ type: 'queue.changed', sessionId, pending: [...this.#rt(sessionId).pending] });
   }
 
-  /** Stores the event (numbering it), then fans it out; per session in call order. */
+  /**
+   * Stores the event (numbering it), then fans it out; per session in call
+   * order. Events emitted while the previous write is in flight are written
+   * together in one transaction (group commit): a CLI streaming thousands of
+   * deltas costs a few commits, not thousands.
+   */
   #emit(event: NewEvent): Promise<ServerEvent> {
-    return this.#onChain(event.sessionId, async () => {
-      const stored = await this.#store.appendEvent(event, this.#clock.now().toISOString());
-      this.#bus.publish(stored);
-      return stored;
+    return new Promise((resolve, reject) => {
+      const sessionId = event.sessionId;
+      let batch = this.#batches.get(sessionId);
+      if (!batch) {
+        batch = [];
+        this.#batches.set(sessionId, batch);
+        void this.#onChain(sessionId, () => this.#flush(sessionId)).catch(() => undefined);
+      }
+      batch.push({ event, resolve, reject });
+    });
+  }
+
+  async #flush(sessionId: string): Promise<void> {
+    const batch = this.#batches.get(sessionId) ?? [];
+    this.#batches.delete(sessionId);
+    let stored: ServerEvent[];
+    try {
+      stored = await this.#store.appendEvents(
+        batch.map((b) => b.event),
+        this.#clock.now().toISOString(),
+      );
+    } catch (err) {
+      for (const b of batch) b.reject(err);
+      throw err;
+    }
+    batch.forEach((b, i) => {
+      const event = stored[i] as ServerEvent;
+      this.#bus.publish(event);
+      b.resolve(event);
     });
   }
 

@@ -51,6 +51,7 @@ interface ActiveRun {
   permissions: Map<string, PendingPermission>;
   alwaysAllow: Set<string>;
   rawCount: number;
+  rawPending: RawLine[];
   done: Promise<void>;
   markDone: () => void;
 }
@@ -115,6 +116,7 @@ export class RunExecutor {
       permissions: new Map(),
       alwaysAllow: new Set(),
       rawCount: 0,
+      rawPending: [],
       done,
       markDone,
     };
@@ -175,11 +177,15 @@ export class RunExecutor {
     const { sessionId, runId } = active;
     // The store numbers a run's lines 1, 2, 3... in append order, and appends
     // of one session are serialised on its chain, so this count matches.
-    const n = ++active.rawCount;
-    void this.#deps.enqueueOnChain(sessionId, async () => {
-      await this.#deps.store.appendRawLines(runId, [line]);
-      for (const listener of [...(this.#rawListeners.get(runId) ?? [])]) listener({ n, line });
-    });
+    // Lines that arrive while a write is in flight go in the next one together.
+    active.rawPending.push({ n: ++active.rawCount, line });
+    if (active.rawPending.length === 1) {
+      void this.#deps.enqueueOnChain(sessionId, async () => {
+        const items = active.rawPending.splice(0);
+        await this.#deps.store.appendRawLines(runId, items.map((i) => i.line));
+        for (const listener of [...(this.#rawListeners.get(runId) ?? [])]) for (const item of items) listener(item);
+      });
+    }
     const hadOutcome = active.normaliser.outcome !== undefined;
     const { events, permission } = active.normaliser.line(line);
     for (const event of events) void this.#deps.emit({ ...event, sessionId } as NewEvent);

@@ -85,6 +85,8 @@ export interface Store {
 
   /** Numbers the event (next `seq` of its session), persists it, returns it. */
   appendEvent(event: NewEvent, at: string): Promise<ServerEvent>;
+  /** Several events at once, in order, atomically (one transaction). */
+  appendEvents(events: readonly NewEvent[], at: string): Promise<ServerEvent[]>;
   /** Events of a session with `seq > afterSeq`, oldest first, at most `limit`. */
   readEvents(sessionId: string, afterSeq: number, limit?: number): Promise<ServerEvent[]>;
   lastSeq(sessionId: string): Promise<number>;

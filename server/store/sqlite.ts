@@ -138,17 +138,23 @@ class SqliteStore implements Store {
   }
 
   async appendEvent(event: NewEvent, at: string): Promise<ServerEvent> {
-    return this.#db.transaction(() => {
-      const bumped = this.#stmts.bumpSeq.get(event.sessionId) as { last_seq: number } | undefined;
-      let seq = bumped?.last_seq;
-      if (seq === undefined) {
-        seq = 1;
-        this.#stmts.insertSeq.run(event.sessionId, seq);
-      }
-      const stored = { ...event, seq, at } as ServerEvent;
-      this.#stmts.insertEvent.run(event.sessionId, seq, JSON.stringify(stored));
-      return stored;
-    })();
+    return (await this.appendEvents([event], at))[0] as ServerEvent;
+  }
+
+  async appendEvents(events: readonly NewEvent[], at: string): Promise<ServerEvent[]> {
+    return this.#db.transaction(() =>
+      events.map((event) => {
+        const bumped = this.#stmts.bumpSeq.get(event.sessionId) as { last_seq: number } | undefined;
+        let seq = bumped?.last_seq;
+        if (seq === undefined) {
+          seq = 1;
+          this.#stmts.insertSeq.run(event.sessionId, seq);
+        }
+        const stored = { ...event, seq, at } as ServerEvent;
+        this.#stmts.insertEvent.run(event.sessionId, seq, JSON.stringify(stored));
+        return stored;
+      }),
+    )();
   }
 
   async readEvents(sessionId: string, afterSeq: number, limit = 10_000): Promise<ServerEvent[]> {

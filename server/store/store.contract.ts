@@ -101,6 +101,20 @@ export function describeStoreContract(adapterName: string, factory: StoreFactory
       expect(await store.lastSeq('unknown')).toBe(0);
     });
 
+    it('appends a batch of events in order with consecutive seqs', async () => {
+      const store = await open();
+      const s = makeSession();
+      await store.createSession(s);
+      await store.appendEvent({ type: 'notice', sessionId: s.id, level: 'info', text: 'first' }, 'T');
+      const batch = await store.appendEvents(
+        [1, 2, 3].map((i) => ({ type: 'assistant.delta' as const, sessionId: s.id, runId: 'r', text: `d${i}` })),
+        'T2',
+      );
+      expect(batch.map((e) => e.seq)).toEqual([2, 3, 4]);
+      expect((await store.readEvents(s.id, 1)).map((e) => (e as { text: string }).text)).toEqual(['d1', 'd2', 'd3']);
+      expect(await store.appendEvents([], 'T')).toEqual([]);
+    });
+
     it('replays exactly the events after a seq, in order, with their payloads', async () => {
       const store = await open();
       const s = makeSession();
