@@ -4,7 +4,7 @@
  * tools started (a Bash tool's `npm test`, a dev server, a `sleep`).
  */
 import { spawn } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import type { CliProcess, CliRunner, ExitInfo, ProcessHandlers, SpawnSpec } from '../core/ports.js';
 
 export interface RunnerOptions {
@@ -20,6 +20,8 @@ const STDERR_TAIL_BYTES = 8 * 1024;
 /** A longer stdout line is passed on cut (and then fails to parse as JSON, becoming a notice). */
 export const MAX_LINE_BYTES = 64 * 1024 * 1024;
 const CLOCK_TICKS_PER_S = 100;
+/** The environment variable that marks every process of a run. */
+export const RUN_TAG_VAR = 'CLAUDE_REMOTE_RUN';
 const PAGE_BYTES = 4096;
 
 export function createChildProcessRunner(options: RunnerOptions = {}): CliRunner {
@@ -27,14 +29,17 @@ export function createChildProcessRunner(options: RunnerOptions = {}): CliRunner
   const drainMs = options.drainMs ?? DEFAULT_DRAIN_MS;
   return {
     spawn: (spec, handlers) => spawnCli(spec, handlers, graceMs, drainMs),
-    killOrphan,
+    async killOrphan(pid, tag) {
+      if (pid !== undefined) await killOrphanGroup(pid);
+      await sweepTagged(tag);
+    },
   };
 }
 
 function spawnCli(spec: SpawnSpec, handlers: ProcessHandlers, graceMs: number, drainMs: number): CliProcess {
   const child = spawn(spec.command, spec.args, {
     cwd: spec.cwd,
-    env: spec.env,
+    env: { ...spec.env, [RUN_TAG_VAR]: spec.tag },
     // A new process group whose id is the child's pid: kill(-pid) reaches
     // every process the CLI and its tools start (unless they make their own).
     detached: true,
@@ -72,16 +77,21 @@ function spawnCli(spec: SpawnSpec, handlers: ProcessHandlers, graceMs: number, d
 
   child.on('exit', (code, signal) => {
     exited = true;
-    // The leader is gone; anything left in its group is an orphan of this run.
+    // The leader is gone; anything left of this run is an orphan: its group,
+    // and tools that moved to groups of their own (the CLI's Bash tool does).
     killGroup(pid, 'SIGKILL');
+    const swept = sweepTagged(spec.tag);
     // Let stdout drain (the result line may still be in the pipe), but do not
     // wait forever on a pipe some escaped grandchild still holds open.
-    const timer = setTimeout(() => report({ code, signal }), drainMs);
-    timer.unref();
-    child.once('close', () => {
-      clearTimeout(timer);
-      report({ code, signal });
+    const drained = new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, drainMs);
+      timer.unref();
+      child.once('close', () => {
+        clearTimeout(timer);
+        resolve();
+      });
     });
+    void Promise.all([swept, drained]).then(() => report({ code, signal }));
   });
 
   const waitExit = (ms: number) =>
@@ -110,6 +120,7 @@ function spawnCli(spec: SpawnSpec, handlers: ProcessHandlers, graceMs: number, d
         if (await waitExit(graceMs)) return;
       }
       killGroup(pid, 'SIGKILL');
+      await sweepTagged(spec.tag);
       await waitExit(graceMs + drainMs);
     },
     stats: () => readProcStats(pid),
@@ -130,7 +141,7 @@ function killGroup(pid: number, signal: NodeJS.Signals): void {
  * and never saw end (it was killed with -9). Only if that pid still leads its
  * own group and looks like a claude CLI: pids get reused.
  */
-async function killOrphan(pid: number): Promise<boolean> {
+async function killOrphanGroup(pid: number): Promise<boolean> {
   if (!Number.isInteger(pid) || pid <= 1) return false;
   try {
     const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
@@ -143,6 +154,44 @@ async function killOrphan(pid: number): Promise<boolean> {
   }
   killGroup(pid, 'SIGKILL');
   return true;
+}
+
+/**
+ * Kills every process that carries this run's tag in its environment. Finds
+ * what a group kill misses: processes that called setsid/setpgid (the CLI
+ * runs each Bash tool command in a session of its own) and were re-parented
+ * when the CLI died. The tag is a random run id, so nothing else matches.
+ * Linux only (/proc); elsewhere it finds nothing.
+ */
+export async function sweepTagged(tag: string): Promise<number> {
+  const needle = `${RUN_TAG_VAR}=${tag}`;
+  let entries: string[];
+  try {
+    entries = await readdir('/proc');
+  } catch {
+    return 0;
+  }
+  let killed = 0;
+  await Promise.all(
+    entries
+      .filter((name) => /^\d+$/.test(name) && Number(name) !== process.pid)
+      .map(async (name) => {
+        let environ: string;
+        try {
+          environ = await readFile(`/proc/${name}/environ`, 'latin1');
+        } catch {
+          return; // gone, or not ours to read
+        }
+        if (!environ.split('\0').includes(needle)) return;
+        try {
+          process.kill(Number(name), 'SIGKILL');
+          killed++;
+        } catch {
+          // already gone
+        }
+      }),
+  );
+  return killed;
 }
 
 async function readProcStats(pid: number): Promise<{ cpuSeconds: number; rssBytes: number } | undefined> {

@@ -15,6 +15,12 @@ export interface SpawnSpec {
   args: string[];
   cwd: string;
   env: Record<string, string>;
+  /**
+   * Marks every process of this run (an environment variable its children
+   * inherit), so that tools which escaped into process groups of their own
+   * can still be found and stopped.
+   */
+  tag: string;
 }
 
 export interface ExitInfo {
@@ -50,8 +56,8 @@ export interface CliProcess {
 export interface CliRunner {
   /** Spawns the CLI. Failures to start are reported through onExit, never thrown. */
   spawn(spec: SpawnSpec, handlers: ProcessHandlers): CliProcess;
-  /** Kills a process group left over by an earlier server instance, if it is still ours. */
-  killOrphan(pid: number): Promise<boolean>;
+  /** Kills what is left of a run of an earlier server instance: its group, if still ours, and its tagged processes. */
+  killOrphan(pid: number | undefined, tag: string): Promise<void>;
 }
 
 /** Where the `claude` executable is, if anywhere. */

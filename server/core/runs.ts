@@ -162,7 +162,7 @@ export class RunExecutor {
         this.#deps.config.permissionPrompts && session.origin === 'api' && (mode === undefined || mode === 'default'),
     });
     const process = this.#deps.runner.spawn(
-      { command: cliPath, args, cwd: session.cwd, env: this.#deps.config.cliEnv },
+      { command: cliPath, args, cwd: session.cwd, env: this.#deps.config.cliEnv, tag: active.runId },
       {
         onLine: (line) => this.#onLine(active, process, line),
         onExit: (info) => void this.#onExit(active, cliPath, run, info),
@@ -322,7 +322,7 @@ export class RunExecutor {
   async recoverInterrupted(): Promise<void> {
     const { store, runner } = this.#deps;
     for (const run of await store.runsInState('running')) {
-      if (run.pid !== undefined) await runner.killOrphan(run.pid);
+      await runner.killOrphan(run.pid, run.id);
       const error = 'The server stopped while this run was going. It was not restarted, because its tools may already have acted.';
       await store.updateRun(run.id, { state: 'error', errorKind: 'server_restart', error, finishedAt: this.#deps.clock.now().toISOString() });
       await this.#deps.emit({

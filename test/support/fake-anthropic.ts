@@ -261,12 +261,30 @@ function answerTextBlock(prompt: string, body: any, delayMs: number): PlannedBlo
   return { kind: 'text', chunks: splitIntoChunks(`Echo: ${prompt}`, 3), delayMs };
 }
 
+/**
+ * The text the user typed last: the last typed text block of the last user
+ * message. Not the whole message: after a failed turn (no assistant reply in
+ * the transcript) the CLI merges the failed prompt and the next one into one
+ * user message, and an old `[[error:…]]` marker must not fail the new turn.
+ */
+function latestTypedText(messages: MessageLike[]): string {
+  for (let i = messages.length - 1; i >= 0; i--) {
+    const m = messages[i] as MessageLike;
+    if (m.role !== 'user') continue;
+    const texts = contentBlocks(m.content)
+      .filter((b) => b.type === 'text' && typeof b.text === 'string')
+      .map((b) => stripReminders(b.text as string))
+      .filter((t) => t.length > 0);
+    if (texts.length > 0) return texts[texts.length - 1] as string;
+  }
+  return '';
+}
+
 function planReply(body: any, delayMs: number): ReplyPlan {
   const messages = messagesOf(body);
   const toolResults = trailingToolResults(messages);
   if (toolResults.length > 0) return toolResultPlan(toolResults, delayMs);
-  const prompts = userPrompts(messages);
-  return promptPlan(prompts[prompts.length - 1] ?? '', body, delayMs);
+  return promptPlan(latestTypedText(messages), body, delayMs);
 }
 
 // ---------------------------------------------------------------------------
