@@ -223,6 +223,7 @@ export class Engine {
     const next = await this.#store.updateSession(id, {
       claudeSessionId,
       claudeStarted: false,
+      conversationCostUsd: 0,
       updatedAt: this.#clock.now().toISOString(),
     });
     if (!next) throw notFound(id);

@@ -56,6 +56,11 @@ describe('RunNormaliser on recorded CLI output', () => {
     expect(n.outcome?.error).toContain('500');
   });
 
+  it('keeps the tokens an interrupted turn spent although its result says zero', () => {
+    const { n } = feed(fixture('05a-sigint-midstream'));
+    expect(n.outcome?.usage.inputTokens).toBeGreaterThan(0);
+  });
+
   it('recognises an interrupted turn and the max-turns limit', () => {
     expect(feed(fixture('05a-sigint-midstream')).n.outcome).toMatchObject({ isError: true, aborted: true });
     expect(feed(fixture('11-max-turns-1')).n.outcome).toMatchObject({ isError: true, errorKind: 'max_turns' });

@@ -75,6 +75,7 @@ export class RunNormaliser {
   readonly #usageByMessage = new Map<string, TokenUsage>();
   readonly #toolNames = new Map<string, string>();
   #lastText = '';
+  #resultUsage: TokenUsage | undefined;
   #partialText = '';
 
   constructor(runId: string) {
@@ -94,8 +95,9 @@ export class RunNormaliser {
   get lastText(): string {
     return this.#lastText;
   }
+  /** Tokens of this run: the result's figures once it came, else the sum of what streamed. */
   get usage(): TokenUsage {
-    return sumUsage(this.#usageByMessage.values());
+    return this.#resultUsage ?? sumUsage(this.#usageByMessage.values());
   }
 
   /** Turns one stdout line into events; `permission` is set for a can_use_tool request. */
@@ -226,7 +228,10 @@ export class RunNormaliser {
 
   #result(msg: Json & { subtype?: string }): RunEventDraft[] {
     const usage = usageShape.safeParse(msg.usage);
-    const runUsage = usage.success ? toUsage(usage.data) : this.usage;
+    // The result's usage is zero on aborted and failed turns although tokens
+    // were spent: keep the larger of it and what the stream told us.
+    const runUsage = usage.success ? maxUsage(toUsage(usage.data), this.usage) : this.usage;
+    this.#resultUsage = runUsage;
     const isError = msg.is_error === true;
     const subtype = msg.subtype ?? 'unknown';
     const terminal = typeof msg.terminal_reason === 'string' ? msg.terminal_reason : undefined;
@@ -308,6 +313,15 @@ function toUsage(u: z.infer<typeof usageShape>): TokenUsage {
     outputTokens: u.output_tokens ?? 0,
     cacheReadTokens: u.cache_read_input_tokens ?? 0,
     cacheWriteTokens: u.cache_creation_input_tokens ?? 0,
+  };
+}
+
+function maxUsage(a: TokenUsage, b: TokenUsage): TokenUsage {
+  return {
+    inputTokens: Math.max(a.inputTokens, b.inputTokens),
+    outputTokens: Math.max(a.outputTokens, b.outputTokens),
+    cacheReadTokens: Math.max(a.cacheReadTokens, b.cacheReadTokens),
+    cacheWriteTokens: Math.max(a.cacheWriteTokens, b.cacheWriteTokens),
   };
 }
 

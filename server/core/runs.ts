@@ -224,8 +224,12 @@ export class RunExecutor {
     const finishedAt = clock.now();
     const durationMs = Math.max(0, finishedAt.getTime() - active.startedAt.getTime());
     const outcome = active.normaliser.outcome;
-    const usage = outcome?.usage ?? active.normaliser.usage;
-    const costUsd = outcome?.costUsd ?? 0;
+    const usage = active.normaliser.usage;
+    const session = await store.getSession(active.sessionId);
+    const sameConversation = session?.claudeSessionId === active.session.claudeSessionId;
+    const previousTotal = sameConversation ? (session?.conversationCostUsd ?? 0) : 0;
+    const reportedTotal = outcome?.costUsd;
+    const costUsd = runCost(reportedTotal, previousTotal);
     const numTurns = outcome?.numTurns ?? 0;
     const result = outcome?.result ?? (active.normaliser.lastText || undefined);
     await store.updateRun(active.runId, {
@@ -239,10 +243,10 @@ export class RunExecutor {
       error: verdict.error,
       errorKind: verdict.errorKind,
     });
-    const session = await store.getSession(active.sessionId);
     if (session) {
       await store.updateSession(active.sessionId, {
         costUsd: session.costUsd + costUsd,
+        ...(sameConversation && reportedTotal !== undefined ? { conversationCostUsd: reportedTotal } : {}),
         runs: session.runs + 1,
         usage: sumUsage([session.usage, usage]),
         // Once the CLI said hello for this conversation, its transcript exists.
@@ -481,6 +485,18 @@ function judge(active: ActiveRun, info: ExitInfo): Verdict {
   const how = info.signal ? `was killed by ${info.signal}` : `exited with code ${info.code}`;
   const tail = info.stderrTail ? `: ${excerpt(info.stderrTail, 2000)}` : ' without printing an error';
   return { status: 'error', errorKind: 'cli_crashed', error: `The claude CLI ${how} before finishing the turn${tail}` };
+}
+
+/**
+ * A run's own cost from the conversation total the CLI reported. A total
+ * lower than the one before means the CLI started counting afresh (its cost
+ * record was lost), so the reported total is all this run's.
+ */
+export function runCost(reportedTotal: number | undefined, previousTotal: number): number {
+  if (reportedTotal === undefined) return 0;
+  const delta = reportedTotal >= previousTotal ? reportedTotal - previousTotal : reportedTotal;
+  // Float noise from repeated subtraction must not show as -0.0000000001.
+  return Math.max(0, Math.round(delta * 1e9) / 1e9);
 }
 
 function isFinal(state: string): boolean {

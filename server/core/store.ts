@@ -32,6 +32,13 @@ export interface SessionRecord {
   /** `chat` for sessions the `/chat` gateway made, `api` otherwise. */
   origin: 'api' | 'chat';
   costUsd: number;
+  /**
+   * The CLI's cost total for the current conversation as it last reported it.
+   * The CLI keeps that total with the transcript and reports it cumulatively
+   * (a resumed conversation's `total_cost_usd` includes earlier runs), so a
+   * run's own cost is the difference.
+   */
+  conversationCostUsd?: number | undefined;
   runs: number;
   usage: TokenUsage;
   createdAt: string;
@@ -64,7 +71,15 @@ export interface RunRecord {
 export type SessionPatch = Partial<
   Pick<
     SessionRecord,
-    'name' | 'options' | 'claudeSessionId' | 'claudeStarted' | 'costUsd' | 'runs' | 'usage' | 'updatedAt'
+    | 'name'
+    | 'options'
+    | 'claudeSessionId'
+    | 'claudeStarted'
+    | 'costUsd'
+    | 'conversationCostUsd'
+    | 'runs'
+    | 'usage'
+    | 'updatedAt'
   >
 >;
 

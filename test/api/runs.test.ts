@@ -281,6 +281,10 @@ describe('CLI options and detection', () => {
       expect(flag(calls[0]!.argv, '--allowedTools')).toBe('Read,Bash(git *)');
       expect(flag(calls[0]!.argv, '--permission-mode')).toBe('acceptEdits');
       expect(calls[0]!.cwd).toBe(s.cwd);
+      // The CLI reports 0.001 then a conversation total of 0.002: each run cost 0.001.
+      const runs = (await server.api('GET', `/api/sessions/${s.id}/runs`)).body.runs as Array<{ costUsd: number }>;
+      expect(runs.map((r) => r.costUsd)).toEqual([0.001, 0.001]);
+      expect(view.totals.costUsd).toBeCloseTo(0.002, 9);
       expect(calls[0]!.argv.join(' ')).not.toContain('one');
     } finally {
       await server.close();

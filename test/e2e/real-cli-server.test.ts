@@ -227,6 +227,17 @@ describe('sessions API with the real claude CLI', () => {
       expect(userTexts).toEqual(['my name is Ada', '[[recall]]']);
       expect(history.some((m) => m.role === 'assistant' && JSON.stringify(m.content).includes('Echo: my name is Ada'))).toBe(true);
 
+      // The CLI reports a conversation's cost cumulatively across resumes; each
+      // run is charged only its own part, so the session total is the CLI's.
+      const raw = await readSse(await fetch(`${server.url}/api/sessions/${s.id}/runs/${recall}/raw`));
+      const cliTotal = raw.map((m) => (m.event === 'message' ? JSON.parse(m.data) : {})).find((l) => l.type === 'result').total_cost_usd as number;
+      const runs = (await server.api('GET', `/api/sessions/${s.id}/runs`)).body.runs as Array<{ costUsd: number }>;
+      expect(runs.every((r) => r.costUsd > 0)).toBe(true);
+      expect(runs[1]!.costUsd).toBeLessThan(cliTotal);
+      const totals = (await server.api('GET', `/api/sessions/${s.id}`)).body.totals;
+      expect(totals.costUsd).toBeCloseTo(cliTotal, 9);
+      expect(totals.costUsd).toBeCloseTo(runs[0]!.costUsd + runs[1]!.costUsd, 9);
+
       const cleared = await server.api('POST', `/api/sessions/${s.id}/clear`);
       expect(cleared.status).toBe(200);
       expect(cleared.body.claudeSessionId).not.toBe(s.claudeSessionId);

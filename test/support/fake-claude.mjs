@@ -4,6 +4,8 @@
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 
 const VERSION = '2.1.330';
 const ABORT = Symbol('abort');
@@ -142,6 +144,24 @@ function main() {
     resultIndex: 0,
     pendingPermissions: new Map(),
     grandchildren: [],
+  };
+  // Like the real CLI, the cost total belongs to the conversation, not the
+  // process: it is kept with the transcript and restored on --resume.
+  const costFile = path.join(process.env.FAKE_CLAUDE_STATE_DIR ?? path.join(os.tmpdir(), 'fake-claude-state'), `${state.sessionId}.json`);
+  if (typeof resumeId === 'string') {
+    try {
+      state.totalCost = Number(JSON.parse(fs.readFileSync(costFile, 'utf8')).totalCost) || 0;
+    } catch {
+      // a conversation this fake never saw: start from zero
+    }
+  }
+  const saveCost = () => {
+    try {
+      fs.mkdirSync(path.dirname(costFile), { recursive: true });
+      fs.writeFileSync(costFile, JSON.stringify({ totalCost: state.totalCost }));
+    } catch {
+      // best effort, as a test fixture
+    }
   };
 
   // ---- output -------------------------------------------------------------
@@ -527,6 +547,7 @@ function main() {
       Object.assign(res, turn.overrides);
       if (typeof turn.overrides.total_cost_usd === 'number') state.totalCost = turn.overrides.total_cost_usd;
     }
+    saveCost();
     return res;
   }
 

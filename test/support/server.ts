@@ -30,6 +30,8 @@ export interface TestServerOptions {
   killGraceMs?: number;
   permissionTimeoutS?: number;
   permissionPrompts?: boolean;
+  /** Serve this built web app (default: none). */
+  webDir?: string;
 }
 
 export interface TestServer extends RunningServer {
@@ -64,7 +66,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     KILL_GRACE_MS: String(options.killGraceMs ?? 1000),
     PERMISSION_TIMEOUT_S: String(options.permissionTimeoutS ?? 600),
     PERMISSION_PROMPTS: String(options.permissionPrompts ?? true),
-    WEB_DIR: join(dataDir, 'no-web'),
+    WEB_DIR: options.webDir ?? join(dataDir, 'no-web'),
     LOG_LEVEL: 'error',
   };
   const config = loadConfig({ env });

@@ -1,0 +1,213 @@
+/**
+ * The app's one WebSocket: connects, says hello with the last seq of every
+ * followed session (so the server replays exactly what we missed), and
+ * reconnects with capped, jittered backoff when the connection drops.
+ *
+ * Requests carry an id and resolve with the server's reply. A request marked
+ * `retry` (submits: they carry a clientRequestId, so the server drops repeats)
+ * survives a reconnect and is sent again after the next hello; every other
+ * pending request fails when the connection goes.
+ */
+import type { ClientFrame, ServerFrame } from '../../server/protocol/ws.js';
+
+export type ConnectionState = 'connecting' | 'connected' | 'reconnecting';
+
+/** A client frame without its id; the client numbers requests itself. */
+export type RequestFrame = ClientFrame extends infer F ? (F extends unknown ? Omit<F, 'id'> : never) : never;
+
+export interface WsClientOptions {
+  url: string;
+  /** Sessions to follow and the last seq we have of each, read at every (re)connect. */
+  resume(): Record<string, number>;
+  onFrame(frame: ServerFrame): void;
+  onState(state: ConnectionState): void;
+}
+
+export class RequestError extends Error {
+  override name = 'RequestError';
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+interface Pending {
+  frame: ClientFrame & { id: string };
+  retry: boolean;
+  /** The socket it was last sent on; a retried request goes again on a new one. */
+  sentOn?: WebSocket | undefined;
+  resolve(data: unknown): void;
+  reject(err: Error): void;
+}
+
+const BACKOFF_FIRST_MS = 500;
+const BACKOFF_MAX_MS = 15_000;
+/** Phones lose networks without a close: ping, and give up on a silent socket. */
+const PING_EVERY_MS = 25_000;
+const PONG_WITHIN_MS = 10_000;
+
+export class WsClient {
+  readonly #options: WsClientOptions;
+  #socket: WebSocket | undefined;
+  #state: ConnectionState = 'connecting';
+  #attempt = 0;
+  #nextId = 1;
+  #pending = new Map<string, Pending>();
+  #retryTimer: ReturnType<typeof setTimeout> | undefined;
+  #pingTimer: ReturnType<typeof setInterval> | undefined;
+  #pongTimer: ReturnType<typeof setTimeout> | undefined;
+
+  constructor(options: WsClientOptions) {
+    this.#options = options;
+  }
+
+  get state(): ConnectionState {
+    return this.#state;
+  }
+
+  start(): void {
+    this.#connect();
+    // Come back at once when the network or the tab does, instead of waiting out the backoff.
+    window.addEventListener('online', () => this.#reconnectNow());
+    document.addEventListener('visibilitychange', () => {
+      if (document.visibilityState === 'visible') this.#reconnectNow();
+    });
+  }
+
+  /** Sends a frame and resolves with the reply's data; rejects with a RequestError on an error reply. */
+  request(frame: RequestFrame, options: { retry?: boolean } = {}): Promise<unknown> {
+    const id = `r${this.#nextId++}`;
+    const full = { ...frame, id } as ClientFrame & { id: string };
+    return new Promise((resolve, reject) => {
+      const pending: Pending = { frame: full, retry: options.retry === true, resolve, reject };
+      const socket = this.#socket;
+      if (socket?.readyState === WebSocket.OPEN) {
+        // The hello went out first on this socket; the server handles frames in order.
+        pending.sentOn = socket;
+        this.#send(full);
+      } else if (!pending.retry) {
+        reject(new RequestError('disconnected', 'Not connected to the server; try again when it reconnects.'));
+        return;
+      }
+      this.#pending.set(id, pending);
+    });
+  }
+
+  /** Sends a frame that needs no reply, if connected. */
+  send(frame: RequestFrame): void {
+    if (this.#socket?.readyState === WebSocket.OPEN) this.#send(frame as ClientFrame);
+  }
+
+  #connect(): void {
+    clearTimeout(this.#retryTimer);
+    this.#retryTimer = undefined;
+    this.#setState(this.#attempt === 0 ? 'connecting' : 'reconnecting');
+    const socket = new WebSocket(this.#options.url);
+    this.#socket = socket;
+    socket.addEventListener('open', () => {
+      if (this.#socket !== socket) return;
+      this.#send({ type: 'hello', resume: this.#options.resume() });
+      this.#startPing();
+    });
+    socket.addEventListener('message', (e: MessageEvent) => {
+      if (this.#socket !== socket || typeof e.data !== 'string') return;
+      this.#socketOnMessage(e.data);
+    });
+    socket.addEventListener('close', () => {
+      if (this.#socket !== socket) return;
+      this.#socketOnClose();
+    });
+  }
+
+  /** Gives up on the current socket without waiting for its close handshake (a dead network never completes it). */
+  #abandon(): void {
+    const socket = this.#socket;
+    if (!socket) return;
+    this.#socketOnClose();
+    socket.close();
+  }
+
+  #socketOnMessage(text: string): void {
+    let frame: ServerFrame;
+    try {
+      frame = JSON.parse(text) as ServerFrame;
+    } catch {
+      return;
+    }
+    this.#clearPongWait();
+    if (frame.type === 'welcome') {
+      this.#attempt = 0;
+      this.#setState('connected');
+      this.#options.onFrame(frame);
+      // After the hello: the server now follows our sessions, so a re-sent submit lands in order.
+      for (const pending of this.#pending.values()) {
+        if (pending.sentOn === this.#socket) continue;
+        pending.sentOn = this.#socket;
+        this.#send(pending.frame);
+      }
+      return;
+    }
+    if (frame.type === 'reply') {
+      const pending = this.#pending.get(frame.id);
+      if (!pending) return;
+      this.#pending.delete(frame.id);
+      if (frame.ok) pending.resolve(frame.data);
+      else pending.reject(new RequestError(frame.error.code, frame.error.message));
+      return;
+    }
+    if (frame.type === 'pong') return;
+    this.#options.onFrame(frame);
+  }
+
+  #socketOnClose(): void {
+    this.#socket = undefined;
+    this.#stopPing();
+    for (const [id, pending] of this.#pending) {
+      if (pending.retry) continue;
+      this.#pending.delete(id);
+      pending.reject(new RequestError('disconnected', 'The connection dropped before the server answered.'));
+    }
+    this.#attempt++;
+    this.#setState('reconnecting');
+    const cap = Math.min(BACKOFF_MAX_MS, BACKOFF_FIRST_MS * 2 ** (this.#attempt - 1));
+    // Full jitter, at least the first step: many tabs must not come back in lockstep.
+    const delay = BACKOFF_FIRST_MS + Math.random() * (cap - BACKOFF_FIRST_MS);
+    this.#retryTimer = setTimeout(() => this.#connect(), delay);
+  }
+
+  #reconnectNow(): void {
+    if (this.#socket || this.#retryTimer === undefined) return;
+    this.#connect();
+  }
+
+  #send(frame: ClientFrame): void {
+    this.#socket?.send(JSON.stringify(frame));
+  }
+
+  #setState(state: ConnectionState): void {
+    if (state === this.#state && state !== 'connecting') return;
+    this.#state = state;
+    this.#options.onState(state);
+  }
+
+  #startPing(): void {
+    this.#stopPing();
+    this.#pingTimer = setInterval(() => {
+      this.#send({ type: 'ping' });
+      this.#pongTimer ??= setTimeout(() => this.#abandon(), PONG_WITHIN_MS);
+    }, PING_EVERY_MS);
+  }
+
+  #clearPongWait(): void {
+    clearTimeout(this.#pongTimer);
+    this.#pongTimer = undefined;
+  }
+
+  #stopPing(): void {
+    clearInterval(this.#pingTimer);
+    this.#pingTimer = undefined;
+    this.#clearPongWait();
+  }
+}

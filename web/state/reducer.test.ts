@@ -1,0 +1,130 @@
+import { describe, expect, it } from 'vitest';
+import { ZERO_USAGE, type NewEvent, type ServerEvent, type SessionView } from '../../server/protocol/events.js';
+import { initialSessionState, reduceSession, reduceSessionList, type SessionState } from './reducer.js';
+
+const SID = 's1';
+const RUN = 'r1';
+
+function numbered(events: NewEvent[], from = 1): ServerEvent[] {
+  return events.map((e, i) => ({ ...e, seq: from + i, at: '2026-01-01T00:00:00.000Z' }) as ServerEvent);
+}
+
+function reduceAll(events: ServerEvent[], state: SessionState = initialSessionState(SID)): SessionState {
+  return events.reduce(reduceSession, state);
+}
+
+const queued: NewEvent = { type: 'run.queued', sessionId: SID, runId: RUN, prompt: 'hi', position: 1, clientRequestId: 'c1' };
+const started: NewEvent = { type: 'run.started', sessionId: SID, runId: RUN, pid: 1, claudeSessionId: 'x' };
+const finished: NewEvent = {
+  type: 'run.finished',
+  sessionId: SID,
+  runId: RUN,
+  status: 'success',
+  costUsd: 0.01,
+  usage: { ...ZERO_USAGE, inputTokens: 10, outputTokens: 2 },
+  durationMs: 1200,
+  numTurns: 1,
+};
+
+describe('reduceSession', () => {
+  it('builds streamed text from deltas and replaces it with the complete message', () => {
+    const events = numbered([
+      queued,
+      started,
+      { type: 'assistant.delta', sessionId: SID, runId: RUN, text: 'Hel' },
+      { type: 'assistant.delta', sessionId: SID, runId: RUN, text: 'lo' },
+    ]);
+    const streaming = reduceAll(events);
+    expect(streaming.runs[RUN]?.items).toEqual([{ kind: 'text', text: 'Hello', streaming: true }]);
+    expect(streaming.activeRunId).toBe(RUN);
+
+    const done = reduceAll(
+      numbered([{ type: 'assistant.message', sessionId: SID, runId: RUN, text: 'Hello!' }, finished], 5),
+      streaming,
+    );
+    expect(done.runs[RUN]?.items).toEqual([{ kind: 'text', text: 'Hello!', streaming: false }]);
+    expect(done.runs[RUN]?.status).toBe('success');
+    expect(done.runs[RUN]?.outcome?.costUsd).toBe(0.01);
+    expect(done.activeRunId).toBeUndefined();
+  });
+
+  it('ignores events at or below the last seq, so replays after a reconnect add nothing twice', () => {
+    const events = numbered([queued, started, { type: 'assistant.delta', sessionId: SID, runId: RUN, text: 'tick ' }]);
+    const once = reduceAll(events);
+    const twice = reduceAll(events, once);
+    expect(twice).toBe(once);
+    expect(twice.runs[RUN]?.items).toEqual([{ kind: 'text', text: 'tick ', streaming: true }]);
+  });
+
+  it('starts a new text block after a tool call and finishes the tool card', () => {
+    const state = reduceAll(
+      numbered([
+        queued,
+        started,
+        { type: 'assistant.message', sessionId: SID, runId: RUN, text: 'Running a command.' },
+        { type: 'tool.started', sessionId: SID, runId: RUN, toolUseId: 't1', name: 'Bash', summary: 'ls', input: { command: 'ls' } },
+        { type: 'tool.finished', sessionId: SID, runId: RUN, toolUseId: 't1', ok: false, output: 'boom' },
+        { type: 'assistant.delta', sessionId: SID, runId: RUN, text: 'Done' },
+      ]),
+    );
+    const items = state.runs[RUN]?.items ?? [];
+    expect(items.map((i) => i.kind)).toEqual(['text', 'tool', 'text']);
+    expect(items[1]).toMatchObject({ kind: 'tool', tool: { name: 'Bash', status: 'error', output: 'boom' } });
+    expect(items[2]).toEqual({ kind: 'text', text: 'Done', streaming: true });
+  });
+
+  it('tracks the queue and marks a cancelled prompt that never started', () => {
+    const state = reduceAll(
+      numbered([
+        queued,
+        { type: 'queue.changed', sessionId: SID, pending: [RUN] },
+        { type: 'queue.changed', sessionId: SID, pending: [] },
+        { ...finished, status: 'cancelled', costUsd: 0, durationMs: 0, numTurns: 0 } as NewEvent,
+      ]),
+    );
+    expect(state.pending).toEqual([]);
+    expect(state.runs[RUN]).toMatchObject({ status: 'cancelled', started: false });
+  });
+
+  it('leaves other sessions\' events alone', () => {
+    const state = initialSessionState(SID);
+    const [other] = numbered([{ ...queued, sessionId: 'elsewhere' } as NewEvent]);
+    expect(reduceSession(state, other!)).toBe(state);
+  });
+});
+
+describe('reduceSessionList', () => {
+  const session: SessionView = {
+    id: SID,
+    name: 'One',
+    cwd: '/tmp/one',
+    ownFolder: true,
+    options: {},
+    claudeSessionId: 'x',
+    status: 'idle',
+    queueLength: 0,
+    totals: { costUsd: 0, runs: 0, usage: { ...ZERO_USAGE } },
+    createdAt: '2026-01-01T00:00:00.000Z',
+    updatedAt: '2026-01-01T00:00:00.000Z',
+    lastSeq: 0,
+  };
+
+  it('adds, updates and removes sessions from summary events', () => {
+    const [created, running, queue, renamed, deleted] = numbered([
+      { type: 'session.created', sessionId: SID, session },
+      started,
+      { type: 'queue.changed', sessionId: SID, pending: ['a', 'b'] },
+      { type: 'session.updated', sessionId: SID, session: { ...session, name: 'Renamed' } },
+      { type: 'session.deleted', sessionId: SID },
+    ]);
+    let list = reduceSessionList([], created!);
+    expect(list.map((s) => s.name)).toEqual(['One']);
+    list = reduceSessionList(list, running!);
+    expect(list[0]?.status).toBe('running');
+    list = reduceSessionList(list, queue!);
+    expect(list[0]?.queueLength).toBe(2);
+    list = reduceSessionList(list, renamed!);
+    expect(list[0]?.name).toBe('Renamed');
+    expect(reduceSessionList(list, deleted!)).toEqual([]);
+  });
+});
