@@ -172,6 +172,13 @@ describe('sessions API with the real claude CLI', () => {
       const view = (await server.api('GET', `/api/sessions/${s.id}`)).body;
       expect(view).toMatchObject({ status: 'idle', queueLength: 0, totals: { runs: 1 } });
       expect(view.totals.costUsd).toBeCloseTo(finished.costUsd, 10);
+
+      // A client that lost the stream halfway gets exactly what it missed.
+      const all = await collectEvents(server, s.id, (ev) => ev.some(isRunEnd(runId)));
+      const cut = all[Math.floor(all.length / 2)]!.seq;
+      const missed = all.filter((e) => e.seq > cut);
+      const replayed = await collectEvents(server, s.id, (ev) => ev.length >= missed.length, { lastEventId: String(cut) });
+      expect(replayed).toEqual(missed);
     },
     TEST_TIMEOUT,
   );
@@ -579,6 +586,18 @@ describe('API errors with the real claude CLI', () => {
       expect(runs.find((r) => r.id === bad)).toMatchObject({ state: 'error', errorKind: 'api_error' });
       expect(runs.find((r) => r.id === good)).toMatchObject({ state: 'success' });
       expect((await server.api('GET', `/api/sessions/${s.id}`)).body).toMatchObject({ status: 'idle', queueLength: 0, totals: { runs: 2 } });
+    },
+    TEST_TIMEOUT,
+  );
+
+  it.each([401, 429, 529])(
+    'an API answer of %i ends the run as an api_error with the status in its message',
+    async (status) => {
+      const s = await newSession(server);
+      const runId = await submit(server, s.id, `[[error:${status}]]`);
+      const finished = finishedOf(await runEvents(server, s.id, runId));
+      expect(finished).toMatchObject({ status: 'error', errorKind: 'api_error' });
+      expect(finished.error ?? '').toMatch(status === 401 ? /401|API key|authenticat/i : new RegExp(String(status)));
     },
     TEST_TIMEOUT,
   );
