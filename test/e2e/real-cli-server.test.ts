@@ -21,6 +21,7 @@ import {
   tempDir,
   waitUntil,
   type TestServer,
+  type TestServerOptions,
 } from '../support/server.js';
 
 const TEST_TIMEOUT = 90_000;
@@ -113,35 +114,42 @@ async function processesRunning(needle: string): Promise<number[]> {
   return pids;
 }
 
-async function setUp(): Promise<{ fake: FakeAnthropic; claude: ClaudeEnv }> {
-  const fake = await startFakeAnthropic();
-  const claude = await makeClaudeEnv(fake);
-  return { fake, claude };
+interface RealCli {
+  fake: FakeAnthropic;
+  claude: ClaudeEnv;
+  server: TestServer;
+}
+
+/**
+ * Registers hooks that start a fake API, a throwaway HOME for the real CLI
+ * and a server driving it, and stop them after the describe block.
+ */
+function realCliServer(options: (claude: ClaudeEnv) => Promise<TestServerOptions> | TestServerOptions = () => ({})): RealCli {
+  const ctx = {} as RealCli;
+  beforeAll(async () => {
+    ctx.fake = await startFakeAnthropic();
+    ctx.claude = await makeClaudeEnv(ctx.fake);
+    ctx.server = await startTestServer({ claudePath: realClaudePath(), cliEnv: ctx.claude.env, ...(await options(ctx.claude)) });
+  });
+  afterAll(async () => {
+    await ctx.server?.close();
+    await ctx.fake?.close();
+    await ctx.claude?.cleanup();
+  });
+  return ctx;
 }
 
 // ---------------------------------------------------------------------------
 
 describe('sessions API with the real claude CLI', () => {
-  let fake: FakeAnthropic;
-  let claude: ClaudeEnv;
-  let server: TestServer;
-
-  beforeAll(async () => {
-    ({ fake, claude } = await setUp());
-    server = await startTestServer({ claudePath: realClaudePath(), cliEnv: claude.env });
-  });
-  afterAll(async () => {
-    await server?.close();
-    await fake?.close();
-    await claude?.cleanup();
-  });
+  const ctx = realCliServer();
 
   it(
     'runs a text turn: started with a pid, streamed deltas, the message, success with cost and usage',
     async () => {
-      const s = await newSession(server);
-      const runId = await submit(server, s.id, 'hello');
-      const events = await runEvents(server, s.id, runId);
+      const s = await newSession(ctx.server);
+      const runId = await submit(ctx.server, s.id, 'hello');
+      const events = await runEvents(ctx.server, s.id, runId);
 
       const started = only(events, 'run.started');
       expect(started).toHaveLength(1);
@@ -167,17 +175,17 @@ describe('sessions API with the real claude CLI', () => {
       expect(types[types.length - 1]).toBe('run.finished');
 
       // The record agrees with the event and the session totals were added.
-      const run = (await server.api('GET', `/api/sessions/${s.id}/runs/${runId}`)).body as RunJson;
+      const run = (await ctx.server.api('GET', `/api/sessions/${s.id}/runs/${runId}`)).body as RunJson;
       expect(run).toMatchObject({ state: 'success', result: 'Echo: hello', pid: started[0]!.pid });
-      const view = (await server.api('GET', `/api/sessions/${s.id}`)).body;
+      const view = (await ctx.server.api('GET', `/api/sessions/${s.id}`)).body;
       expect(view).toMatchObject({ status: 'idle', queueLength: 0, totals: { runs: 1 } });
       expect(view.totals.costUsd).toBeCloseTo(finished.costUsd, 10);
 
       // A client that lost the stream halfway gets exactly what it missed.
-      const all = await collectEvents(server, s.id, (ev) => ev.some(isRunEnd(runId)));
+      const all = await collectEvents(ctx.server, s.id, (ev) => ev.some(isRunEnd(runId)));
       const cut = all[Math.floor(all.length / 2)]!.seq;
       const missed = all.filter((e) => e.seq > cut);
-      const replayed = await collectEvents(server, s.id, (ev) => ev.length >= missed.length, { lastEventId: String(cut) });
+      const replayed = await collectEvents(ctx.server, s.id, (ev) => ev.length >= missed.length, { lastEventId: String(cut) });
       expect(replayed).toEqual(missed);
     },
     TEST_TIMEOUT,
@@ -186,9 +194,9 @@ describe('sessions API with the real claude CLI', () => {
   it(
     'runs a Write tool in bypassPermissions mode: the file really exists in the session folder',
     async () => {
-      const s = await newSession(server, { permissionMode: 'bypassPermissions' });
-      const runId = await submit(server, s.id, '[[write:hello.txt:hi from claude]]');
-      const events = await runEvents(server, s.id, runId);
+      const s = await newSession(ctx.server, { permissionMode: 'bypassPermissions' });
+      const runId = await submit(ctx.server, s.id, '[[write:hello.txt:hi from claude]]');
+      const events = await runEvents(ctx.server, s.id, runId);
 
       expect(await readFile(join(s.cwd, 'hello.txt'), 'utf8')).toBe('hi from claude');
 
@@ -215,17 +223,17 @@ describe('sessions API with the real claude CLI', () => {
   it(
     'resumes the conversation on the next prompt, and /clear starts a new one',
     async () => {
-      const s = await newSession(server);
-      const first = await submit(server, s.id, 'my name is Ada');
-      expect(finishedOf(await runEvents(server, s.id, first))).toMatchObject({ status: 'success', result: 'Echo: my name is Ada' });
+      const s = await newSession(ctx.server);
+      const first = await submit(ctx.server, s.id, 'my name is Ada');
+      expect(finishedOf(await runEvents(ctx.server, s.id, first))).toMatchObject({ status: 'success', result: 'Echo: my name is Ada' });
 
-      const recall = await submit(server, s.id, '[[recall]]');
-      const recallEvents = await runEvents(server, s.id, recall);
+      const recall = await submit(ctx.server, s.id, '[[recall]]');
+      const recallEvents = await runEvents(ctx.server, s.id, recall);
       expect(finishedOf(recallEvents)).toMatchObject({ status: 'success', result: 'Earlier you said: my name is Ada' });
       expect(only(recallEvents, 'run.started')[0]!.claudeSessionId).toBe(s.claudeSessionId);
 
       // The second run's API request carried the first exchange.
-      const recallRequests = requestsFor(fake, '[[recall]]').filter((r) =>
+      const recallRequests = requestsFor(ctx.fake, '[[recall]]').filter((r) =>
         messagesOf(r).some((m) => m.role === 'user' && typedText(m) === 'my name is Ada'),
       );
       expect(recallRequests).toHaveLength(1);
@@ -236,27 +244,27 @@ describe('sessions API with the real claude CLI', () => {
 
       // The CLI reports a conversation's cost cumulatively across resumes; each
       // run is charged only its own part, so the session total is the CLI's.
-      const raw = await readSse(await fetch(`${server.url}/api/sessions/${s.id}/runs/${recall}/raw`));
+      const raw = await readSse(await fetch(`${ctx.server.url}/api/sessions/${s.id}/runs/${recall}/raw`));
       const cliTotal = raw.map((m) => (m.event === 'message' ? JSON.parse(m.data) : {})).find((l) => l.type === 'result').total_cost_usd as number;
-      const runs = (await server.api('GET', `/api/sessions/${s.id}/runs`)).body.runs as Array<{ costUsd: number }>;
+      const runs = (await ctx.server.api('GET', `/api/sessions/${s.id}/runs`)).body.runs as Array<{ costUsd: number }>;
       expect(runs.every((r) => r.costUsd > 0)).toBe(true);
       expect(runs[1]!.costUsd).toBeLessThan(cliTotal);
-      const totals = (await server.api('GET', `/api/sessions/${s.id}`)).body.totals;
+      const totals = (await ctx.server.api('GET', `/api/sessions/${s.id}`)).body.totals;
       expect(totals.costUsd).toBeCloseTo(cliTotal, 9);
       expect(totals.costUsd).toBeCloseTo(runs[0]!.costUsd + runs[1]!.costUsd, 9);
 
-      const cleared = await server.api('POST', `/api/sessions/${s.id}/clear`);
+      const cleared = await ctx.server.api('POST', `/api/sessions/${s.id}/clear`);
       expect(cleared.status).toBe(200);
       expect(cleared.body.claudeSessionId).not.toBe(s.claudeSessionId);
       expect(cleared.body.cwd).toBe(s.cwd);
 
-      const before = fake.requests.length;
-      const again = await submit(server, s.id, '[[recall]]');
-      const againEvents = await runEvents(server, s.id, again);
+      const before = ctx.fake.requests.length;
+      const again = await submit(ctx.server, s.id, '[[recall]]');
+      const againEvents = await runEvents(ctx.server, s.id, again);
       expect(finishedOf(againEvents)).toMatchObject({ status: 'success', result: 'Earlier you said: [[recall]]' });
       expect(only(againEvents, 'run.started')[0]!.claudeSessionId).toBe(cleared.body.claudeSessionId);
       // The new conversation's request carried no earlier history.
-      const fresh = fake.requests.slice(before).filter((r) => r.url.startsWith('/v1/messages'));
+      const fresh = ctx.fake.requests.slice(before).filter((r) => r.url.startsWith('/v1/messages'));
       expect(fresh.length).toBeGreaterThan(0);
       for (const r of fresh) expect(JSON.stringify(r.body.messages)).not.toContain('my name is Ada');
     },
@@ -266,10 +274,10 @@ describe('sessions API with the real claude CLI', () => {
   it(
     'interrupt mid-stream ends the run as interrupted and leaves no process of its group',
     async () => {
-      const s = await newSession(server);
-      const runId = await submit(server, s.id, '[[slow]]');
+      const s = await newSession(ctx.server);
+      const runId = await submit(ctx.server, s.id, '[[slow]]');
       const early = await collectEvents(
-        server,
+        ctx.server,
         s.id,
         (all) => all.some((e) => e.type === 'assistant.delta' && e.runId === runId) || all.some(isRunEnd(runId)),
         { timeoutMs: 60_000 },
@@ -280,15 +288,15 @@ describe('sessions API with the real claude CLI', () => {
       const pid = started!.pid;
       expect(pid).toBeGreaterThan(0);
       expect(alive(-pid)).toBe(true);
-      const listed = (await server.api('GET', '/processes')).body;
+      const listed = (await ctx.server.api('GET', '/processes')).body;
       expect(listed.count).toBe(1);
       expect(listed.processes[0]).toMatchObject({ process_id: runId, pid });
 
-      const res = await server.api('POST', `/api/sessions/${s.id}/interrupt`);
+      const res = await ctx.server.api('POST', `/api/sessions/${s.id}/interrupt`);
       expect(res.status).toBe(202);
       expect(res.body).toMatchObject({ runId, status: 'interrupting' });
 
-      const events = await runEvents(server, s.id, runId);
+      const events = await runEvents(ctx.server, s.id, runId);
       const finished = finishedOf(events);
       expect(finished.status).toBe('interrupted');
       // It was cut short: not all 40 ticks arrived.
@@ -298,8 +306,8 @@ describe('sessions API with the real claude CLI', () => {
       // Every process of the run's group is gone (allow the kernel a moment to reap).
       await waitUntil(() => !alive(-pid), 5_000, `process group ${pid} to disappear`);
       expect(alive(pid)).toBe(false);
-      expect((await server.api('GET', '/processes')).body).toEqual({ processes: [], count: 0 });
-      expect((await server.api('GET', `/api/sessions/${s.id}`)).body.status).toBe('idle');
+      expect((await ctx.server.api('GET', '/processes')).body).toEqual({ processes: [], count: 0 });
+      expect((await ctx.server.api('GET', `/api/sessions/${s.id}`)).body.status).toBe('idle');
     },
     TEST_TIMEOUT,
   );
@@ -309,13 +317,13 @@ describe('sessions API with the real claude CLI', () => {
    * find exactly its processes. Resolves once the command is running.
    */
   async function startHoldingTool() {
-    const s = await newSession(server, { permissionMode: 'bypassPermissions' });
+    const s = await newSession(ctx.server, { permissionMode: 'bypassPermissions' });
     const holdFile = `hold-${randomUUID()}.log`;
     await writeFile(join(s.cwd, holdFile), '');
     const command = `tail -f ${holdFile}`;
-    const runId = await submit(server, s.id, `[[bash:${command}]]`);
+    const runId = await submit(ctx.server, s.id, `[[bash:${command}]]`);
     const early = await collectEvents(
-      server,
+      ctx.server,
       s.id,
       (all) => all.some((e) => e.type === 'tool.started' && e.runId === runId) || all.some(isRunEnd(runId)),
       { timeoutMs: 60_000 },
@@ -345,12 +353,12 @@ describe('sessions API with the real claude CLI', () => {
     async () => {
       const { s, runId, pid, command, holders } = await startHoldingTool();
       try {
-        expect((await server.api('POST', `/api/sessions/${s.id}/interrupt`)).status).toBe(202);
-        expect(finishedOf(await runEvents(server, s.id, runId)).status).toBe('interrupted');
+        expect((await ctx.server.api('POST', `/api/sessions/${s.id}/interrupt`)).status).toBe(202);
+        expect(finishedOf(await runEvents(ctx.server, s.id, runId)).status).toBe('interrupted');
 
         await waitUntil(async () => (await processesRunning(command)).length === 0, 5_000, `${command} (pids ${holders.join(', ')}) to end`);
         await waitUntil(() => !alive(-pid), 5_000, `process group ${pid} to disappear`);
-        expect((await server.api('GET', '/processes')).body).toEqual({ processes: [], count: 0 });
+        expect((await ctx.server.api('GET', '/processes')).body).toEqual({ processes: [], count: 0 });
       } finally {
         await killLeftovers(command);
       }
@@ -369,10 +377,10 @@ describe('sessions API with the real claude CLI', () => {
       try {
         // Simulates the CLI dying hard (what stop() ends with when SIGINT/SIGTERM are not enough).
         process.kill(pid, 'SIGKILL');
-        const finished = finishedOf(await runEvents(server, s.id, runId));
+        const finished = finishedOf(await runEvents(ctx.server, s.id, runId));
         expect(finished).toMatchObject({ status: 'error', errorKind: 'cli_crashed' });
         await waitUntil(() => !alive(-pid), 5_000, `process group ${pid} to disappear`);
-        expect((await server.api('GET', '/processes')).body).toEqual({ processes: [], count: 0 });
+        expect((await ctx.server.api('GET', '/processes')).body).toEqual({ processes: [], count: 0 });
         await waitUntil(
           async () => (await processesRunning(command)).length === 0,
           5_000,
@@ -389,32 +397,20 @@ describe('sessions API with the real claude CLI', () => {
 // ---------------------------------------------------------------------------
 
 describe('fair scheduling with the real claude CLI', () => {
-  let fake: FakeAnthropic;
-  let claude: ClaudeEnv;
-  let server: TestServer;
-
-  beforeAll(async () => {
-    ({ fake, claude } = await setUp());
-    server = await startTestServer({ claudePath: realClaudePath(), cliEnv: claude.env, maxConcurrentRuns: 1 });
-  });
-  afterAll(async () => {
-    await server?.close();
-    await fake?.close();
-    await claude?.cleanup();
-  });
+  const ctx = realCliServer(() => ({ maxConcurrentRuns: 1 }));
 
   it(
     'with one slot, alternates sessions (A1, B1, A2, B2) and never runs two at once',
     async () => {
-      const a = await newSession(server, { name: 'A' });
-      const b = await newSession(server, { name: 'B' });
+      const a = await newSession(ctx.server, { name: 'A' });
+      const b = await newSession(ctx.server, { name: 'B' });
 
       // Watch the process list the whole time: never more than one CLI.
       let maxProcesses = 0;
       let watching = true;
       const watcher = (async () => {
         while (watching) {
-          const { count } = (await server.api('GET', '/processes')).body as { count: number };
+          const { count } = (await ctx.server.api('GET', '/processes')).body as { count: number };
           maxProcesses = Math.max(maxProcesses, count);
           await new Promise((r) => setTimeout(r, 25));
         }
@@ -422,13 +418,13 @@ describe('fair scheduling with the real claude CLI', () => {
 
       const ids: Record<string, string> = {};
       try {
-        ids['A1'] = await submit(server, a.id, 'prompt A1');
-        ids['A2'] = await submit(server, a.id, 'prompt A2');
-        ids['B1'] = await submit(server, b.id, 'prompt B1');
-        ids['B2'] = await submit(server, b.id, 'prompt B2');
+        ids['A1'] = await submit(ctx.server, a.id, 'prompt A1');
+        ids['A2'] = await submit(ctx.server, a.id, 'prompt A2');
+        ids['B1'] = await submit(ctx.server, b.id, 'prompt B1');
+        ids['B2'] = await submit(ctx.server, b.id, 'prompt B2');
 
         const done = (runs: RunJson[]) => runs.length === 2 && runs.every((r) => r.state !== 'queued' && r.state !== 'running');
-        const listRuns = async (id: string) => (await server.api('GET', `/api/sessions/${id}/runs`)).body.runs as RunJson[];
+        const listRuns = async (id: string) => (await ctx.server.api('GET', `/api/sessions/${id}/runs`)).body.runs as RunJson[];
         await waitUntil(async () => done(await listRuns(a.id)) && done(await listRuns(b.id)), 80_000, 'all four runs to finish');
 
         const runs = [...(await listRuns(a.id)), ...(await listRuns(b.id))];
@@ -459,31 +455,20 @@ describe('fair scheduling with the real claude CLI', () => {
 // ---------------------------------------------------------------------------
 
 describe('/chat gateway with the real claude CLI', () => {
-  let fake: FakeAnthropic;
-  let claude: ClaudeEnv;
-  let server: TestServer;
   let teeDir: string;
   let teeFile: string;
-
-  beforeAll(async () => {
-    ({ fake, claude } = await setUp());
+  const ctx = realCliServer(async (claude) => {
     teeDir = await tempDir('cr-tee-');
     teeFile = join(teeDir, 'stdout.jsonl');
-    server = await startTestServer({
-      claudePath: TEE_CLAUDE,
-      cliEnv: { ...claude.env, REAL_CLAUDE: realClaudePath(), TEE_FILE: teeFile },
-    });
+    return { claudePath: TEE_CLAUDE, cliEnv: { ...claude.env, REAL_CLAUDE: realClaudePath(), TEE_FILE: teeFile } };
   });
   afterAll(async () => {
-    await server?.close();
-    await fake?.close();
-    await claude?.cleanup();
     if (teeDir) await rm(teeDir, { recursive: true, force: true });
   });
 
   async function chat(body: Record<string, unknown>) {
     await writeFile(teeFile, '');
-    const res = await fetch(`${server.url}/chat`, {
+    const res = await fetch(`${ctx.server.url}/chat`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', accept: 'text/event-stream' },
       body: JSON.stringify(body),
@@ -500,7 +485,7 @@ describe('/chat gateway with the real claude CLI', () => {
   it(
     'forwards every CLI stdout line unmodified, then done; a second /chat with session_id resumes it',
     async () => {
-      const { messages, teeLines } = await chat({ prompt: 'hello gateway', cwd: server.root });
+      const { messages, teeLines } = await chat({ prompt: 'hello gateway', cwd: ctx.server.root });
 
       const lines = messages.filter((m) => m.event === 'message').map((m) => m.data);
       expect(teeLines.length).toBeGreaterThan(2);
@@ -511,7 +496,7 @@ describe('/chat gateway with the real claude CLI', () => {
       expect(messages.filter((m) => m.event !== 'message' && m.event !== 'done')).toEqual([]);
 
       const init = JSON.parse(lines[0]!) as { type: string; subtype: string; session_id: string; cwd: string };
-      expect(init).toMatchObject({ type: 'system', subtype: 'init', cwd: server.root });
+      expect(init).toMatchObject({ type: 'system', subtype: 'init', cwd: ctx.server.root });
       const result = JSON.parse(lines[lines.length - 1]!) as { type: string; subtype: string; result: string };
       expect(result).toMatchObject({ type: 'result', subtype: 'success', result: 'Echo: hello gateway' });
 
@@ -520,7 +505,7 @@ describe('/chat gateway with the real claude CLI', () => {
       expect(done.process_id).not.toBe('');
 
       // Continue the CLI conversation by its session_id.
-      const second = await chat({ prompt: '[[recall]]', session_id: init.session_id, cwd: server.root });
+      const second = await chat({ prompt: '[[recall]]', session_id: init.session_id, cwd: ctx.server.root });
       const secondLines = second.messages.filter((m) => m.event === 'message').map((m) => m.data);
       expect(secondLines).toEqual(second.teeLines);
       const secondInit = JSON.parse(secondLines[0]!) as { session_id: string; subtype: string };
@@ -530,10 +515,10 @@ describe('/chat gateway with the real claude CLI', () => {
       const secondDone = JSON.parse(second.messages[second.messages.length - 1]!.data) as { process_id: string };
       expect(secondDone.process_id).not.toBe(done.process_id);
 
-      const del = await server.api('DELETE', '/chat/unknown');
+      const del = await ctx.server.api('DELETE', '/chat/unknown');
       expect(del.status).toBe(404);
       expect(del.body.error.code).toBe('process_not_found');
-      expect((await server.api('GET', '/processes')).body).toEqual({ processes: [], count: 0 });
+      expect((await ctx.server.api('GET', '/processes')).body).toEqual({ processes: [], count: 0 });
     },
     TEST_TIMEOUT,
   );
@@ -542,28 +527,15 @@ describe('/chat gateway with the real claude CLI', () => {
 // ---------------------------------------------------------------------------
 
 describe('API errors with the real claude CLI', () => {
-  let fake: FakeAnthropic;
-  let claude: ClaudeEnv;
-  let server: TestServer;
-
-  beforeAll(async () => {
-    fake = await startFakeAnthropic();
-    claude = await makeClaudeEnv(fake);
-    server = await startTestServer({ claudePath: realClaudePath(), cliEnv: claude.env });
-  });
-  afterAll(async () => {
-    await server?.close();
-    await fake?.close();
-    await claude?.cleanup();
-  });
+  const ctx = realCliServer();
 
   it(
     'an API error fails only its own run (errorKind api_error); the next queued prompt runs to success',
     async () => {
-      const s = await newSession(server);
-      const bad = await submit(server, s.id, '[[error:500]]');
-      const good = await submit(server, s.id, 'after the error');
-      const events = await collectEvents(server, s.id, (all) => all.some(isRunEnd(good)), { timeoutMs: 80_000 });
+      const s = await newSession(ctx.server);
+      const bad = await submit(ctx.server, s.id, '[[error:500]]');
+      const good = await submit(ctx.server, s.id, 'after the error');
+      const events = await collectEvents(ctx.server, s.id, (all) => all.some(isRunEnd(good)), { timeoutMs: 80_000 });
       const ofRun = (runId: string) => events.filter((e) => 'runId' in e && e.runId === runId);
 
       const badEnd = finishedOf(ofRun(bad));
@@ -578,14 +550,14 @@ describe('API errors with the real claude CLI', () => {
       expect(goodStart!.pid).toBeGreaterThan(0);
       expect(goodStart!.claudeSessionId).toBe(badStart!.claudeSessionId);
       // What the CLI sent for it carried the failed prompt too: it resumed rather than started over.
-      const resumed = fake.requests.map((r) => r.body).filter((b) => JSON.stringify(b?.messages ?? []).includes('after the error'));
+      const resumed = ctx.fake.requests.map((r) => r.body).filter((b) => JSON.stringify(b?.messages ?? []).includes('after the error'));
       expect(resumed.length).toBeGreaterThan(0);
       expect(JSON.stringify(resumed[0].messages)).toContain('[[error:500]]');
 
-      const runs = (await server.api('GET', `/api/sessions/${s.id}/runs`)).body.runs as RunJson[];
+      const runs = (await ctx.server.api('GET', `/api/sessions/${s.id}/runs`)).body.runs as RunJson[];
       expect(runs.find((r) => r.id === bad)).toMatchObject({ state: 'error', errorKind: 'api_error' });
       expect(runs.find((r) => r.id === good)).toMatchObject({ state: 'success' });
-      expect((await server.api('GET', `/api/sessions/${s.id}`)).body).toMatchObject({ status: 'idle', queueLength: 0, totals: { runs: 2 } });
+      expect((await ctx.server.api('GET', `/api/sessions/${s.id}`)).body).toMatchObject({ status: 'idle', queueLength: 0, totals: { runs: 2 } });
     },
     TEST_TIMEOUT,
   );
@@ -593,9 +565,9 @@ describe('API errors with the real claude CLI', () => {
   it.each([401, 429, 529])(
     'an API answer of %i ends the run as an api_error with the status in its message',
     async (status) => {
-      const s = await newSession(server);
-      const runId = await submit(server, s.id, `[[error:${status}]]`);
-      const finished = finishedOf(await runEvents(server, s.id, runId));
+      const s = await newSession(ctx.server);
+      const runId = await submit(ctx.server, s.id, `[[error:${status}]]`);
+      const finished = finishedOf(await runEvents(ctx.server, s.id, runId));
       expect(finished).toMatchObject({ status: 'error', errorKind: 'api_error' });
       expect(finished.error ?? '').toMatch(status === 401 ? /401|API key|authenticat/i : new RegExp(String(status)));
     },
