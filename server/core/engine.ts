@@ -411,8 +411,7 @@ export class Engine {
   }
 
   async #duplicate(sessionId: string, clientRequestId: string): Promise<SubmitResult | undefined> {
-    const runs = await this.#store.listRuns(sessionId);
-    const found = runs.find((r) => r.clientRequestId === clientRequestId);
+    const found = await this.#store.findRunByClientRequestId(sessionId, clientRequestId);
     if (!found) return undefined;
     return { runId: found.id, position: this.#position(sessionId, found.id), duplicate: true };
   }

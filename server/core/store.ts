@@ -108,6 +108,7 @@ export interface Store {
 
   enqueueRun(run: RunRecord): Promise<{ run: RunRecord; duplicate: boolean }>;
   getRun(id: string): Promise<RunRecord | undefined>;
+  findRunByClientRequestId(sessionId: string, clientRequestId: string): Promise<RunRecord | undefined>;
   /** Runs of a session (oldest first), optionally only those in one state. */
   listRuns(sessionId: string, state?: RunState): Promise<RunRecord[]>;
   /** Runs in a state across all sessions, oldest first (recovery after a restart). */

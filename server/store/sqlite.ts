@@ -183,6 +183,11 @@ class SqliteStore implements Store {
     return row ? (JSON.parse(row.data) as RunRecord) : undefined;
   }
 
+  async findRunByClientRequestId(sessionId: string, clientRequestId: string): Promise<RunRecord | undefined> {
+    const row = this.#stmts.getRunByCrid.get(sessionId, clientRequestId) as RunRow | undefined;
+    return row ? (JSON.parse(row.data) as RunRecord) : undefined;
+  }
+
   async listRuns(sessionId: string, state?: RunState): Promise<RunRecord[]> {
     const rows = (
       state === undefined

@@ -143,6 +143,8 @@ export function describeStoreContract(adapterName: string, factory: StoreFactory
       expect(again.duplicate).toBe(true);
       expect(again.run.id).toBe(r1.id);
       expect((await store.listRuns(s.id, 'queued')).map((r) => r.prompt)).toEqual(['one', 'two', 'three']);
+      expect((await store.findRunByClientRequestId(s.id, 'c3'))?.id).toBe(r3.id);
+      expect(await store.findRunByClientRequestId(s.id, 'nope')).toBeUndefined();
 
       // The same client request id in another session is another request.
       const other = makeSession();
