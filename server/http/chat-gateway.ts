@@ -13,6 +13,7 @@ import type { Engine } from '../core/engine.js';
 import { chatSchema, type ChatBody } from '../protocol/api.js';
 import type { SessionOptions } from '../protocol/events.js';
 import { parse } from './errors.js';
+import { followRaw } from './sessions.js';
 import { openSse } from './sse.js';
 import { z } from 'zod';
 
@@ -44,16 +45,7 @@ export function chatRouter(engine: Engine): Router {
         ? await engine.adoptConversation(body.session_id, body.cwd, options)
         : await engine.createSession({ ...options, ...(body.cwd !== undefined ? { cwd: body.cwd } : {}) }, 'chat');
     const { runId } = await engine.submit(session.id, body.prompt);
-    const sse = openSse(req, res);
-    const off = await engine.subscribeRaw(runId, 0, (item) => {
-      if ('end' in item) {
-        sse.send({ event: 'done', data: JSON.stringify({ process_id: runId }) });
-        sse.close();
-        return;
-      }
-      sse.send({ event: 'message', data: item.line });
-    });
-    sse.onClose(off);
+    await followRaw(engine, openSse(req, res), runId);
   });
 
   r.delete('/chat/:processId', async (req, res) => {

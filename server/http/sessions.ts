@@ -25,7 +25,9 @@ import { openSse, type SseStream } from './sse.js';
 export const MAX_STORAGE_FILE_BYTES = 10 * 1024 * 1024;
 
 const idParam = z.string().min(1).max(100);
-const purgeQuery = z.object({ purge: z.enum(['true', 'false', '1', '0']).optional() });
+const flag = z.enum(['true', 'false', '1', '0']).optional();
+const purgeQuery = z.object({ purge: flag });
+const rawQuery = z.object({ raw: flag });
 
 /** The session as the API shows it: ours plus the names older clients know. */
 export function sessionJson(view: SessionView) {
@@ -89,11 +91,13 @@ export function sessionsRouter(engine: Engine): Router {
       res.status(202).json(result);
       return;
     }
+    const { raw } = parse(rawQuery, req.query, 'query');
     const before = (await engine.getSession(id)).lastSeq;
     const result = await engine.submit(id, body.prompt, { clientRequestId: body.clientRequestId });
     const sse = openSse(req, res);
     sse.send({ event: 'accepted', data: JSON.stringify(result) });
-    await followRun(engine, sse, id, result.duplicate ? 0 : before, result.runId);
+    if (raw === '1' || raw === 'true') await followRaw(engine, sse, result.runId);
+    else await followRun(engine, sse, id, result.duplicate ? 0 : before, result.runId);
   });
 
   r.post('/:id/execute', async (req, res) => {
@@ -167,16 +171,7 @@ export function sessionsRouter(engine: Engine): Router {
     const id = sid(req);
     const runId = parse(idParam, req.params.runId, 'run id');
     await engine.getRun(id, runId);
-    const sse = openSse(req, res);
-    const off = await engine.subscribeRaw(runId, 0, (item) => {
-      if ('end' in item) {
-        sse.send({ event: 'done', data: JSON.stringify({ process_id: runId, status: item.status }) });
-        sse.close();
-        return;
-      }
-      sse.send({ event: 'message', data: item.line });
-    });
-    sse.onClose(off);
+    await followRaw(engine, openSse(req, res), runId);
   });
 
   r.post('/:id/interrupt', async (req, res) => {
@@ -213,6 +208,19 @@ async function followRun(engine: Engine, sse: SseStream, sessionId: string, afte
     if (!('runId' in event) || event.runId !== runId) return;
     sse.send({ id: event.seq, event: event.type, data: JSON.stringify(event) });
     if (event.type === 'run.finished') sse.close();
+  });
+  sse.onClose(off);
+}
+
+/** Streams one run's raw CLI lines (`event: message`, unmodified), then `event: done`. */
+export async function followRaw(engine: Engine, sse: SseStream, runId: string): Promise<void> {
+  const off = await engine.subscribeRaw(runId, 0, (item) => {
+    if ('end' in item) {
+      sse.send({ event: 'done', data: JSON.stringify({ process_id: runId, status: item.status }) });
+      sse.close();
+      return;
+    }
+    sse.send({ event: 'message', data: item.line });
   });
   sse.onClose(off);
 }

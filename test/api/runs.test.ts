@@ -198,6 +198,31 @@ describe('event replay', () => {
     expect(messages.slice(1).every((m) => m.id !== undefined && m.event === JSON.parse(m.data).type)).toBe(true);
   });
 
+  it('streams the raw CLI lines unmodified with ?raw=1, the same lines /chat sends', async () => {
+    const s = await newSession(server);
+    const prompt = fake([{ raw: 'not json: \u00e9\u00e8 \u{1F600} <b>x</b>' }, { emit: { type: 'custom', n: 1 } }, { text: 'ok' }]);
+    const res = await fetch(`${server.url}/api/sessions/${s.id}/messages?raw=1`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'text/event-stream' },
+      body: JSON.stringify({ prompt }),
+    });
+    const messages = await readSse(res);
+    const lines = messages.filter((m) => m.event === 'message').map((m) => m.data);
+    expect(lines).toContain('not json: \u00e9\u00e8 \u{1F600} <b>x</b>');
+    expect(lines).toContain('{"type":"custom","n":1}');
+    expect(JSON.parse(lines[0]!)).toMatchObject({ type: 'system', subtype: 'init' });
+    expect(JSON.parse(lines.at(-1)!)).toMatchObject({ type: 'result', result: 'ok' });
+    expect(messages.at(-1)).toMatchObject({ event: 'done' });
+    const chat = await fetch(`${server.url}/chat`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ prompt, cwd: server.root, unknown_field: 'ignored' }),
+    });
+    const chatLines = (await readSse(chat)).filter((m) => m.event === 'message').map((m) => m.data);
+    expect(chatLines.length).toBe(lines.length);
+    expect(chatLines.filter((l) => !l.startsWith('{')).sort()).toEqual(lines.filter((l) => !l.startsWith('{')).sort());
+  });
+
   it('execute waits for the run and answers like the session manager it replaces', async () => {
     const s = await newSession(server);
     const res = await server.api('POST', `/api/sessions/${s.id}/execute`, { prompt: 'run it' });
