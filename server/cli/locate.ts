@@ -51,7 +51,12 @@ export function candidatePaths(options: LocatorOptions): string[] {
   // An explicit CLAUDE_PATH is the only candidate: silently falling back to
   // another binary would run something the user did not choose.
   if (options.claudePath) return [options.claudePath];
-  const dirs = (options.searchPath ?? process.env.PATH ?? '').split(delimiter).filter((d) => d !== '');
+  // `npm start` puts ./node_modules/.bin first on PATH, and there sits the
+  // CLI our tests pin as a dev dependency. The product runs the user's own
+  // claude (their install, their login), never a package's copy.
+  const dirs = (options.searchPath ?? process.env.PATH ?? '')
+    .split(delimiter)
+    .filter((d) => d !== '' && !/[\\/]node_modules[\\/]\.bin[\\/]?$/.test(d));
   const fromPath = dirs.map((d) => join(d, 'claude'));
   const home = options.home;
   const extra = home ? [join(home, '.claude', 'local', 'claude'), join(home, '.local', 'bin', 'claude')] : [];
