@@ -53,13 +53,6 @@ export interface SubmitOptions {
   clientRequestId?: string | undefined;
 }
 
-export interface StorageEntry {
-  name: string;
-  type: 'file' | 'dir' | 'other';
-  size: number;
-  modifiedAt: string;
-}
-
 interface PendingEvent {
   event: NewEvent;
   resolve: (event: ServerEvent) => void;
@@ -330,11 +323,6 @@ export class Engine {
   async listRuns(sessionId: string): Promise<RunRecord[]> {
     await this.#record(sessionId);
     return this.#store.listRuns(sessionId);
-  }
-
-  /** Finds a run by id alone (the /chat gateway's process ids). */
-  findRun(runId: string): Promise<RunRecord | undefined> {
-    return this.#store.getRun(runId);
   }
 
   /** Interrupts a run by id, wherever it is (the gateway's DELETE /chat/:id). */

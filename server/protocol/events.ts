@@ -61,6 +61,7 @@ export const PERMISSION_MODES = [
   'plan',
   'dontAsk',
   'auto',
+  'manual',
 ] as const;
 export type PermissionMode = (typeof PERMISSION_MODES)[number];
 
