@@ -14,12 +14,21 @@ export type Unsubscribe = () => void;
 
 const REPLAY_PAGE = 1000;
 
+export interface SubscribeOptions {
+  compact?: boolean;
+  /** Applied to replayed (stored) events only; live events all pass. */
+  replayFilter?: (event: ServerEvent) => boolean;
+}
+
 export interface EventBus {
   publish(event: ServerEvent): void;
   /** Every event of every session, live only (session lists, dashboards). */
   onAny(listener: EventListener): Unsubscribe;
-  /** Events of one session with `seq > afterSeq`: the stored ones, then live ones. */
-  subscribe(sessionId: string, afterSeq: number, listener: EventListener): Promise<Unsubscribe>;
+  /**
+   * Events of one session with `seq > afterSeq`: the stored ones (compact when
+   * asked, see Store.readEvents), then live ones.
+   */
+  subscribe(sessionId: string, afterSeq: number, listener: EventListener, options?: SubscribeOptions): Promise<Unsubscribe>;
 }
 
 export function createEventBus(store: Store): EventBus {
@@ -53,7 +62,7 @@ export function createEventBus(store: Store): EventBus {
       any.add(listener);
       return () => any.delete(listener);
     },
-    async subscribe(sessionId, afterSeq, listener) {
+    async subscribe(sessionId, afterSeq, listener, options = {}) {
       let last = afterSeq;
       let held: ServerEvent[] | undefined = [];
       let closed = false;
@@ -65,8 +74,11 @@ export function createEventBus(store: Store): EventBus {
       const off = add(sessionId, (event) => (held ? held.push(event) : deliver(event)));
       try {
         for (;;) {
-          const page = await store.readEvents(sessionId, last, REPLAY_PAGE);
-          for (const event of page) deliver(event);
+          const page = await store.readEvents(sessionId, last, REPLAY_PAGE, { compact: options.compact === true });
+          for (const event of page) {
+            if (!options.replayFilter || options.replayFilter(event)) deliver(event);
+            else last = Math.max(last, event.seq);
+          }
           if (page.length < REPLAY_PAGE || closed) break;
         }
       } catch (err) {

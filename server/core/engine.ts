@@ -53,6 +53,15 @@ export interface SubmitOptions {
   clientRequestId?: string | undefined;
 }
 
+export interface TranscriptWindow {
+  /** The first seq the window covers. */
+  fromSeq: number;
+  /** Whether runs before it exist. */
+  hasEarlier: boolean;
+  /** Its oldest run: pass it to `history` to load the runs before. */
+  firstRunId?: string | undefined;
+}
+
 interface PendingEvent {
   event: NewEvent;
   resolve: (event: ServerEvent) => void;
@@ -260,7 +269,7 @@ export class Engine {
     if (duplicate) return { runId: stored.id, position: this.#position(sessionId, stored.id), duplicate: true };
     runtime.pending.push(run.id);
     const position = runtime.pending.length;
-    await this.#emit({
+    const queued = await this.#emit({
       type: 'run.queued',
       sessionId,
       runId: run.id,
@@ -268,6 +277,7 @@ export class Engine {
       position,
       clientRequestId: opts.clientRequestId,
     });
+    await this.#store.updateRun(run.id, { queuedSeq: queued.seq });
     await this.#emitQueue(sessionId);
     this.#scheduler.markReady(sessionId);
     this.#pump();
@@ -348,6 +358,45 @@ export class Engine {
   async subscribe(sessionId: string, afterSeq: number, listener: EventListener): Promise<Unsubscribe> {
     await this.#record(sessionId);
     return this.#bus.subscribe(sessionId, afterSeq, listener);
+  }
+
+  /**
+   * Opens a session's transcript for display: its last `tailRuns` runs (and
+   * every run not finished yet) in compact form, without deltas of finished
+   * runs, then every live event. Older runs come from `history`.
+   */
+  async openTranscript(
+    sessionId: string,
+    tailRuns: number,
+    listener: EventListener,
+  ): Promise<TranscriptWindow & { unsubscribe: Unsubscribe }> {
+    await this.#record(sessionId);
+    const runs = await this.#store.listRuns(sessionId);
+    const firstUnfinished = runs.findIndex((r) => r.state === 'queued' || r.state === 'running');
+    let start = Math.max(0, runs.length - tailRuns);
+    if (firstUnfinished >= 0) start = Math.min(start, firstUnfinished);
+    const shown = runs.slice(start);
+    const fromSeq = shown.length > 0 ? Math.min(...shown.map((r) => r.queuedSeq ?? 1)) : (await this.#store.lastSeq(sessionId)) + 1;
+    // Older runs may still have events after fromSeq (prompts queued together
+    // run later): those belong to "load earlier", not here.
+    const older = new Set(runs.slice(0, start).map((r) => r.id));
+    const unsubscribe = await this.#bus.subscribe(sessionId, fromSeq - 1, listener, {
+      compact: true,
+      replayFilter: (e) => !('runId' in e) || e.runId === undefined || !older.has(e.runId),
+    });
+    return { fromSeq, hasEarlier: start > 0, firstRunId: shown[0]?.id, unsubscribe };
+  }
+
+  /** For "load earlier": the compact events of the `count` runs before run `beforeRunId`. */
+  async history(sessionId: string, beforeRunId: string, count: number): Promise<TranscriptWindow & { events: ServerEvent[] }> {
+    await this.#record(sessionId);
+    const runs = await this.#store.listRuns(sessionId);
+    const index = runs.findIndex((r) => r.id === beforeRunId);
+    if (index < 0) throw new AppError('run_not_found', `No run ${beforeRunId} in this session.`);
+    const start = Math.max(0, index - count);
+    const page = runs.slice(start, index);
+    const events = await this.#store.readRunEvents(sessionId, page.map((r) => r.id));
+    return { fromSeq: events[0]?.seq ?? 1, hasEarlier: start > 0, firstRunId: page[0]?.id, events };
   }
 
   onAnyEvent(listener: EventListener): Unsubscribe {

@@ -91,6 +91,10 @@ export class RunNormaliser {
   get model(): string | undefined {
     return this.#model;
   }
+  /** Text streamed since the last complete text block: what a crash or kill cut off. */
+  get unfinishedText(): string {
+    return this.#partialText;
+  }
   /** Text of the last complete assistant text block: the answer if no result line came. */
   get lastText(): string {
     return this.#lastText;

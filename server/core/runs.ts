@@ -223,6 +223,13 @@ export class RunExecutor {
     const verdict = judge(active, info);
     const finishedAt = clock.now();
     const durationMs = Math.max(0, finishedAt.getTime() - active.startedAt.getTime());
+    // Text that streamed but never arrived as a complete message (the CLI was
+    // killed or crashed mid-answer) becomes one, so a compact transcript,
+    // which leaves deltas out, still shows it.
+    const unfinished = active.normaliser.unfinishedText;
+    if (unfinished !== '') {
+      await this.#deps.emit({ type: 'assistant.message', sessionId: active.sessionId, runId: active.runId, text: unfinished });
+    }
     const outcome = active.normaliser.outcome;
     const usage = active.normaliser.usage;
     const session = await store.getSession(active.sessionId);

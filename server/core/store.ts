@@ -66,6 +66,8 @@ export interface RunRecord {
   result?: string | undefined;
   error?: string | undefined;
   errorKind?: RunErrorKind | undefined;
+  /** Seq of its `run.queued` event: where its part of the transcript starts. */
+  queuedSeq?: number | undefined;
 }
 
 export type SessionPatch = Partial<
@@ -85,6 +87,11 @@ export type SessionPatch = Partial<
 
 export type RunPatch = Partial<Omit<RunRecord, 'id' | 'sessionId' | 'prompt' | 'enqueuedAt'>>;
 
+export interface ReadOptions {
+  compact?: boolean;
+  beforeSeq?: number;
+}
+
 export interface RawLine {
   n: number;
   line: string;
@@ -102,8 +109,15 @@ export interface Store {
   appendEvent(event: NewEvent, at: string): Promise<ServerEvent>;
   /** Several events at once, in order, atomically (one transaction). */
   appendEvents(events: readonly NewEvent[], at: string): Promise<ServerEvent[]>;
-  /** Events of a session with `seq > afterSeq`, oldest first, at most `limit`. */
-  readEvents(sessionId: string, afterSeq: number, limit?: number): Promise<ServerEvent[]>;
+  /**
+   * Events of a session with `afterSeq < seq < beforeSeq`, oldest first, at
+   * most `limit`. `compact` leaves out what a transcript does not need once a
+   * run is over: its `assistant.delta` and `usage` events (its messages and
+   * `run.finished` say it all), and every `queue.changed` but the last.
+   */
+  readEvents(sessionId: string, afterSeq: number, limit?: number, options?: ReadOptions): Promise<ServerEvent[]>;
+  /** The compact events (see `readEvents`) of these runs, in seq order. */
+  readRunEvents(sessionId: string, runIds: readonly string[]): Promise<ServerEvent[]>;
   lastSeq(sessionId: string): Promise<number>;
 
   enqueueRun(run: RunRecord): Promise<{ run: RunRecord; duplicate: boolean }>;

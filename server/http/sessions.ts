@@ -148,6 +148,15 @@ export function sessionsRouter(engine: Engine): Router {
     sse.onClose(off);
   });
 
+  r.get('/:id/history', async (req, res) => {
+    const query = parse(
+      z.object({ beforeRun: idParam, runs: z.coerce.number().int().min(1).max(1000).optional() }),
+      req.query,
+      'query',
+    );
+    res.json(await engine.history(sid(req), query.beforeRun, query.runs ?? 50));
+  });
+
   r.get('/:id/queue', async (req, res) => {
     const runs = await engine.queue(sid(req));
     res.json({ pending: runs.map(runJson) });

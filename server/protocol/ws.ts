@@ -18,7 +18,17 @@ export const clientFrameSchema = z.discriminatedUnion('type', [
     /** Sessions to follow, each with the last seq this client has. */
     resume: z.record(sessionId, seq).optional(),
   }),
-  z.object({ type: z.literal('subscribe'), id: frameId, sessionId, after: seq }),
+  z.object({
+    type: z.literal('subscribe'),
+    id: frameId,
+    sessionId,
+    after: seq,
+    /**
+     * Opening a transcript (with `after: 0`): only the last N runs, compact
+     * (no deltas of finished runs). The reply says `{fromSeq, hasEarlier}`.
+     */
+    tailRuns: z.number().int().min(1).max(10_000).optional(),
+  }),
   z.object({ type: z.literal('unsubscribe'), id: frameId, sessionId }),
   z.object({
     type: z.literal('submit'),

@@ -12,6 +12,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { NewEvent, ServerEvent } from '../protocol/events.js';
 import type {
+  ReadOptions,
   RawLine,
   RunPatch,
   RunRecord,
@@ -36,9 +37,12 @@ CREATE TABLE IF NOT EXISTS seqs (
 CREATE TABLE IF NOT EXISTS events (
   session_id TEXT NOT NULL,
   seq INTEGER NOT NULL,
+  type TEXT NOT NULL,
+  run_id TEXT,
   data TEXT NOT NULL,
   PRIMARY KEY (session_id, seq)
 ) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS events_run ON events (session_id, run_id, seq);
 CREATE TABLE IF NOT EXISTS runs (
   ord INTEGER PRIMARY KEY AUTOINCREMENT,
   id TEXT NOT NULL UNIQUE,
@@ -151,14 +155,26 @@ class SqliteStore implements Store {
           this.#stmts.insertSeq.run(event.sessionId, seq);
         }
         const stored = { ...event, seq, at } as ServerEvent;
-        this.#stmts.insertEvent.run(event.sessionId, seq, JSON.stringify(stored));
+        const runId = 'runId' in event && typeof event.runId === 'string' ? event.runId : null;
+        this.#stmts.insertEvent.run(event.sessionId, seq, event.type, runId, JSON.stringify(stored));
         return stored;
       }),
     )();
   }
 
-  async readEvents(sessionId: string, afterSeq: number, limit = 10_000): Promise<ServerEvent[]> {
-    const rows = this.#stmts.readEvents.all(sessionId, afterSeq, limit) as { data: string }[];
+  async readEvents(sessionId: string, afterSeq: number, limit = 10_000, options: ReadOptions = {}): Promise<ServerEvent[]> {
+    const before = options.beforeSeq ?? Number.MAX_SAFE_INTEGER;
+    const rows = (
+      options.compact
+        ? this.#stmts.readEventsCompact.all({ sid: sessionId, after: afterSeq, before, limit })
+        : this.#stmts.readEvents.all(sessionId, afterSeq, before, limit)
+    ) as { data: string }[];
+    return rows.map((r) => JSON.parse(r.data) as ServerEvent);
+  }
+
+  async readRunEvents(sessionId: string, runIds: readonly string[]): Promise<ServerEvent[]> {
+    if (runIds.length === 0) return [];
+    const rows = this.#stmts.readRunEventsCompact.all({ sid: sessionId, runs: JSON.stringify(runIds) }) as { data: string }[];
     return rows.map((r) => JSON.parse(r.data) as ServerEvent);
   }
 
@@ -232,6 +248,14 @@ class SqliteStore implements Store {
   }
 }
 
+/** The compact filter; it reads the session id as the named parameter @sid. */
+const COMPACT = `NOT (
+    type IN ('assistant.delta', 'usage')
+    AND run_id IN (SELECT id FROM runs WHERE session_id = @sid AND state NOT IN ('queued', 'running')))
+  AND NOT (
+    type = 'queue.changed'
+    AND seq < (SELECT MAX(seq) FROM events e2 WHERE e2.session_id = @sid AND e2.type = 'queue.changed'))`;
+
 function prepare(db: Db) {
   const s = (sql: string): Statement => db.prepare(sql);
   return {
@@ -244,8 +268,18 @@ function prepare(db: Db) {
     insertSeq: s('INSERT INTO seqs (session_id, last_seq) VALUES (?, ?)'),
     getSeq: s('SELECT last_seq FROM seqs WHERE session_id = ?'),
     deleteSeq: s('DELETE FROM seqs WHERE session_id = ?'),
-    insertEvent: s('INSERT INTO events (session_id, seq, data) VALUES (?, ?, ?)'),
-    readEvents: s('SELECT data FROM events WHERE session_id = ? AND seq > ? ORDER BY seq LIMIT ?'),
+    insertEvent: s('INSERT INTO events (session_id, seq, type, run_id, data) VALUES (?, ?, ?, ?, ?)'),
+    readEvents: s('SELECT data FROM events WHERE session_id = ? AND seq > ? AND seq < ? ORDER BY seq LIMIT ?'),
+    // Deltas and usage of runs that are over, and all but the last
+    // queue.changed, are left out (see Store.readEvents).
+    readEventsCompact: s(`
+      SELECT data FROM events
+      WHERE session_id = @sid AND seq > @after AND seq < @before AND ${COMPACT}
+      ORDER BY seq LIMIT @limit`),
+    readRunEventsCompact: s(`
+      SELECT data FROM events
+      WHERE session_id = @sid AND run_id IN (SELECT value FROM json_each(@runs)) AND ${COMPACT}
+      ORDER BY seq`),
     deleteEvents: s('DELETE FROM events WHERE session_id = ?'),
     insertRun: s('INSERT INTO runs (id, session_id, client_request_id, state, data) VALUES (?, ?, ?, ?, ?)'),
     getRun: s('SELECT data FROM runs WHERE id = ?'),

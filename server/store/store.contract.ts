@@ -129,6 +129,33 @@ export function describeStoreContract(adapterName: string, factory: StoreFactory
       expect((await store.readEvents(s.id, 0, 3)).map((e) => e.seq)).toEqual([1, 2, 3]);
     });
 
+    it('reads a compact transcript: no deltas or usage of finished runs, only the last queue.changed', async () => {
+      const store = await open();
+      const s = makeSession();
+      await store.createSession(s);
+      const done = makeRun(s.id);
+      const live = makeRun(s.id);
+      await store.enqueueRun(done);
+      await store.enqueueRun(live);
+      const add = (e: Record<string, unknown>) => store.appendEvent({ sessionId: s.id, ...e } as never, 'T');
+      await add({ type: 'queue.changed', pending: [done.id, live.id] });
+      await add({ type: 'assistant.delta', runId: done.id, text: 'a' });
+      await add({ type: 'usage', runId: done.id, inputTokens: 1, outputTokens: 1, cacheReadTokens: 0, cacheWriteTokens: 0 });
+      await add({ type: 'assistant.message', runId: done.id, text: 'a' });
+      await add({ type: 'queue.changed', pending: [live.id] });
+      await add({ type: 'assistant.delta', runId: live.id, text: 'b' });
+      await store.updateRun(done.id, { state: 'success' });
+      await store.updateRun(live.id, { state: 'running' });
+      const compact = await store.readEvents(s.id, 0, 100, { compact: true });
+      expect(compact.map((e) => `${e.seq}:${e.type}`)).toEqual(['4:assistant.message', '5:queue.changed', '6:assistant.delta']);
+      expect((await store.readEvents(s.id, 0, 100)).length).toBe(6);
+      expect((await store.readEvents(s.id, 1, 100, { beforeSeq: 5 })).map((e) => e.seq)).toEqual([2, 3, 4]);
+      expect((await store.readEvents(s.id, 0, 100, { compact: true, beforeSeq: 5 })).map((e) => e.seq)).toEqual([4]);
+      expect((await store.readRunEvents(s.id, [done.id])).map((e) => `${e.seq}:${e.type}`)).toEqual(['4:assistant.message']);
+      expect((await store.readRunEvents(s.id, [live.id, done.id])).map((e) => e.seq)).toEqual([4, 6]);
+      expect(await store.readRunEvents(s.id, [])).toEqual([]);
+    });
+
     it('enqueues runs in FIFO order and enqueues a client request id only once', async () => {
       const store = await open();
       const s = makeSession();

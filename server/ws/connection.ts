@@ -32,12 +32,20 @@ export function serveConnection(ws: WebSocket, engine: Engine, log: Logger, vers
     send({ type: 'summary', event });
   });
 
-  const follow = async (sessionId: string, after: number) => {
+  const follow = async (sessionId: string, after: number, tailRuns?: number): Promise<unknown> => {
     await unfollow(sessionId);
-    const subscription = engine.subscribe(sessionId, after, (event) => send({ type: 'event', event }));
+    const onEvent = (event: ServerEvent) => send({ type: 'event', event });
+    const opened =
+      tailRuns !== undefined && after === 0
+        ? engine.openTranscript(sessionId, tailRuns, onEvent)
+        : engine
+            .subscribe(sessionId, after, onEvent)
+            .then((unsubscribe) => ({ unsubscribe, fromSeq: after + 1, hasEarlier: false, firstRunId: undefined }));
+    const subscription = opened.then((o) => o.unsubscribe);
     followed.set(sessionId, subscription);
     try {
-      await subscription;
+      const { fromSeq, hasEarlier, firstRunId } = await opened;
+      return { fromSeq, hasEarlier, firstRunId };
     } catch (err) {
       followed.delete(sessionId);
       throw err;
@@ -62,8 +70,7 @@ export function serveConnection(ws: WebSocket, engine: Engine, log: Logger, vers
         return undefined;
       }
       case 'subscribe':
-        await follow(frame.sessionId, frame.after);
-        return undefined;
+        return follow(frame.sessionId, frame.after, frame.tailRuns);
       case 'unsubscribe':
         await unfollow(frame.sessionId);
         return undefined;

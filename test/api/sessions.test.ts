@@ -207,6 +207,9 @@ describe('runs with the scripted CLI', () => {
     const events = await collectEvents(server, s.id, (ev) => finishedRuns(ev).length === 2);
     const [crashed, next] = finishedRuns(events);
     expect(crashed).toMatchObject({ status: 'error', errorKind: 'cli_crashed' });
+    // What streamed before the crash is kept as a message, so compact transcripts show it.
+    const cut = events.find((e) => e.type === 'assistant.message' && 'runId' in e && e.runId === crashed?.runId);
+    expect(cut).toMatchObject({ text: 'partial' });
     expect(crashed?.error).toContain('boom: something broke');
     expect(crashed?.error).toContain('code 3');
     expect(next).toMatchObject({ status: 'success', result: 'Echo: after the crash' });

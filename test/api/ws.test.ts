@@ -144,6 +144,47 @@ describe('WebSocket protocol', () => {
     await c.close();
   });
 
+  it('opens a long transcript at its last runs, compact, and pages back with history', async () => {
+    const s = await newSession();
+    const c = await connectWs(server.url);
+    lastFrames = c.frames;
+    c.send({ type: 'hello', resume: { [s.id]: 0 } });
+    for (let i = 1; i <= 5; i++) {
+      c.send({ type: 'submit', id: `h${i}`, sessionId: s.id, prompt: `prompt ${i}`, clientRequestId: `hist-${i}` });
+    }
+    await c.waitFor(finishedCount(s.id, 5));
+    await c.close();
+
+    const viewer = await connectWs(server.url);
+    viewer.send({ type: 'hello' });
+    viewer.send({ type: 'subscribe', id: 'open', sessionId: s.id, after: 0, tailRuns: 2 });
+    const opened = (await viewer.waitFor(isReply('open'))) as { data: { fromSeq: number; hasEarlier: boolean; firstRunId: string } };
+    expect(opened.data.hasEarlier).toBe(true);
+    await viewer.waitFor((f): f is EventFrame => isEvent(f) && f.event.type === 'run.finished' && eventsOf(viewer.frames, s.id).filter((e) => e.type === 'run.finished').length === 2);
+    const shown = eventsOf(viewer.frames, s.id);
+    expect(shown.filter((e) => e.type === 'run.queued').map((e) => (e as { prompt: string }).prompt)).toEqual(['prompt 4', 'prompt 5']);
+    expect(shown.some((e) => e.type === 'assistant.delta' || e.type === 'usage')).toBe(false);
+    expect(shown.filter((e) => e.type === 'assistant.message').map((e) => (e as { text: string }).text)).toEqual(['Echo: prompt 4', 'Echo: prompt 5']);
+    expect(shown[0]!.seq).toBe(opened.data.fromSeq);
+    // Runs 1-3 ran after prompt 4 was queued; their events belong to "load earlier".
+    const runIds = new Set(shown.filter((e) => e.type === 'run.queued').map((e) => (e as { runId: string }).runId));
+    expect(shown.every((e) => !('runId' in e) || e.runId === undefined || runIds.has(e.runId))).toBe(true);
+    await viewer.close();
+
+    const page = await server.api('GET', `/api/sessions/${s.id}/history?beforeRun=${opened.data.firstRunId}&runs=2`);
+    expect(page.status).toBe(200);
+    const prompts = (page.body.events as ServerEvent[]).filter((e) => e.type === 'run.queued').map((e) => (e as { prompt: string }).prompt);
+    expect(prompts).toEqual(['prompt 2', 'prompt 3']);
+    expect(page.body.hasEarlier).toBe(true);
+    expect((page.body.events as ServerEvent[]).some((e) => e.type === 'assistant.delta')).toBe(false);
+    expect((page.body.events as ServerEvent[]).filter((e) => e.type === 'run.finished')).toHaveLength(2);
+    const rest = await server.api('GET', `/api/sessions/${s.id}/history?beforeRun=${page.body.firstRunId}&runs=2`);
+    expect(rest.body.hasEarlier).toBe(false);
+    expect((rest.body.events as ServerEvent[]).filter((e) => e.type === 'run.queued')).toHaveLength(1);
+    expect((await server.api('GET', `/api/sessions/${s.id}/history?beforeRun=nope`)).status).toBe(404);
+    expect((await server.api('GET', `/api/sessions/${s.id}/history`)).status).toBe(400);
+  });
+
   it('closes the connection on a frame over the size limit', async () => {
     const c = await connectWs(server.url);
     const closed = new Promise<number>((r) => c.ws.once('close', (code) => r(code)));
