@@ -6,12 +6,13 @@
 import express, { type Express } from 'express';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { z } from 'zod';
 import type { Engine } from '../core/engine.js';
 import type { CliLocator } from '../core/ports.js';
 import type { Logger } from '../log.js';
 import { MAX_BODY_BYTES } from '../protocol/limits.js';
 import { chatRouter } from './chat-gateway.js';
-import { errorMiddleware, notFoundHandler } from './errors.js';
+import { errorMiddleware, notFoundHandler, parse } from './errors.js';
 import { docsPage, openApiDocument } from './openapi.js';
 import { sessionsRouter } from './sessions.js';
 
@@ -82,6 +83,16 @@ export function createApp(deps: AppDeps): Express {
   app.use('/api/sessions', sessionsRouter(engine));
   app.get('/api/processes', async (_req, res) => {
     res.json({ processes: await engine.processes() });
+  });
+  app.get('/api/roots', (_req, res) => {
+    res.json({ roots: engine.allowedRoots });
+  });
+  app.get('/api/folders', async (req, res) => {
+    const { path } = parse(z.object({ path: z.string().min(1).max(4096) }), req.query, 'query');
+    res.json(await engine.listFolders(path));
+  });
+  app.get('/api/usage', async (_req, res) => {
+    res.json({ today: await engine.usageToday() });
   });
   app.use(chatRouter(engine));
   app.use('/api', notFoundHandler);

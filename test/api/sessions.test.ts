@@ -68,6 +68,32 @@ describe('sessions', () => {
   });
 });
 
+describe('folders and usage', () => {
+  it('lists the allowed roots and the sub-folders of a folder inside them, never outside', async () => {
+    await mkdir(join(server.root, 'alpha', 'deep'), { recursive: true });
+    await mkdir(join(server.root, '.hidden'), { recursive: true });
+    expect((await server.api('GET', '/api/roots')).body).toEqual({ roots: [server.root] });
+    const list = await server.api('GET', `/api/folders?path=${encodeURIComponent(server.root)}`);
+    expect(list.body.folders).toContain('alpha');
+    expect(list.body.folders).not.toContain('.hidden');
+    expect((await server.api('GET', `/api/folders?path=${encodeURIComponent(join(server.root, 'alpha'))}`)).body.folders).toEqual(['deep']);
+    const outside = await server.api('GET', '/api/folders?path=/etc');
+    expect(outside.status).toBe(400);
+    expect(outside.body.error.code).toBe('path_not_allowed');
+    expect((await server.api('GET', `/api/folders?path=${encodeURIComponent(server.root + '/../')}`)).status).toBe(400);
+  });
+
+  it('sums today\'s cost and tokens over finished runs', async () => {
+    const before = (await server.api('GET', '/api/usage')).body.today;
+    const s = await newSession();
+    await server.api('POST', `/api/sessions/${s.id}/execute`, { prompt: 'count me' });
+    const after = (await server.api('GET', '/api/usage')).body.today;
+    expect(after.runs).toBe(before.runs + 1);
+    expect(after.costUsd).toBeCloseTo(before.costUsd + 0.001, 9);
+    expect(after.usage.outputTokens).toBeGreaterThan(before.usage.outputTokens);
+  });
+});
+
 describe('bad input gets a clear JSON error and changes nothing', () => {
   it('malformed JSON is 400 invalid_json', async () => {
     const res = await server.api('POST', '/api/sessions', '{"name": ');
