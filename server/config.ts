@@ -39,6 +39,20 @@ const SETTINGS = {
   authUser: { env: 'AUTH_USER', flag: 'auth-user', help: 'User name for HTTP Basic auth', default: 'admin' },
   authPassword: { env: 'AUTH_PASSWORD', flag: 'auth-password', help: 'Password for the app and Basic auth', default: '' },
   authToken: { env: 'AUTH_TOKEN', flag: 'auth-token', help: 'Bearer token for API clients', default: '' },
+  authSessionDays: { env: 'AUTH_SESSION_DAYS', flag: 'auth-session-days', help: 'Days a browser login lasts', default: '30' },
+  allowUnauthenticatedRemote: {
+    env: 'DANGEROUSLY_ALLOW_UNAUTHENTICATED_REMOTE',
+    flag: 'dangerously-allow-unauthenticated-remote',
+    help: 'Listen beyond loopback or tunnel WITHOUT a password: anyone who reaches it runs commands as you',
+    default: 'false',
+    boolean: true,
+  },
+  tunnel: { env: 'TUNNEL', flag: 'tunnel', help: 'Open an ngrok tunnel (needs NGROK_AUTHTOKEN)', default: 'false', boolean: true },
+  ngrokAuthtoken: { env: 'NGROK_AUTHTOKEN', flag: 'ngrok-authtoken', help: 'ngrok authtoken', default: '' },
+  ngrokDomain: { env: 'NGROK_DOMAIN', flag: 'ngrok-domain', help: 'Fixed ngrok domain, e.g. you.ngrok.app', default: '' },
+  ngrokOauthProvider: { env: 'NGROK_OAUTH_PROVIDER', flag: 'ngrok-oauth-provider', help: 'OAuth at the ngrok edge: google, github, ...', default: '' },
+  ngrokOauthAllowEmails: { env: 'NGROK_OAUTH_ALLOW_EMAILS', flag: 'ngrok-oauth-allow-emails', help: 'Emails the edge lets in (comma-separated)', default: '' },
+  ngrokOauthAllowDomains: { env: 'NGROK_OAUTH_ALLOW_DOMAINS', flag: 'ngrok-oauth-allow-domains', help: 'Email domains the edge lets in (comma-separated)', default: '' },
   redisUrl: { env: 'REDIS_URL', flag: 'redis-url', help: 'Use Redis instead of SQLite', default: '' },
   logLevel: { env: 'LOG_LEVEL', flag: 'log-level', help: 'debug, info, warn or error', default: 'info' },
   webDir: { env: 'WEB_DIR', flag: 'web-dir', help: 'Built web app to serve (default: dist/web)', default: '' },
@@ -75,6 +89,14 @@ const configSchema = z.object({
   authUser: z.string().min(1),
   authPassword: z.string(),
   authToken: z.string(),
+  authSessionDays: intText(1, 3650),
+  allowUnauthenticatedRemote: boolText,
+  tunnel: boolText,
+  ngrokAuthtoken: z.string(),
+  ngrokDomain: z.string(),
+  ngrokOauthProvider: z.string(),
+  ngrokOauthAllowEmails: z.string(),
+  ngrokOauthAllowDomains: z.string(),
   redisUrl: z.string(),
   logLevel: z.enum(['debug', 'info', 'warn', 'error']),
   webDir: z.string(),
@@ -94,6 +116,18 @@ export interface Config {
   authUser: string;
   authPassword?: string | undefined;
   authToken?: string | undefined;
+  authSessionTtlMs: number;
+  /** The loudly named opt-out: listen beyond loopback, or tunnel, with no secret. */
+  allowUnauthenticatedRemote: boolean;
+  tunnel?:
+    | {
+        authtoken: string;
+        domain?: string | undefined;
+        oauthProvider?: string | undefined;
+        oauthAllowEmails: string[];
+        oauthAllowDomains: string[];
+      }
+    | undefined;
   redisUrl?: string | undefined;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
   webDir?: string | undefined;
@@ -161,6 +195,9 @@ export function loadConfig(input: ConfigInput = {}): Readonly<Config> {
     authUser: c.authUser,
     authPassword: optional(c.authPassword),
     authToken: optional(c.authToken),
+    authSessionTtlMs: c.authSessionDays * 24 * 3600 * 1000,
+    allowUnauthenticatedRemote: c.allowUnauthenticatedRemote,
+    tunnel: tunnelSettings(c),
     redisUrl: optional(c.redisUrl),
     logLevel: c.logLevel,
     webDir: optional(c.webDir) && expand(c.webDir),
@@ -168,13 +205,33 @@ export function loadConfig(input: ConfigInput = {}): Readonly<Config> {
   });
 }
 
+function tunnelSettings(c: z.infer<typeof configSchema>): Config['tunnel'] {
+  if (!c.tunnel) return undefined;
+  if (c.ngrokAuthtoken === '') {
+    throw new ConfigError('The tunnel needs an ngrok authtoken: set NGROK_AUTHTOKEN (or --ngrok-authtoken). Get one at the ngrok dashboard.');
+  }
+  const list = (v: string) =>
+    v
+      .split(',')
+      .map((x) => x.trim())
+      .filter((x) => x !== '');
+  return {
+    authtoken: c.ngrokAuthtoken,
+    domain: c.ngrokDomain || undefined,
+    oauthProvider: c.ngrokOauthProvider || undefined,
+    oauthAllowEmails: list(c.ngrokOauthAllowEmails),
+    oauthAllowDomains: list(c.ngrokOauthAllowDomains),
+  };
+}
+
 function parseFlags(argv: readonly string[]): Record<string, string | undefined> {
   const options = Object.fromEntries(
-    Object.values(SETTINGS).map((s) => [s.flag, { type: 'string' as const }]),
+    Object.values(SETTINGS).map((s) => [s.flag, { type: 'boolean' in s ? ('boolean' as const) : ('string' as const) }]),
   );
   try {
     const { values } = parseArgs({ args: [...argv], options, strict: true, allowPositionals: false });
-    return values as Record<string, string | undefined>;
+    // Boolean flags become the same text an environment variable would carry.
+    return Object.fromEntries(Object.entries(values).map(([k, v]) => [k, typeof v === 'boolean' ? String(v) : v]));
   } catch (err) {
     throw new ConfigError(`${(err as Error).message}. Run with --help for the list of options.`);
   }

@@ -15,6 +15,7 @@ import { ConfigError, helpText, loadConfig, type Config } from './config.js';
 import { createEngine, type Engine } from './core/engine.js';
 import { systemClock, type Clock } from './core/ports.js';
 import { createApp } from './http/app.js';
+import { createAuth } from './http/auth.js';
 import { createLogger, type Logger } from './log.js';
 import { createSqliteStore } from './store/sqlite.js';
 import { attachWebSocket } from './ws/upgrade.js';
@@ -74,12 +75,7 @@ export function defaultCliEnv(): Record<string, string> {
 
 export async function startServer(config: Readonly<Config>, overrides: ServerOverrides = {}): Promise<RunningServer> {
   const log = overrides.log ?? createLogger(config.logLevel);
-  if (!isLoopback(config.host)) {
-    throw new ConfigError(
-      `Refusing to listen on ${config.host}: this server runs commands on this machine, and remote access needs ` +
-        'authentication, which this build does not have yet. Listen on 127.0.0.1 (HOST=127.0.0.1).',
-    );
-  }
+  checkExposure(config, log);
   const version = packageVersion();
   const store = createSqliteStore({ file: join(config.dataDir, 'claude-remote.db') });
   const locator = createCliLocator({ claudePath: config.claudePath, home: homedir() });
@@ -102,11 +98,21 @@ export async function startServer(config: Readonly<Config>, overrides: ServerOve
     },
   );
   await engine.start();
+  const auth = createAuth({
+    password: config.authPassword,
+    token: config.authToken,
+    user: config.authUser,
+    sessionTtlMs: config.authSessionTtlMs,
+    store,
+    clock: overrides.clock ?? systemClock,
+    log,
+  });
   const app = createApp({
     engine,
     locator,
     log,
     version,
+    auth,
     startedAt: new Date(),
     webDir: config.webDir ?? join(packageRoot(), 'dist', 'web'),
   });
@@ -114,7 +120,7 @@ export async function startServer(config: Readonly<Config>, overrides: ServerOve
   // SSE streams and slow phones: no request timeout on long-lived responses.
   server.requestTimeout = 0;
   server.headersTimeout = 30_000;
-  const ws = attachWebSocket(server, { engine, log, version });
+  const ws = attachWebSocket(server, { engine, log, version, authenticate: async (req) => (await auth.check(req)) !== undefined });
   await new Promise<void>((resolveListen, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, () => resolveListen());
@@ -134,6 +140,29 @@ export async function startServer(config: Readonly<Config>, overrides: ServerOve
     })());
 
   return { url, port, engine, close };
+}
+
+/**
+ * Whoever reaches this server can run commands as this user. Beyond loopback
+ * (another address, or a tunnel) a secret is required, unless the loudly
+ * named opt-out is set, and then every start says so.
+ */
+export function checkExposure(config: Readonly<Config>, log: Logger): void {
+  const exposed = !isLoopback(config.host) || config.tunnel !== undefined;
+  if (!exposed || config.authPassword || config.authToken) return;
+  const where = config.tunnel ? 'an ngrok tunnel' : `${config.host}`;
+  if (config.allowUnauthenticatedRemote) {
+    log.warn(
+      `UNAUTHENTICATED on ${where}: anyone who can reach this server can run any command as this user. ` +
+        'Set AUTH_PASSWORD and drop --dangerously-allow-unauthenticated-remote.',
+    );
+    return;
+  }
+  throw new ConfigError(
+    `Refusing to start on ${where} without authentication: anyone who reaches it could run commands on this computer.\n` +
+      'Set AUTH_PASSWORD (the app asks for it) and/or AUTH_TOKEN (for API clients: Authorization: Bearer), ' +
+      'or listen on 127.0.0.1 only (HOST=127.0.0.1).',
+  );
 }
 
 async function withDeadline(work: Promise<unknown>, ms: number, onLate: () => void): Promise<void> {

@@ -97,6 +97,13 @@ export interface RawLine {
   line: string;
 }
 
+/** A logged-in browser. Only a hash of its cookie token is stored. */
+export interface AuthSessionRecord {
+  tokenHash: string;
+  createdAt: string;
+  expiresAt: string;
+}
+
 export interface Store {
   createSession(session: SessionRecord): Promise<void>;
   getSession(id: string): Promise<SessionRecord | undefined>;
@@ -132,6 +139,12 @@ export interface Store {
   /** Raw CLI stdout lines of a run, kept for the raw streams. */
   appendRawLines(runId: string, lines: readonly string[]): Promise<void>;
   readRawLines(runId: string, afterN?: number): Promise<RawLine[]>;
+
+  createAuthSession(session: AuthSessionRecord): Promise<void>;
+  getAuthSession(tokenHash: string): Promise<AuthSessionRecord | undefined>;
+  deleteAuthSession(tokenHash: string): Promise<void>;
+  /** Forgets sessions that expired before `now` (ISO time). */
+  deleteExpiredAuthSessions(now: string): Promise<number>;
 
   close(): Promise<void>;
 }

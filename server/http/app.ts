@@ -11,7 +11,9 @@ import type { Engine } from '../core/engine.js';
 import type { CliLocator } from '../core/ports.js';
 import type { Logger } from '../log.js';
 import { MAX_BODY_BYTES } from '../protocol/limits.js';
+import type { Auth } from './auth.js';
 import { chatRouter } from './chat-gateway.js';
+import { loginRouter } from './login.js';
 import { errorMiddleware, notFoundHandler, parse } from './errors.js';
 import { docsPage, openApiDocument } from './openapi.js';
 import { sessionsRouter } from './sessions.js';
@@ -24,6 +26,9 @@ export interface AppDeps {
   startedAt: Date;
   /** The built web app; the API works without it. */
   webDir?: string | undefined;
+  auth: Auth;
+  /** The tunnel's state, when there is one (shown by an authenticated /health). */
+  tunnelState?: () => unknown;
 }
 
 /** The app's own pages may load only their own scripts and styles, and talk only to us. */
@@ -45,21 +50,34 @@ export const APP_CSP = [
 const DOCS_CSP = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; frame-ancestors 'none'";
 
 export function createApp(deps: AppDeps): Express {
-  const { engine, locator, log, version, startedAt } = deps;
+  const { engine, locator, log, version, startedAt, auth } = deps;
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
-  app.use((_req, res, next) => {
+  // The tunnel forwards from loopback with X-Forwarded-For/-Proto: trust
+  // those headers from there only, so req.ip is the real client (for rate
+  // limits) and req.secure is true behind HTTPS (Secure cookies).
+  app.set('trust proxy', 'loopback');
+  app.use((req, res, next) => {
     res.setHeader('X-Content-Type-Options', 'nosniff');
     res.setHeader('Referrer-Policy', 'no-referrer');
     res.setHeader('X-Frame-Options', 'DENY');
     res.setHeader('Cross-Origin-Opener-Policy', 'same-origin');
+    res.setHeader('Cross-Origin-Resource-Policy', 'same-origin');
+    res.setHeader('Permissions-Policy', 'camera=(), microphone=(), geolocation=()');
     res.setHeader('Content-Security-Policy', APP_CSP);
+    if (req.secure) res.setHeader('Strict-Transport-Security', 'max-age=31536000');
     next();
   });
   app.use(express.json({ limit: MAX_BODY_BYTES, type: ['application/json', 'application/*+json'] }));
 
-  app.get('/health', async (_req, res) => {
+  // ---- public: health, login, the static shell --------------------------------
+  app.get('/health', async (req, res) => {
+    // With auth on, a stranger learns only that something answers here.
+    if (auth.enabled && !(await auth.check(req))) {
+      res.json({ status: 'ok' });
+      return;
+    }
     const claude = await locator.locate();
     res.json({
       status: 'ok',
@@ -69,7 +87,35 @@ export function createApp(deps: AppDeps): Express {
       // The flat names the gateway we replace answered with.
       claude_path: claude.path ?? null,
       claude_version: claude.version ?? null,
+      tunnel: deps.tunnelState?.() ?? { status: 'off' },
     });
+  });
+  app.use(loginRouter(auth));
+  const webDir = deps.webDir;
+  const hasWeb = Boolean(webDir && existsSync(join(webDir, 'index.html')));
+  if (webDir && hasWeb) {
+    app.use(
+      express.static(webDir, {
+        index: 'index.html',
+        setHeaders(res, path) {
+          // Hashed assets never change; the shell and service worker must be revalidated.
+          if (/[\\/]assets[\\/]/.test(path)) res.setHeader('Cache-Control', 'public, max-age=31536000, immutable');
+          else res.setHeader('Cache-Control', 'no-cache');
+        },
+      }),
+    );
+  } else {
+    log.warn(`no built web app in ${webDir ?? '(unset)'}; run "npm run build" to serve the UI`);
+    app.get('/', (_req, res) => {
+      res.setHeader('Content-Security-Policy', DOCS_CSP);
+      res.type('html').send('<!doctype html><title>Claude Remote</title><p>The web app is not built. Run <code>npm run build</code>. The API is at <a href="/docs">/docs</a>.</p>');
+    });
+  }
+
+  // ---- everything below needs credentials (when a secret is configured) --------
+  app.use(auth.require);
+  app.get('/api/auth/me', (_req, res) => {
+    res.json({ authenticated: true, authEnabled: auth.enabled });
   });
 
   app.get('/api/openapi.json', (_req, res) => {
@@ -97,25 +143,6 @@ export function createApp(deps: AppDeps): Express {
   app.use(chatRouter(engine));
   app.use('/api', notFoundHandler);
 
-  const webDir = deps.webDir;
-  if (webDir && existsSync(join(webDir, 'index.html'))) {
-    app.use(
-      express.static(webDir, {
-        index: 'index.html',
-        setHeaders(res, path) {
-          // Hashed assets never change; the shell and service worker must be revalidated.
-          if (/[\\/]assets[\\/]/.test(path)) res.setHeader('Cache-Control', 'public, max-age=31536000, immutable');
-          else res.setHeader('Cache-Control', 'no-cache');
-        },
-      }),
-    );
-  } else {
-    log.warn(`no built web app in ${webDir ?? '(unset)'}; run "npm run build" to serve the UI`);
-    app.get('/', (_req, res) => {
-      res.setHeader('Content-Security-Policy', DOCS_CSP);
-      res.type('html').send('<!doctype html><title>Claude Remote</title><p>The web app is not built. Run <code>npm run build</code>. The API is at <a href="/docs">/docs</a>.</p>');
-    });
-  }
   app.use(notFoundHandler);
   app.use(errorMiddleware(log));
   return app;

@@ -12,6 +12,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { NewEvent, ServerEvent } from '../protocol/events.js';
 import type {
+  AuthSessionRecord,
   ReadOptions,
   RawLine,
   RunPatch,
@@ -55,6 +56,11 @@ CREATE UNIQUE INDEX IF NOT EXISTS runs_crid ON runs (session_id, client_request_
   WHERE client_request_id IS NOT NULL;
 CREATE INDEX IF NOT EXISTS runs_session_state ON runs (session_id, state, ord);
 CREATE INDEX IF NOT EXISTS runs_state ON runs (state, ord);
+CREATE TABLE IF NOT EXISTS auth_sessions (
+  token_hash TEXT PRIMARY KEY,
+  created_at TEXT NOT NULL,
+  expires_at TEXT NOT NULL
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS raw_lines (
   run_id TEXT NOT NULL,
   n INTEGER NOT NULL,
@@ -241,6 +247,23 @@ class SqliteStore implements Store {
     return this.#stmts.readRaw.all(runId, afterN) as RawLine[];
   }
 
+  async createAuthSession(session: AuthSessionRecord): Promise<void> {
+    this.#stmts.insertAuth.run(session.tokenHash, session.createdAt, session.expiresAt);
+  }
+
+  async getAuthSession(tokenHash: string): Promise<AuthSessionRecord | undefined> {
+    const row = this.#stmts.getAuth.get(tokenHash) as { token_hash: string; created_at: string; expires_at: string } | undefined;
+    return row ? { tokenHash: row.token_hash, createdAt: row.created_at, expiresAt: row.expires_at } : undefined;
+  }
+
+  async deleteAuthSession(tokenHash: string): Promise<void> {
+    this.#stmts.deleteAuth.run(tokenHash);
+  }
+
+  async deleteExpiredAuthSessions(now: string): Promise<number> {
+    return this.#stmts.deleteExpiredAuth.run(now).changes;
+  }
+
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
@@ -290,6 +313,10 @@ function prepare(db: Db) {
     updateRun: s('UPDATE runs SET state = ?, data = ? WHERE id = ?'),
     deleteRunsOfSession: s('DELETE FROM runs WHERE session_id = ?'),
     deleteRawOfSession: s('DELETE FROM raw_lines WHERE run_id IN (SELECT id FROM runs WHERE session_id = ?)'),
+    insertAuth: s('INSERT INTO auth_sessions (token_hash, created_at, expires_at) VALUES (?, ?, ?)'),
+    getAuth: s('SELECT token_hash, created_at, expires_at FROM auth_sessions WHERE token_hash = ?'),
+    deleteAuth: s('DELETE FROM auth_sessions WHERE token_hash = ?'),
+    deleteExpiredAuth: s('DELETE FROM auth_sessions WHERE expires_at < ?'),
     maxRaw: s('SELECT MAX(n) AS n FROM raw_lines WHERE run_id = ?'),
     insertRaw: s('INSERT INTO raw_lines (run_id, n, line) VALUES (?, ?, ?)'),
     readRaw: s('SELECT n, line FROM raw_lines WHERE run_id = ? AND n > ? ORDER BY n'),

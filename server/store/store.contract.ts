@@ -233,6 +233,20 @@ export function describeStoreContract(adapterName: string, factory: StoreFactory
       expect(await store.readEvents(b.id, 0)).toHaveLength(1);
     });
 
+    it('keeps login sessions by token hash and forgets expired ones', async () => {
+      const store = await open();
+      const live = { tokenHash: 'h-live', createdAt: '2026-01-01T00:00:00.000Z', expiresAt: '2026-02-01T00:00:00.000Z' };
+      const old = { tokenHash: 'h-old', createdAt: '2025-01-01T00:00:00.000Z', expiresAt: '2025-02-01T00:00:00.000Z' };
+      await store.createAuthSession(live);
+      await store.createAuthSession(old);
+      expect(await store.getAuthSession('h-live')).toEqual(live);
+      expect(await store.getAuthSession('nope')).toBeUndefined();
+      expect(await store.deleteExpiredAuthSessions('2026-01-15T00:00:00.000Z')).toBe(1);
+      expect(await store.getAuthSession('h-old')).toBeUndefined();
+      await store.deleteAuthSession('h-live');
+      expect(await store.getAuthSession('h-live')).toBeUndefined();
+    });
+
     it('keeps everything across a close and reopen', async () => {
       const store = await open();
       const s = makeSession();
@@ -240,10 +254,12 @@ export function describeStoreContract(adapterName: string, factory: StoreFactory
       const run = makeRun(s.id, { clientRequestId: 'keep' });
       await store.enqueueRun(run);
       await store.appendEvent({ type: 'notice', sessionId: s.id, level: 'info', text: 'x' }, 'T');
+      await store.createAuthSession({ tokenHash: 'kept', createdAt: 'T', expiresAt: '9999' });
       await store.close();
       const again = await factory.reopen();
       opened.push(again);
       expect(await again.getSession(s.id)).toEqual(s);
+      expect(await again.getAuthSession('kept')).toMatchObject({ tokenHash: 'kept' });
       expect((await again.listRuns(s.id, 'queued')).map((r) => r.id)).toEqual([run.id]);
       expect((await again.enqueueRun(makeRun(s.id, { clientRequestId: 'keep' }))).duplicate).toBe(true);
       const next = await again.appendEvent({ type: 'notice', sessionId: s.id, level: 'info', text: 'y' }, 'T');

@@ -22,7 +22,7 @@ export interface UpgradeOptions {
   /** Extra origins allowed besides the server's own host (e.g. a tunnel domain). */
   allowedOrigins?: readonly string[];
   /** Checks credentials of the upgrade request; true when auth is off. */
-  authenticate?: (req: IncomingMessage) => boolean;
+  authenticate?: (req: IncomingMessage) => Promise<boolean>;
 }
 
 export function attachWebSocket(server: Server, options: UpgradeOptions): { close(): Promise<void> } {
@@ -37,13 +37,18 @@ export function attachWebSocket(server: Server, options: UpgradeOptions): { clos
       options.log.warn(`refused a WebSocket from origin ${req.headers.origin}`);
       return refuse(socket, 403, 'Forbidden');
     }
-    if (options.authenticate && !options.authenticate(req)) return refuse(socket, 401, 'Unauthorized');
-    wss.handleUpgrade(req, socket, head, (ws) => {
-      alive.set(ws, true);
-      ws.on('pong', () => alive.set(ws, true));
-      ws.on('error', (err) => options.log.debug('websocket error', err));
-      serveConnection(ws, options.engine, options.log, options.version);
-    });
+    const accept = () =>
+      wss.handleUpgrade(req, socket, head, (ws) => {
+        alive.set(ws, true);
+        ws.on('pong', () => alive.set(ws, true));
+        ws.on('error', (err) => options.log.debug('websocket error', err));
+        serveConnection(ws, options.engine, options.log, options.version);
+      });
+    if (!options.authenticate) return accept();
+    options.authenticate(req).then(
+      (ok) => (ok ? accept() : refuse(socket, 401, 'Unauthorized')),
+      () => refuse(socket, 500, 'Internal Server Error'),
+    );
   });
 
   // A phone that lost its network never sends a close: find out by ping.

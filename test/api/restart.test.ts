@@ -109,6 +109,7 @@ describe('start-up safety', () => {
     child.stderr!.on('data', (c: Buffer) => (err += c.toString()));
     const code = await new Promise((r) => child.once('exit', r));
     expect(code).toBe(2);
+    expect(err).toContain('AUTH_PASSWORD');
     expect(err).toContain('127.0.0.1');
   });
 });
