@@ -32,6 +32,8 @@ export interface TestServerOptions {
   permissionPrompts?: boolean;
   /** Serve this built web app (default: none). */
   webDir?: string;
+  /** More configuration, as environment variables (AUTH_PASSWORD, ...). */
+  config?: Record<string, string>;
 }
 
 export interface TestServer extends RunningServer {
@@ -68,6 +70,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
     PERMISSION_PROMPTS: String(options.permissionPrompts ?? true),
     WEB_DIR: options.webDir ?? join(dataDir, 'no-web'),
     LOG_LEVEL: 'error',
+    ...options.config,
   };
   const config = loadConfig({ env });
   const cliEnv: Record<string, string> = {};
