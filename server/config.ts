@@ -60,6 +60,9 @@ const SETTINGS = {
 
 export type SettingKey = keyof typeof SETTINGS;
 
+/** The environment variables this server reads: its own, not the CLI's business. */
+export const SETTING_ENV_NAMES: readonly string[] = Object.values(SETTINGS).map((s) => s.env);
+
 const boolText = z
   .string()
   .trim()

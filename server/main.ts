@@ -11,11 +11,12 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createCliLocator } from './cli/locate.js';
 import { createChildProcessRunner } from './cli/runner.js';
-import { ConfigError, helpText, loadConfig, type Config } from './config.js';
+import { ConfigError, helpText, loadConfig, SETTING_ENV_NAMES, type Config } from './config.js';
 import { createEngine, type Engine } from './core/engine.js';
 import { systemClock, type Clock } from './core/ports.js';
 import { createApp } from './http/app.js';
 import { createAuth } from './http/auth.js';
+import { buildForwardOptions, printTunnelBanner, startNgrokTunnel, type NgrokTunnelOptions, type Tunnel } from './tunnel/ngrok.js';
 import { createLogger, type Logger } from './log.js';
 import { createSqliteStore } from './store/sqlite.js';
 import { attachWebSocket } from './ws/upgrade.js';
@@ -23,6 +24,10 @@ import { attachWebSocket } from './ws/upgrade.js';
 export interface ServerOverrides {
   log?: Logger;
   clock?: Clock;
+  /** Called each time the tunnel comes online with a new public URL (the CLI prints a QR code). */
+  onTunnelUrl?: (url: string) => void;
+  /** Tunnel timing and SDK seams, for tests. */
+  tunnel?: Pick<NgrokTunnelOptions, 'connectTimeoutMs' | 'backoff' | 'forward'>;
   /** Environment of the CLI processes (default: this process's, minus NODE_OPTIONS). */
   cliEnv?: Record<string, string>;
 }
@@ -65,20 +70,33 @@ export function isLoopback(host: string): boolean {
   return LOOPBACK.test(host);
 }
 
-export function defaultCliEnv(): Record<string, string> {
+/**
+ * The CLI's environment: the user's own (their login, API key, PATH), minus
+ * our Node flags (as the Agent SDK does) and minus every setting of ours.
+ * Claude's tools can read and print their environment: AUTH_PASSWORD,
+ * AUTH_TOKEN or NGROK_AUTHTOKEN must never be within their reach.
+ */
+export function defaultCliEnv(source: NodeJS.ProcessEnv = process.env): Record<string, string> {
+  const ours = new Set([...SETTING_ENV_NAMES, 'NODE_OPTIONS']);
   const env: Record<string, string> = {};
-  for (const [key, value] of Object.entries(process.env)) if (value !== undefined) env[key] = value;
-  // As the Agent SDK does: our own Node flags are not the CLI's business.
-  delete env.NODE_OPTIONS;
+  for (const [key, value] of Object.entries(source)) if (value !== undefined && !ours.has(key)) env[key] = value;
   return env;
 }
 
 export async function startServer(config: Readonly<Config>, overrides: ServerOverrides = {}): Promise<RunningServer> {
   const log = overrides.log ?? createLogger(config.logLevel);
   checkExposure(config, log);
+  if (config.tunnel) {
+    try {
+      buildForwardOptions(config.port, config.host, config.tunnel);
+    } catch (err) {
+      throw new ConfigError(`Tunnel settings: ${(err as Error).message}`);
+    }
+  }
   const version = packageVersion();
   const store = createSqliteStore({ file: join(config.dataDir, 'claude-remote.db') });
-  const locator = createCliLocator({ claudePath: config.claudePath, home: homedir() });
+  const cliEnv = overrides.cliEnv ?? defaultCliEnv();
+  const locator = createCliLocator({ claudePath: config.claudePath, home: homedir(), env: cliEnv });
   const engine = createEngine(
     {
       store,
@@ -92,7 +110,7 @@ export async function startServer(config: Readonly<Config>, overrides: ServerOve
       allowedRoots: config.allowedRoots,
       maxConcurrentRuns: config.maxConcurrentRuns,
       maxQueueLength: config.maxQueueLength,
-      cliEnv: overrides.cliEnv ?? defaultCliEnv(),
+      cliEnv,
       permissionPrompts: config.permissionPrompts,
       permissionTimeoutMs: config.permissionTimeoutMs,
     },
@@ -107,12 +125,14 @@ export async function startServer(config: Readonly<Config>, overrides: ServerOve
     clock: overrides.clock ?? systemClock,
     log,
   });
+  let tunnel: Tunnel | undefined;
   const app = createApp({
     engine,
     locator,
     log,
     version,
     auth,
+    tunnelState: () => tunnel?.state ?? { status: 'off' },
     startedAt: new Date(),
     webDir: config.webDir ?? join(packageRoot(), 'dist', 'web'),
   });
@@ -128,10 +148,21 @@ export async function startServer(config: Readonly<Config>, overrides: ServerOve
   const port = (server.address() as AddressInfo).port;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   const url = `http://${host}:${port}`;
+  if (config.tunnel) {
+    // In the background: a tunnel that cannot connect never stops the local server.
+    tunnel = startNgrokTunnel({ port, host: config.host, settings: config.tunnel, log, ...overrides.tunnel });
+    let shown: string | undefined;
+    tunnel.onChange((state) => {
+      if (state.status !== 'online' || state.url === shown) return;
+      shown = state.url;
+      overrides.onTunnelUrl?.(state.url);
+    });
+  }
 
   let closing: Promise<void> | undefined;
   const close = () =>
     (closing ??= (async () => {
+      await tunnel?.close();
       server.close();
       await ws.close();
       await withDeadline(engine.close(), SHUTDOWN_DEADLINE_MS, () => log.warn('runs did not stop in time'));
@@ -192,7 +223,10 @@ export async function main(argv: string[]): Promise<void> {
   const log = createLogger(config.logLevel);
   let running: RunningServer;
   try {
-    running = await startServer(config, { log });
+    running = await startServer(config, {
+      log,
+      onTunnelUrl: (url) => void printTunnelBanner(url, (text) => process.stdout.write(text)),
+    });
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`${err.message}\n`);

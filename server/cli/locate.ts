@@ -20,6 +20,8 @@ export interface LocatorOptions {
   /** PATH to search; defaults to the server's PATH. */
   searchPath?: string | undefined;
   home?: string | undefined;
+  /** Environment for `claude --version` (the same cleaned one runs get). */
+  env?: Record<string, string> | undefined;
 }
 
 export function createCliLocator(options: LocatorOptions): CliLocator {
@@ -38,7 +40,7 @@ async function locateOnce(options: LocatorOptions): Promise<CliLocation> {
   const candidates = candidatePaths(options);
   for (const path of candidates) {
     if (!isExecutableFile(path)) continue;
-    const version = await readVersion(path);
+    const version = await readVersion(path, options.env);
     return { found: true, path, version };
   }
   const where = options.claudePath
@@ -73,9 +75,9 @@ function isExecutableFile(path: string): boolean {
   }
 }
 
-function readVersion(path: string): Promise<string | undefined> {
+function readVersion(path: string, env: Record<string, string> | undefined): Promise<string | undefined> {
   return new Promise((resolve) => {
-    execFile(path, ['--version'], { timeout: VERSION_TIMEOUT_MS, env: { ...process.env, NODE_OPTIONS: '' } }, (err, stdout) => {
+    execFile(path, ['--version'], { timeout: VERSION_TIMEOUT_MS, env: env ?? { ...process.env, NODE_OPTIONS: '' } }, (err, stdout) => {
       if (err) return resolve(undefined);
       const text = stdout.trim().split('\n')[0];
       resolve(text === '' ? undefined : text);

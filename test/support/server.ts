@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { WebSocket } from 'ws';
 import { loadConfig } from '../../server/config.js';
-import { startServer, type RunningServer } from '../../server/main.js';
+import { startServer, type RunningServer, type ServerOverrides } from '../../server/main.js';
 import { createLogger } from '../../server/log.js';
 import type { ServerEvent } from '../../server/protocol/events.js';
 import type { ServerFrame } from '../../server/protocol/ws.js';
@@ -34,6 +34,8 @@ export interface TestServerOptions {
   webDir?: string;
   /** More configuration, as environment variables (AUTH_PASSWORD, ...). */
   config?: Record<string, string>;
+  /** Passed to startServer (tunnel seams, tunnel URL callback). */
+  overrides?: Pick<ServerOverrides, 'tunnel' | 'onTunnelUrl'>;
 }
 
 export interface TestServer extends RunningServer {
@@ -77,7 +79,7 @@ export async function startTestServer(options: TestServerOptions = {}): Promise<
   for (const [k, v] of Object.entries(process.env)) if (v !== undefined) cliEnv[k] = v;
   delete cliEnv.NODE_OPTIONS;
   Object.assign(cliEnv, options.cliEnv ?? {});
-  const running = await startServer(config, { cliEnv, log: createLogger('error') });
+  const running = await startServer(config, { cliEnv, log: createLogger('error'), ...options.overrides });
   const api = async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) => {
     const init: RequestInit = { method, headers: { ...headers } };
     if (body !== undefined) {
