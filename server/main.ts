@@ -14,7 +14,7 @@ import { createChildProcessRunner } from './cli/runner.js';
 import { ConfigError, helpText, loadConfig, SETTING_ENV_NAMES, type Config } from './config.js';
 import { createEngine, type Engine } from './core/engine.js';
 import { systemClock, type Clock } from './core/ports.js';
-import { createApp } from './http/app.js';
+import { createAppHandle } from './http/app.js';
 import { createAuth } from './http/auth.js';
 import { buildForwardOptions, printTunnelBanner, startNgrokTunnel, type NgrokTunnelOptions, type Tunnel } from './tunnel/ngrok.js';
 import { createLogger, type Logger } from './log.js';
@@ -40,6 +40,7 @@ export interface RunningServer {
 }
 
 const SHUTDOWN_DEADLINE_MS = 15_000;
+const DRAIN_DEADLINE_MS = 2_000;
 
 /** The package root: where package.json is, whether we run from server/ or dist/. */
 function packageRoot(): string {
@@ -126,7 +127,7 @@ export async function startServer(config: Readonly<Config>, overrides: ServerOve
     log,
   });
   let tunnel: Tunnel | undefined;
-  const app = createApp({
+  const { app, drain } = createAppHandle({
     engine,
     locator,
     log,
@@ -166,6 +167,9 @@ export async function startServer(config: Readonly<Config>, overrides: ServerOve
       server.close();
       await ws.close();
       await withDeadline(engine.close(), SHUTDOWN_DEADLINE_MS, () => log.warn('runs did not stop in time'));
+      // Requests in flight finish (new ones get 503), so none meets a closed
+      // database; then the long-lived streams are cut.
+      await drain(DRAIN_DEADLINE_MS);
       server.closeAllConnections();
       await store.close();
     })());

@@ -3,7 +3,8 @@
  * web app, and the single error handler. Built by a factory so tests start
  * exactly what `main.ts` starts.
  */
-import express, { type Express } from 'express';
+import express, { type Express, type RequestHandler, type Response } from 'express';
+import { AppError } from '../core/errors.js';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
@@ -14,7 +15,7 @@ import { MAX_BODY_BYTES } from '../protocol/limits.js';
 import type { Auth } from './auth.js';
 import { chatRouter } from './chat-gateway.js';
 import { loginRouter } from './login.js';
-import { errorMiddleware, notFoundHandler, parse } from './errors.js';
+import { errorMiddleware, notFoundHandler, parse, sendError } from './errors.js';
 import { docsPage, openApiDocument } from './openapi.js';
 import { sessionsRouter } from './sessions.js';
 
@@ -49,7 +50,42 @@ export const APP_CSP = [
 
 const DOCS_CSP = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; frame-ancestors 'none'";
 
+/** The app, and a way to wait for the requests it is still answering. */
+export interface AppHandle {
+  app: Express;
+  /** Refuses new requests (503) and resolves when in-flight ones (but event streams) are done, or after `deadlineMs`. */
+  drain(deadlineMs: number): Promise<void>;
+}
+
 export function createApp(deps: AppDeps): Express {
+  return createAppHandle(deps).app;
+}
+
+export function createAppHandle(deps: AppDeps): AppHandle {
+  let draining = false;
+  const inflight = new Set<Response>();
+  const wrapped = buildApp(deps, (req, res, next) => {
+    if (draining) {
+      res.setHeader('Connection', 'close');
+      return sendError(res, new AppError('cli_unavailable', 'The server is shutting down.'));
+    }
+    inflight.add(res);
+    res.once('close', () => inflight.delete(res));
+    next();
+  });
+  return {
+    app: wrapped,
+    async drain(deadlineMs) {
+      draining = true;
+      const deadline = Date.now() + deadlineMs;
+      // Event streams never end on their own: the caller closes their sockets.
+      const pending = () => [...inflight].filter((res) => !String(res.getHeader('content-type') ?? '').includes('text/event-stream'));
+      while (pending().length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    },
+  };
+}
+
+function buildApp(deps: AppDeps, gate: RequestHandler): Express {
   const { engine, locator, log, version, startedAt, auth } = deps;
   const app = express();
   app.disable('x-powered-by');
@@ -58,6 +94,7 @@ export function createApp(deps: AppDeps): Express {
   // those headers from there only, so req.ip is the real client (for rate
   // limits) and req.secure is true behind HTTPS (Secure cookies).
   app.set('trust proxy', 'loopback');
+  app.use(gate);
   app.use((req, res, next) => {
     res.setHeader('X-Content-Type-Options', 'nosniff');
     res.setHeader('Referrer-Policy', 'no-referrer');

@@ -294,7 +294,11 @@ describe('CLI options and detection', () => {
       await collectEvents(server, s.id, (ev) => finishedRuns(ev).length === 1);
       await send(server, s.id, 'two');
       await collectEvents(server, s.id, (ev) => finishedRuns(ev).length === 2);
-      const calls = (await readFile(log, 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { argv: string[]; cwd: string });
+      const calls = (await readFile(log, 'utf8'))
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as { argv: string[]; cwd: string })
+        .filter((c) => !c.argv.includes('--version'));
       expect(calls).toHaveLength(2);
       const view = (await server.api('GET', `/api/sessions/${s.id}`)).body;
       const flag = (argv: string[], name: string) => argv[argv.indexOf(name) + 1];
