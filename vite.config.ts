@@ -3,10 +3,23 @@
  * strict CSP (no inline scripts or styles: Vite emits external files only).
  * `npx vite` serves web/ with hot reload and proxies the server's routes to a
  * server started separately on port 8765 (e.g. `npm run demo`).
+ *
+ * vite-plugin-pwa writes the web app manifest and a Workbox service worker
+ * (sw.js) that precaches the built shell, so the app opens offline; the app
+ * keeps its own offline data (web/pwa/offline-store.ts), so no API response
+ * is ever cached here. web/pwa/register.ts registers the worker and asks
+ * before an update takes over. Icons: public/icons, from icons/icon.svg by
+ * scripts/generate-icons.mjs.
  */
 import { defineConfig } from 'vite';
+import { VitePWA } from 'vite-plugin-pwa';
 
 const SERVER = 'http://127.0.0.1:8765';
+
+/** Server routes a navigation may hit: never answered with the app shell by the service worker. */
+const SERVER_ROUTES = ['/api/', '/ws', '/chat', '/docs', '/health', '/processes'];
+
+const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 
 export default defineConfig({
   root: 'web',
@@ -17,6 +30,50 @@ export default defineConfig({
     sourcemap: false,
     target: 'es2022',
   },
+  plugins: [
+    VitePWA({
+      registerType: 'prompt',
+      // web/pwa/register.ts registers the worker (workbox-window); no inline script is injected.
+      injectRegister: false,
+      strategies: 'generateSW',
+      filename: 'sw.js',
+      manifestFilename: 'manifest.webmanifest',
+      // globPatterns below already takes every icon (public/ is copied into dist/web).
+      includeManifestIcons: false,
+      manifest: {
+        id: '/',
+        name: 'Claude Remote',
+        short_name: 'Claude',
+        description: 'Run and follow Claude Code sessions on your own machine, from your phone or desktop.',
+        lang: 'en',
+        display: 'standalone',
+        start_url: '/',
+        scope: '/',
+        orientation: 'any',
+        theme_color: '#f5f5f4',
+        background_color: '#ffffff',
+        categories: ['developer', 'productivity'],
+        icons: [
+          { src: '/icons/icon-192.png', sizes: '192x192', type: 'image/png', purpose: 'any' },
+          { src: '/icons/icon-512.png', sizes: '512x512', type: 'image/png', purpose: 'any' },
+          { src: '/icons/maskable-192.png', sizes: '192x192', type: 'image/png', purpose: 'maskable' },
+          { src: '/icons/maskable-512.png', sizes: '512x512', type: 'image/png', purpose: 'maskable' },
+        ],
+      },
+      workbox: {
+        // The built shell: html, js, css, the icons; the plugin adds the manifest itself.
+        globPatterns: ['**/*.{html,js,css,svg,png,ico}'],
+        navigateFallback: '/index.html',
+        navigateFallbackDenylist: SERVER_ROUTES.map((route) => new RegExp(`^${escape(route)}`)),
+        // No runtimeCaching: API data is never cached by the worker.
+        cleanupOutdatedCaches: true,
+        // Take over only when the reader says so (SKIP_WAITING from register.ts).
+        skipWaiting: false,
+        clientsClaim: false,
+        sourcemap: false,
+      },
+    }),
+  ],
   server: {
     proxy: {
       '/api': SERVER,

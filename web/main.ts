@@ -6,16 +6,32 @@
  * a render is scheduled once per animation frame, however many events came.
  */
 import { MAX_PROMPT_BYTES } from '../server/protocol/limits.js';
-import { PERMISSION_MODES, type PermissionMode, type ServerEvent, type SessionView } from '../server/protocol/events.js';
+import type { ServerEvent, SessionView } from '../server/protocol/events.js';
 import type { ServerFrame } from '../server/protocol/ws.js';
 import { byId, h, setText } from './dom.js';
 import { formatCost, plural } from './format.js';
-import { createSession } from './net/api.js';
+import { history as fetchHistory, serverHealth, usageToday } from './net/api.js';
+import { checkAuth, goToLogin, logout } from './net/auth.js';
+import { runCommand, wireNewSessionForm, wireSessionActions, type ActionContext } from './features/actions.js';
+import { attachCommandMenu } from './features/command-menu.js';
+import { parseCommand } from './features/commands.js';
+import { createNotifier } from './features/notify.js';
 import { RequestError, WsClient, type ConnectionState } from './net/ws-client.js';
-import { initialSessionState, reduceSession, reduceSessionList, upsertSession, type SessionState } from './state/reducer.js';
+import {
+  initialSessionState,
+  prependHistory,
+  reduceSession,
+  reduceSessionList,
+  upsertSession,
+  withWindow,
+  type SessionState,
+} from './state/reducer.js';
 import { createQueueView, type OutgoingPrompt } from './views/queue.js';
 import { createSessionListView } from './views/sessions.js';
 import { createTranscriptView } from './views/transcript.js';
+// PWA: service worker and offline snapshot (see the PWA block at the end).
+import { loadSnapshot, saveSnapshot, type SavedSnapshot } from './pwa/offline-store.js';
+import { registerServiceWorker, showUpdatePrompt } from './pwa/register.js';
 
 // ---- state -------------------------------------------------------------------
 
@@ -34,7 +50,6 @@ const connectionText = byId('connection-text');
 const sessionsToggle = byId<HTMLButtonElement>('sessions-toggle');
 const sidebar = byId('sidebar');
 const newSessionForm = byId<HTMLFormElement>('new-session');
-const permissionSelect = byId<HTMLSelectElement>('new-permission-mode');
 const sessionHeader = byId('session-header');
 const sessionTitle = byId('session-title');
 const sessionCwd = byId('session-cwd');
@@ -67,21 +82,105 @@ const queue = createQueueView(byId('queue'), byId('queue-list'), (runId) => {
   );
 });
 
+const commandMenu = attachCommandMenu(message, byId('command-menu'));
+const loadEarlierButton = byId<HTMLButtonElement>('load-earlier');
+loadEarlierButton.addEventListener('click', () => void loadEarlier());
+
+// ---- notices and today's cost -------------------------------------------------
+
+const notifier = createNotifier();
+const soundToggle = byId<HTMLButtonElement>('sound-toggle');
+const notifyToggle = byId<HTMLButtonElement>('notify-toggle');
+const costToday = byId('cost-today');
+let costTimer: ReturnType<typeof setTimeout> | undefined;
+
+function syncToggles(): void {
+  soundToggle.setAttribute('aria-pressed', String(notifier.sound));
+  notifyToggle.setAttribute('aria-pressed', String(notifier.notifications));
+}
+
+/** Refreshes "today" in the header, at most once per burst of finished runs. */
+function refreshCostToday(delayMs = 1000): void {
+  clearTimeout(costTimer);
+  costTimer = setTimeout(() => {
+    usageToday().then(
+      (today) => setText(costToday, `Today ${formatCost(today.costUsd)}`),
+      () => undefined, // offline: keep the last figure
+    );
+  }, delayMs);
+}
+
+/** Every event, followed or summary: sounds, notifications, the day's cost. */
+function onNews(event: ServerEvent): void {
+  if (event.type !== 'run.finished') return;
+  notifier.onEvent(event, sessions.find((x) => x.id === event.sessionId));
+  refreshCostToday();
+}
+
+soundToggle.addEventListener('click', () => {
+  notifier.setSound(!notifier.sound);
+  syncToggles();
+});
+notifyToggle.addEventListener('click', () => {
+  notifier.setNotifications(!notifier.notifications).then(
+    (on) => {
+      syncToggles();
+      if (!on && typeof Notification !== 'undefined' && Notification.permission === 'denied') {
+        showError(new Error('Notifications are blocked for this site in the browser settings.'));
+      }
+    },
+    (err: unknown) => showError(err),
+  );
+});
+syncToggles();
+
+// ---- remote access: the tunnel's state, and logging out -------------------------
+
+const remoteInfo = byId('remote-info');
+const logoutButton = byId<HTMLButtonElement>('logout');
+logoutButton.addEventListener('click', () => void logout());
+
+function refreshServerInfo(): void {
+  serverHealth().then(
+    (health) => {
+      logoutButton.hidden = !health.authEnabled;
+      const t = health.tunnel;
+      remoteInfo.hidden = !t || t.status === 'off';
+      if (!t || t.status === 'off') return;
+      remoteInfo.dataset.status = t.status;
+      if (t.status === 'online' && t.url) {
+        remoteInfo.replaceChildren('Remote access: ', h('a', { href: t.url, rel: 'noopener' }, [t.url]));
+      } else if (t.status === 'connecting') {
+        setText(remoteInfo, 'Remote access: connecting…');
+      } else {
+        setText(remoteInfo, `Remote access failed: ${t.error ?? 'unknown error'}`);
+      }
+    },
+    () => undefined,
+  );
+}
+
 // ---- the connection ----------------------------------------------------------
 
 const client = new WsClient({
   url: `${location.protocol === 'https:' ? 'wss:' : 'ws:'}//${location.host}/ws`,
   resume: () => {
-    resumedByHello = new Set(followed.keys());
-    return Object.fromEntries([...followed].map(([id, state]) => [id, state.lastSeq]));
+    // Sessions with nothing seen yet are opened by subscribe() after the
+    // welcome (their last runs, compact), not replayed from seq 0.
+    const resumable = [...followed].filter(([, state]) => state.lastSeq > 0);
+    resumedByHello = new Set(resumable.map(([id]) => id));
+    return Object.fromEntries(resumable.map(([id, state]) => [id, state.lastSeq]));
   },
   onFrame: clientOnFrame,
   onState: clientOnState,
 });
 
 function clientOnState(state: ConnectionState): void {
+  // A login that expired shows up as a refused upgrade: ask the server why.
+  if (state === 'reconnecting') void checkAuth().then((auth) => auth === 'login' && goToLogin());
   connection.dataset.state = state;
   setText(connectionText, state === 'connected' ? 'Connected' : state === 'connecting' ? 'Connecting…' : 'Reconnecting…');
+  pwaOnState(state); // PWA: offline look
 }
 
 function clientOnFrame(frame: ServerFrame): void {
@@ -91,9 +190,11 @@ function clientOnFrame(frame: ServerFrame): void {
       break;
     case 'event':
       onEvent(frame.event, true);
+      onNews(frame.event);
       break;
     case 'summary':
       onEvent(frame.event, false);
+      onNews(frame.event);
       break;
     case 'error':
       showError(new RequestError(frame.error.code, frame.error.message));
@@ -111,6 +212,8 @@ function clientOnFrame(frame: ServerFrame): void {
 
 function onWelcome(list: SessionView[]): void {
   sessions = list;
+  refreshCostToday(0);
+  refreshServerInfo();
   const known = new Set(list.map((s) => s.id));
   for (const id of [...followed.keys()]) {
     if (!known.has(id)) followed.delete(id);
@@ -160,17 +263,62 @@ function follow(id: string): void {
   if (client.state === 'connected') subscribe(id);
 }
 
+/** Runs shown when a transcript is opened; older ones come with "Load earlier". */
+const TAIL_RUNS = 50;
+
 function subscribe(id: string): void {
   const after = followed.get(id)?.lastSeq ?? 0;
-  client.request({ type: 'subscribe', sessionId: id, after }).catch((err: unknown) => {
-    // A dropped connection is fine: the next hello resumes every followed session.
-    if (!(err instanceof RequestError && err.code === 'disconnected')) showError(err);
-  });
+  // Opening (nothing seen yet): the last runs, compact. Resuming: exactly what was missed.
+  const frame = after === 0 ? { type: 'subscribe' as const, sessionId: id, after, tailRuns: TAIL_RUNS } : { type: 'subscribe' as const, sessionId: id, after };
+  client.request(frame).then(
+    (data) => {
+      const state = followed.get(id);
+      const window = data as { hasEarlier?: boolean; firstRunId?: string } | undefined;
+      if (after === 0 && state && window?.hasEarlier !== undefined) {
+        followed.set(id, withWindow(state, { hasEarlier: window.hasEarlier, firstRunId: window.firstRunId }));
+        scheduleRender();
+      }
+    },
+    (err: unknown) => {
+      // A dropped connection is fine: the next hello resumes every followed session.
+      if (!(err instanceof RequestError && err.code === 'disconnected')) showError(err);
+    },
+  );
+}
+
+let loadingEarlier = false;
+
+async function loadEarlier(): Promise<void> {
+  const id = selectedId;
+  const state = id ? followed.get(id) : undefined;
+  if (!id || !state?.hasEarlier || !state.firstRunId || loadingEarlier) return;
+  loadingEarlier = true;
+  try {
+    const page = await fetchHistory(id, state.firstRunId, TAIL_RUNS);
+    const current = followed.get(id);
+    if (current) followed.set(id, prependHistory(current, page.events, page));
+  } catch (err) {
+    showError(err);
+  } finally {
+    loadingEarlier = false;
+    scheduleRender();
+  }
 }
 
 function send(): void {
   const prompt = message.value;
   if (!selectedId || prompt.trim() === '') return;
+  const command = parseCommand(prompt);
+  if (command) {
+    message.value = '';
+    fitMessage();
+    commandMenu.update();
+    runCommand(command, actions).catch((err: unknown) => {
+      if (message.value === '') message.value = prompt;
+      showError(err);
+    });
+    return;
+  }
   const bytes = new TextEncoder().encode(prompt).length;
   if (bytes > MAX_PROMPT_BYTES) {
     showError(new Error(`The message is ${bytes} bytes; the limit is ${MAX_PROMPT_BYTES}.`));
@@ -213,30 +361,6 @@ function interrupt(): void {
   });
 }
 
-async function newSession(): Promise<void> {
-  const data = new FormData(newSessionForm);
-  const name = String(data.get('name') ?? '').trim();
-  const cwd = String(data.get('cwd') ?? '').trim();
-  const mode = String(data.get('permissionMode') ?? '');
-  const button = newSessionForm.querySelector<HTMLButtonElement>('button[type="submit"]');
-  if (button) button.disabled = true;
-  try {
-    const session = await createSession({
-      name: name || undefined,
-      cwd: cwd || undefined,
-      permissionMode: (PERMISSION_MODES as readonly string[]).includes(mode) ? (mode as PermissionMode) : undefined,
-    });
-    sessions = upsertSession(sessions, session);
-    newSessionForm.reset();
-    select(session.id);
-    message.focus();
-  } catch (err) {
-    showError(err);
-  } finally {
-    if (button) button.disabled = false;
-  }
-}
-
 // ---- rendering ---------------------------------------------------------------
 
 let renderQueued = false;
@@ -250,6 +374,7 @@ function scheduleRender(): void {
   requestAnimationFrame(() => {
     renderQueued = false;
     render();
+    saveOfflineSnapshot(); // PWA: throttled inside
   });
 }
 
@@ -260,11 +385,13 @@ function render(): void {
 
   const switched = renderedSessionId !== selectedId;
   renderedSessionId = selectedId;
-  // Follow the stream only if the reader is already at the bottom.
-  const atBottom = transcriptEl.scrollHeight - transcriptEl.scrollTop - transcriptEl.clientHeight < 80;
+  // The view follows the stream by itself while the reader is at the bottom;
+  // opening a session or sending a prompt brings the reader there.
   transcript.render(state);
-  if (switched || atBottom || stickToBottom) transcriptEl.scrollTop = transcriptEl.scrollHeight;
+  if (switched || stickToBottom) transcript.scrollToBottom();
   stickToBottom = false;
+  loadEarlierButton.hidden = !state?.hasEarlier;
+  loadEarlierButton.disabled = loadingEarlier;
 
   document.body.classList.toggle('has-session', Boolean(session));
   sessionHeader.hidden = !session;
@@ -296,6 +423,14 @@ function render(): void {
 
 let alertTimer: ReturnType<typeof setTimeout> | undefined;
 
+function showInfo(text: string): void {
+  const close = h('button', { type: 'button', class: 'small', 'aria-label': 'Dismiss' }, ['×']);
+  close.addEventListener('click', () => alerts.replaceChildren());
+  alerts.replaceChildren(h('p', { class: 'info' }, [h('span', {}, [text]), close]));
+  clearTimeout(alertTimer);
+  alertTimer = setTimeout(() => alerts.replaceChildren(), 15_000);
+}
+
 function showError(err: unknown): void {
   const text = err instanceof Error ? err.message : String(err);
   const close = h('button', { type: 'button', class: 'small', 'aria-label': 'Dismiss' }, ['×']);
@@ -321,29 +456,55 @@ function fitMessage(): void {
 
 // ---- wiring ------------------------------------------------------------------
 
-for (const mode of PERMISSION_MODES) {
-  if (mode !== 'default') permissionSelect.append(h('option', { value: mode }, [mode]));
-}
 
 composer.addEventListener('submit', (e) => {
   e.preventDefault();
   send();
 });
 message.addEventListener('keydown', (e) => {
+  if (commandMenu.onKeyDown(e)) return;
   // Enter sends; Shift+Enter is a new line; an IME composing text keeps its Enter.
   if (e.key !== 'Enter' || e.shiftKey || e.altKey || e.ctrlKey || e.metaKey || e.isComposing) return;
   e.preventDefault();
   send();
 });
-message.addEventListener('input', fitMessage);
-interruptButton.addEventListener('click', interrupt);
-newSessionForm.addEventListener('submit', (e) => {
-  e.preventDefault();
-  void newSession();
+message.addEventListener('input', () => {
+  fitMessage();
+  commandMenu.update();
 });
+interruptButton.addEventListener('click', interrupt);
+const actions: ActionContext = {
+  selected: () => sessions.find((x) => x.id === selectedId),
+  upsert(session) {
+    sessions = upsertSession(sessions, session);
+    scheduleRender();
+  },
+  select,
+  info: showInfo,
+  error: showError,
+};
+wireNewSessionForm(newSessionForm, { ...actions, focusMessage: () => message.focus() });
+wireSessionActions(
+  {
+    rename: byId<HTMLButtonElement>('rename-session'),
+    clear: byId<HTMLButtonElement>('clear-session'),
+    remove: byId<HTMLButtonElement>('delete-session'),
+  },
+  actions,
+);
 sessionsToggle.addEventListener('click', () => setSidebarOpen(!document.body.classList.contains('sidebar-open')));
 document.addEventListener('keydown', (e) => {
-  if (e.key === 'Escape' && document.body.classList.contains('sidebar-open')) setSidebarOpen(false);
+  if (e.key !== 'Escape' || e.defaultPrevented || document.querySelector('dialog[open]')) return;
+  if (document.body.classList.contains('sidebar-open')) {
+    setSidebarOpen(false);
+    return;
+  }
+  // Esc interrupts the running prompt (a desktop habit from the terminal).
+  const state = selectedId ? followed.get(selectedId) : undefined;
+  if (state?.activeRunId && !interruptButton.disabled) {
+    e.preventDefault();
+    interrupt();
+  }
 });
 // A tap outside the open drawer closes it.
 document.addEventListener('click', (e) => {
@@ -359,5 +520,91 @@ window.addEventListener('hashchange', () => {
   if (id && id !== selectedId && sessions.some((s) => s.id === id)) select(id);
 });
 
-client.start();
+// ---- PWA: service worker, offline snapshot, offline look (web/pwa/) -----------
+
+registerServiceWorker({ onUpdateReady: showUpdatePrompt });
+
+/** The first welcome came: the live data replaces the saved snapshot. */
+let live = false;
+/** The saved snapshot was read (or found missing): saving before that would overwrite it. */
+let snapshotLoaded = false;
+let offline = false;
+let previousState: ConnectionState | undefined;
+let offlineTimer: ReturnType<typeof setTimeout> | undefined;
+/** After a drop, a quick reconnect (a server restart) shows as "Reconnecting…", not as offline. */
+const OFFLINE_AFTER_DROP_MS = 3000;
+
+function pwaOnState(state: ConnectionState): void {
+  clearTimeout(offlineTimer);
+  if (state === 'connected') {
+    live = true;
+    setOffline(false);
+  } else if (state === 'reconnecting' && (previousState === 'connecting' || !navigator.onLine)) {
+    setOffline(true); // the socket failed to connect
+  } else if (state === 'reconnecting' && !offline) {
+    offlineTimer = setTimeout(() => setOffline(true), OFFLINE_AFTER_DROP_MS);
+  }
+  previousState = state;
+  if (offline) setText(connectionText, 'Offline');
+}
+
+function setOffline(on: boolean): void {
+  offline = on;
+  if (on) {
+    document.body.dataset.offline = 'true';
+    setText(connectionText, 'Offline');
+  } else {
+    delete document.body.dataset.offline;
+  }
+}
+
+/** Until the first welcome: show what was last seen, and resume the saved sessions from their lastSeq. */
+function applySnapshot(saved: SavedSnapshot | undefined): void {
+  if (!saved || live) return;
+  sessions = saved.sessions;
+  // Picked up by the next hello's resume(), or subscribed from their lastSeq by onWelcome.
+  for (const [id, state] of Object.entries(saved.states)) if (!followed.has(id)) followed.set(id, state);
+  const fromHash = decodeURIComponent(location.hash.slice(1));
+  const id = [fromHash, saved.selectedId].find((c) => c && sessions.some((s) => s.id === c));
+  if (id && !selectedId) {
+    // Open it in place: the phone's drawer must not visibly slide away on start (pwa.css).
+    document.body.classList.add('pwa-restoring');
+    select(id);
+    requestAnimationFrame(() => requestAnimationFrame(() => document.body.classList.remove('pwa-restoring')));
+  }
+}
+
+function saveOfflineSnapshot(): void {
+  if (!snapshotLoaded) return;
+  saveSnapshot({ sessions, selectedId, states: Object.fromEntries(followed) }).catch(() => undefined);
+}
+
+/** The socket waits this long at most for the snapshot, so the hello can resume its sessions. */
+const SNAPSHOT_WAIT_MS = 500;
+let clientStarted = false;
+
+function startClient(): void {
+  if (clientStarted) return;
+  clientStarted = true;
+  // A server with a password sends us to its login page first; an
+  // unreachable one leaves us offline with the saved snapshot.
+  void checkAuth().then((auth) => {
+    if (auth === 'login') goToLogin();
+    else client.start();
+  });
+}
+
+setTimeout(startClient, SNAPSHOT_WAIT_MS);
+void loadSnapshot()
+  .then(applySnapshot)
+  .catch((err: unknown) => console.warn('Could not show the offline snapshot:', err))
+  .finally(() => {
+    snapshotLoaded = true;
+    scheduleRender();
+    startClient();
+  });
+
+// ---- end PWA -------------------------------------------------------------------
+
+// client.start(): by startClient() in the PWA block, once the offline snapshot is read.
 scheduleRender();

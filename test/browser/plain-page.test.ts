@@ -26,7 +26,7 @@ async function openSession(page: Page, name: string, phone: boolean) {
   if (phone && (await toggle.isVisible()) && (await toggle.getAttribute('aria-expanded')) === 'false') await toggle.click();
   await page.getByLabel('Name').fill(name);
   await page.getByRole('button', { name: 'New session' }).click();
-  await expect.poll(() => page.getByRole('textbox', { name: 'Message' }).isEnabled()).toBe(true);
+  await expect.poll(() => page.getByRole('combobox', { name: 'Message' }).isEnabled()).toBe(true);
 }
 
 describe.each([
@@ -43,7 +43,7 @@ describe.each([
     });
     try {
       await openSession(page, `Browser ${label}`, label === 'phone');
-      const box = page.getByRole('textbox', { name: 'Message' });
+      const box = page.getByRole('combobox', { name: 'Message' });
       await box.fill(fake([{ tool: { name: 'Bash', input: { command: 'ls -la' }, output: 'a.txt\nb.txt', delayMs: 300 } }, { text: 'All <b>done</b> here', chunks: 4, delayMs: 50 }]));
       await box.press('Enter');
       await expect.poll(() => page.getByText('ls -la').count(), { timeout: 15_000 }).toBeGreaterThan(0);
@@ -65,7 +65,7 @@ describe.each([
     const page = await context.newPage();
     try {
       await openSession(page, `Queue ${label}`, label === 'phone');
-      const box = page.getByRole('textbox', { name: 'Message' });
+      const box = page.getByRole('combobox', { name: 'Message' });
       await box.fill(fake([{ text: 'slow one', chunks: 10, delayMs: 150 }]));
       await box.press('Enter');
       await box.fill('second prompt');

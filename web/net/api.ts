@@ -1,9 +1,10 @@
-/** The few REST calls the page makes; everything live goes over the WebSocket. */
-import type { PermissionMode, SessionView } from '../../server/protocol/events.js';
+/** The REST calls the app makes; everything live goes over the WebSocket. */
+import type { PermissionMode, ServerEvent, SessionView, TokenUsage } from '../../server/protocol/events.js';
 
 export interface NewSessionInput {
   name?: string | undefined;
   cwd?: string | undefined;
+  model?: string | undefined;
   permissionMode?: PermissionMode | undefined;
 }
 
@@ -18,16 +19,66 @@ export class ApiError extends Error {
   }
 }
 
-export async function createSession(input: NewSessionInput): Promise<SessionView> {
-  const res = await fetch('/api/sessions', {
-    method: 'POST',
-    headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
-    body: JSON.stringify(input),
-  });
-  const body = (await res.json().catch(() => undefined)) as unknown;
+async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
+  let res: Response;
+  try {
+    res = await fetch(path, {
+      method,
+      headers: { Accept: 'application/json', ...(body !== undefined ? { 'Content-Type': 'application/json' } : {}) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+  } catch {
+    throw new ApiError(0, 'offline', 'The server cannot be reached.');
+  }
+  const json = (await res.json().catch(() => undefined)) as unknown;
   if (!res.ok) {
-    const error = (body as { error?: { code?: string; message?: string } } | undefined)?.error;
+    const error = (json as { error?: { code?: string; message?: string } } | undefined)?.error;
     throw new ApiError(res.status, error?.code ?? 'http_error', error?.message ?? `The server answered ${res.status}.`);
   }
-  return body as SessionView;
+  return json as T;
+}
+
+const sessionPath = (id: string) => `/api/sessions/${encodeURIComponent(id)}`;
+
+export const createSession = (input: NewSessionInput) => call<SessionView>('POST', '/api/sessions', input);
+
+export const updateSession = (id: string, patch: { name?: string; model?: string }) =>
+  call<SessionView>('PATCH', sessionPath(id), patch);
+
+export const deleteSession = (id: string) => call<{ deleted: boolean }>('DELETE', sessionPath(id));
+
+export const clearConversation = (id: string) => call<SessionView>('POST', `${sessionPath(id)}/clear`);
+
+export const listRoots = () => call<{ roots: string[] }>('GET', '/api/roots');
+
+export const listFolders = (path: string) =>
+  call<{ path: string; folders: string[]; truncated: boolean }>('GET', `/api/folders?path=${encodeURIComponent(path)}`);
+
+export interface UsageToday {
+  since: string;
+  costUsd: number;
+  runs: number;
+  usage: TokenUsage;
+}
+
+export const usageToday = () => call<{ today: UsageToday }>('GET', '/api/usage').then((r) => r.today);
+
+export const history = (id: string, beforeRun: string, runs = 50) =>
+  call<{ events: ServerEvent[]; hasEarlier: boolean; firstRunId?: string }>(
+    'GET',
+    `${sessionPath(id)}/history?beforeRun=${encodeURIComponent(beforeRun)}&runs=${runs}`,
+  );
+
+export interface ServerHealth {
+  authEnabled: boolean;
+  tunnel?: { status: 'off' | 'connecting' | 'online' | 'error'; url?: string; error?: string };
+}
+
+/** What the authenticated /health and /api/auth/me tell the app about the server. */
+export async function serverHealth(): Promise<ServerHealth> {
+  const [health, me] = await Promise.all([
+    call<{ tunnel?: ServerHealth['tunnel'] }>('GET', '/health'),
+    call<{ authEnabled: boolean }>('GET', '/api/auth/me'),
+  ]);
+  return { authEnabled: me.authEnabled, tunnel: health.tunnel };
 }

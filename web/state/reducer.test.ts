@@ -128,3 +128,27 @@ describe('reduceSessionList', () => {
     expect(reduceSessionList(list, deleted!)).toEqual([]);
   });
 });
+
+describe('history', () => {
+  const runEvents = (runId: string, prompt: string): NewEvent[] => [
+    { type: 'run.queued', sessionId: SID, runId, prompt, position: 1 },
+    { type: 'run.started', sessionId: SID, runId, pid: 1, claudeSessionId: 'x' },
+    { type: 'assistant.message', sessionId: SID, runId, text: `Echo: ${prompt}` },
+    { ...finished, runId },
+  ];
+
+  it('puts earlier runs in front, keeps lastSeq, and records whether more exist', async () => {
+    const { prependHistory, withWindow } = await import('./reducer.js');
+    const recent = withWindow(reduceAll(numbered([...runEvents('r3', 'three')], 20)), { hasEarlier: true, firstRunId: 'r3' });
+    expect(recent.hasEarlier).toBe(true);
+    const older = numbered([...runEvents('r1', 'one'), ...runEvents('r2', 'two')], 1);
+    const joined = prependHistory(recent, older, { hasEarlier: false, firstRunId: 'r1' });
+    expect(joined.timeline.map((t) => (t.kind === 'run' ? t.runId : t.kind))).toEqual(['r1', 'r2', 'r3']);
+    expect(joined.runs['r1']?.items).toEqual([{ kind: 'text', text: 'Echo: one', streaming: false }]);
+    expect(joined.lastSeq).toBe(recent.lastSeq);
+    expect(joined).toMatchObject({ hasEarlier: false, firstRunId: 'r1' });
+    // A run both sides hold is kept once, as the newer state has it.
+    const again = prependHistory(joined, numbered(runEvents('r3', 'three'), 20), { hasEarlier: false });
+    expect(again.timeline.filter((t) => t.kind === 'run' && t.runId === 'r3')).toHaveLength(1);
+  });
+});

@@ -71,10 +71,39 @@ export interface SessionState {
   pending: string[];
   activeRunId?: string | undefined;
   deleted: boolean;
+  /** Older runs exist on the server that this state does not hold yet ("load earlier"). */
+  hasEarlier?: boolean | undefined;
+  /** The oldest run this state holds: where "load earlier" continues from. */
+  firstRunId?: string | undefined;
 }
 
 export function initialSessionState(sessionId: string): SessionState {
   return { sessionId, lastSeq: 0, timeline: [], runs: {}, pending: [], deleted: false };
+}
+
+/** Records what the server said when the transcript was opened at its last runs. */
+export function withWindow(state: SessionState, window: { hasEarlier: boolean; firstRunId?: string | undefined }): SessionState {
+  return { ...state, hasEarlier: window.hasEarlier, firstRunId: window.firstRunId ?? state.firstRunId };
+}
+
+/**
+ * Puts earlier runs (the events of GET .../history) in front of what the
+ * state holds. They are reduced on their own, then joined; runs the state
+ * already has win, and `lastSeq` stays: these events are older than it.
+ */
+export function prependHistory(
+  state: SessionState,
+  events: readonly ServerEvent[],
+  window: { hasEarlier: boolean; firstRunId?: string | undefined },
+): SessionState {
+  let older = initialSessionState(state.sessionId);
+  for (const event of events) older = reduceSession(older, event);
+  const runs = { ...older.runs, ...state.runs };
+  const timeline = [
+    ...older.timeline.filter((entry) => entry.kind !== 'run' || !state.runs[entry.runId]),
+    ...state.timeline,
+  ];
+  return { ...state, runs, timeline, hasEarlier: window.hasEarlier, firstRunId: window.firstRunId ?? state.firstRunId };
 }
 
 /** Applies one event of this session; stale (already seen) events change nothing. */

@@ -1,14 +1,19 @@
 /**
- * The session list: one button per session, named by the session's name (its
- * folder and status describe it), newest first; the selected one is marked
- * with aria-current.
+ * The session list: one button per session, named by the session's name and
+ * described by its folder, status (idle, running, queued N), last activity
+ * and cost; most recently active first; the open one has aria-current.
  */
 import type { SessionView } from '../../server/protocol/events.js';
 import { h } from '../dom.js';
-import { baseName } from '../format.js';
+import { baseName, formatCost, timeAgo } from '../format.js';
 
 export interface SessionListView {
-  render(sessions: readonly SessionView[], selectedId: string | undefined): void;
+  render(sessions: readonly SessionView[], selectedId: string | undefined, now?: number): void;
+}
+
+export function statusText(s: SessionView): string {
+  if (s.status === 'running') return s.queueLength > 0 ? `running, ${s.queueLength} queued` : 'running';
+  return s.queueLength > 0 ? `${s.queueLength} queued` : 'idle';
 }
 
 export function createSessionListView(
@@ -18,22 +23,26 @@ export function createSessionListView(
 ): SessionListView {
   let lastSessions: readonly SessionView[] | undefined;
   let lastSelected: string | undefined;
+  let lastMinute = 0;
   list.addEventListener('click', (e) => {
     const button = (e.target as Element).closest<HTMLButtonElement>('button[data-id]');
     if (button?.dataset.id) onSelect(button.dataset.id);
   });
   return {
-    render(sessions, selectedId) {
-      if (sessions === lastSessions && selectedId === lastSelected) return;
+    render(sessions, selectedId, now = Date.now()) {
+      // "3 min ago" changes by the minute: re-render then even if nothing else did.
+      const minute = Math.floor(now / 60_000);
+      if (sessions === lastSessions && selectedId === lastSelected && minute === lastMinute) return;
       lastSessions = sessions;
       lastSelected = selectedId;
+      lastMinute = minute;
       const focusedId = (document.activeElement as HTMLElement | null)?.dataset?.id;
-      const sorted = [...sessions].sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+      const sorted = [...sessions].sort((a, b) => b.updatedAt.localeCompare(a.updatedAt) || b.createdAt.localeCompare(a.createdAt));
       list.replaceChildren(
         ...sorted.map((s) => {
           const nameId = `session-name-${s.id}`;
           const metaId = `session-meta-${s.id}`;
-          const state = s.status === 'running' ? 'running' : s.queueLength > 0 ? `${s.queueLength} queued` : '';
+          const status = statusText(s);
           return h('li', {}, [
             h(
               'button',
@@ -41,7 +50,7 @@ export function createSessionListView(
                 type: 'button',
                 class: 'session',
                 'data-id': s.id,
-                'data-status': s.status,
+                'data-status': s.status === 'running' ? 'running' : s.queueLength > 0 ? 'queued' : 'idle',
                 'aria-current': s.id === selectedId ? 'true' : undefined,
                 'aria-labelledby': nameId,
                 'aria-describedby': metaId,
@@ -49,8 +58,10 @@ export function createSessionListView(
               [
                 h('span', { class: 'session-name', id: nameId }, [s.name]),
                 h('span', { class: 'session-meta', id: metaId }, [
-                  h('span', { class: 'session-folder' }, [s.ownFolder ? 'own folder' : baseName(s.cwd)]),
-                  state ? h('span', { class: 'session-state' }, [state]) : null,
+                  h('span', { class: 'session-folder', title: s.cwd }, [s.ownFolder ? 'own folder' : baseName(s.cwd)]),
+                  h('span', { class: 'session-state' }, [status]),
+                  h('span', { class: 'session-activity' }, [timeAgo(s.updatedAt, now)]),
+                  s.totals.costUsd > 0 ? h('span', { class: 'session-cost' }, [formatCost(s.totals.costUsd)]) : null,
                 ]),
               ],
             ),
