@@ -99,12 +99,19 @@ function syncToggles(): void {
   notifyToggle.setAttribute('aria-pressed', String(notifier.notifications));
 }
 
-/** Refreshes "today" in the header, at most once per burst of finished runs. */
+let todayUsd: number | undefined;
+
+function showCostToday(usd: number): void {
+  todayUsd = usd;
+  setText(costToday, `Today ${formatCost(usd)}`);
+}
+
+/** Refreshes "today" in the header from the server, at most once per burst of finished runs. */
 function refreshCostToday(delayMs = 1000): void {
   clearTimeout(costTimer);
   costTimer = setTimeout(() => {
     usageToday().then(
-      (today) => setText(costToday, `Today ${formatCost(today.costUsd)}`),
+      (today) => showCostToday(today.costUsd),
       () => undefined, // offline: keep the last figure
     );
   }, delayMs);
@@ -114,6 +121,8 @@ function refreshCostToday(delayMs = 1000): void {
 function onNews(event: ServerEvent): void {
   if (event.type !== 'run.finished') return;
   notifier.onEvent(event, sessions.find((x) => x.id === event.sessionId));
+  // Count a run that just ended at once; the server's figure follows.
+  if (todayUsd !== undefined && Date.now() - Date.parse(event.at) < 60_000) showCostToday(todayUsd + event.costUsd);
   refreshCostToday();
 }
 

@@ -101,9 +101,10 @@ export function wireNewSessionForm(form: HTMLFormElement, ctx: ActionContext & {
   if (!root || !cwd || !browse || !mode) throw new Error('the new-session form is incomplete');
 
   for (const m of PERMISSION_MODES) if (m !== 'default') mode.append(h('option', { value: m }, [m]));
+  const folderRow = cwd.closest<HTMLElement>('.folder-row');
+  // A path and "Browse…" only mean something inside a chosen root.
   const syncBrowse = () => {
-    browse.disabled = root.value === '';
-    cwd.disabled = root.value === '';
+    if (folderRow) folderRow.hidden = root.value === '';
   };
   listRoots().then(
     ({ roots }) => {
