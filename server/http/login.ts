@@ -41,7 +41,7 @@ export function loginPage(options: { error?: string; next: string; enabled: bool
 <link rel="icon" href="/favicon.svg">
 <style>
 body{margin:0;min-height:100dvh;display:grid;place-items:center;font:16px/1.45 system-ui,sans-serif;background:#f5f5f4;color:#1c1917}
-form,main{width:min(360px,calc(100vw - 32px));padding:24px;border:1px solid #d6d3d1;border-radius:14px;background:#fff}
+form,main{box-sizing:border-box;width:min(400px,calc(100vw - 32px));padding:24px;border:1px solid #d6d3d1;border-radius:14px;background:#fff}
 h1{margin:0 0 8px;font-size:1.3rem}label{display:block;margin:16px 0 6px;font-weight:600}
 input[type=password]{box-sizing:border-box;width:100%;min-height:44px;padding:8px 10px;font:inherit;border:1px solid #a8a29e;border-radius:8px}
 button{margin-top:16px;width:100%;min-height:44px;font:inherit;font-weight:700;color:#fff;background:#b45309;border:0;border-radius:8px}

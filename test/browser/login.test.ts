@@ -1,0 +1,57 @@
+/**
+ * The app behind a password, as a phone or desktop user meets it: sent to the
+ * login page, refused with a wrong password, let in with the right one, and
+ * out again after logging out.
+ */
+import { join } from 'node:path';
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DESKTOP, launchBrowser, PHONE, SCREENSHOT_DIR, WEB_DIR } from '../support/browser.js';
+import { startTestServer, type TestServer } from '../support/server.js';
+
+const PASSWORD = 'phone-and-desk-123';
+let server: TestServer;
+let browser: Browser;
+
+beforeAll(async () => {
+  server = await startTestServer({ webDir: WEB_DIR, config: { AUTH_PASSWORD: PASSWORD } });
+  browser = await launchBrowser();
+});
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+describe.each([
+  ['phone', PHONE],
+  ['desktop', DESKTOP],
+] as const)('logging in on a %s', (label, viewport) => {
+  it('sends a stranger to the login page, refuses a wrong password, lets the right one in, and logs out', async () => {
+    const context = await browser.newContext({ viewport, serviceWorkers: 'block' });
+    const page = await context.newPage();
+    try {
+      await page.goto(server.url);
+      await page.waitForURL(/\/login\?next=/);
+      await page.screenshot({ path: join(SCREENSHOT_DIR, `login-${label}.png`) });
+      await page.getByLabel('Password').fill('wrong password');
+      await page.getByRole('button', { name: 'Log in' }).click();
+      await page.getByRole('alert').filter({ hasText: 'Wrong password' }).waitFor();
+      await page.getByLabel('Password').fill(PASSWORD);
+      await page.getByRole('button', { name: 'Log in' }).click();
+      await page.getByText('Connected').waitFor();
+      const cookies = await context.cookies();
+      const session = cookies.find((c) => c.name === 'cr_session');
+      expect(session).toMatchObject({ httpOnly: true, sameSite: 'Strict' });
+      // The page's own scripts cannot read it.
+      expect(await page.evaluate(() => document.cookie)).not.toContain('cr_session');
+
+      const toggle = page.getByRole('button', { name: 'Sessions' });
+      if (label === 'phone' && (await toggle.isVisible()) && (await toggle.getAttribute('aria-expanded')) === 'false') await toggle.click();
+      await page.getByRole('button', { name: 'Log out' }).click();
+      await page.waitForURL(/\/login/);
+      expect((await fetch(`${server.url}/api/sessions`, { headers: { cookie: `cr_session=${session!.value}` } })).status).toBe(401);
+    } finally {
+      await context.close();
+    }
+  });
+});
