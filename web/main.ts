@@ -432,21 +432,20 @@ function render(): void {
 
 let alertTimer: ReturnType<typeof setTimeout> | undefined;
 
-function showInfo(text: string): void {
+function showAlert(text: string, kind: 'error' | 'info'): void {
   const close = h('button', { type: 'button', class: 'small', 'aria-label': 'Dismiss' }, ['×']);
   close.addEventListener('click', () => alerts.replaceChildren());
-  alerts.replaceChildren(h('p', { class: 'info' }, [h('span', {}, [text]), close]));
+  alerts.replaceChildren(h('p', { class: kind === 'info' ? 'info' : undefined }, [h('span', {}, [text]), close]));
   clearTimeout(alertTimer);
-  alertTimer = setTimeout(() => alerts.replaceChildren(), 15_000);
+  alertTimer = setTimeout(() => alerts.replaceChildren(), kind === 'info' ? 15_000 : 10_000);
+}
+
+function showInfo(text: string): void {
+  showAlert(text, 'info');
 }
 
 function showError(err: unknown): void {
-  const text = err instanceof Error ? err.message : String(err);
-  const close = h('button', { type: 'button', class: 'small', 'aria-label': 'Dismiss' }, ['×']);
-  close.addEventListener('click', () => alerts.replaceChildren());
-  alerts.replaceChildren(h('p', {}, [h('span', {}, [text]), close]));
-  clearTimeout(alertTimer);
-  alertTimer = setTimeout(() => alerts.replaceChildren(), 10_000);
+  showAlert(err instanceof Error ? err.message : String(err), 'error');
 }
 
 function setSidebarOpen(open: boolean): void {

@@ -8,6 +8,7 @@ import { z } from 'zod';
 import { AppError, isAppError } from '../core/errors.js';
 import { clientKey, type Auth } from './auth.js';
 import { parse, sendError } from './errors.js';
+import { escapeHtml } from './html.js';
 
 /** A page with no script: only its own inline styles may apply. */
 export const LOGIN_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
@@ -19,9 +20,6 @@ export function safeNext(next: string | undefined): string {
   if (!next || !next.startsWith('/') || next.startsWith('//') || next.startsWith('/\\')) return '/';
   return next;
 }
-
-const escapeHtml = (s: string) =>
-  s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string);
 
 export function loginPage(options: { error?: string; next: string; enabled: boolean }): string {
   const body = options.enabled

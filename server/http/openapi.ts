@@ -13,6 +13,7 @@ import {
   submitSchema,
   updateSessionSchema,
 } from '../protocol/api.js';
+import { escapeHtml } from './html.js';
 
 interface Route {
   method: 'get' | 'post' | 'patch' | 'delete';
@@ -114,9 +115,6 @@ export function openApiDocument(version: string): Record<string, unknown> {
     paths,
   };
 }
-
-const escapeHtml = (s: string) =>
-  s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c] as string);
 
 export function docsPage(version: string): string {
   const doc = openApiDocument(version) as { paths: Record<string, Record<string, { summary: string; requestBody?: unknown }>> };
