@@ -142,6 +142,7 @@ notifyToggle.addEventListener('click', () => {
   );
 });
 syncToggles();
+fitToVisibleViewport();
 
 // ---- remote access: the tunnel's state, and logging out -------------------------
 
@@ -446,6 +447,22 @@ function showInfo(text: string): void {
 
 function showError(err: unknown): void {
   showAlert(err instanceof Error ? err.message : String(err), 'error');
+}
+
+/**
+ * Keeps the message box above a phone's keyboard. Chrome resizes the layout
+ * for it (interactive-widget in the viewport meta); iOS Safari does not, so
+ * the app takes the height of the visible part instead.
+ */
+function fitToVisibleViewport(): void {
+  const vv = window.visualViewport;
+  if (!vv) return;
+  const fit = () => {
+    document.documentElement.style.setProperty('--app-height', `${Math.round(vv.height)}px`);
+    if (document.activeElement === message) message.scrollIntoView({ block: 'nearest' });
+  };
+  vv.addEventListener('resize', fit);
+  fit();
 }
 
 function setSidebarOpen(open: boolean): void {

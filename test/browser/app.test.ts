@@ -154,13 +154,13 @@ describe.each(sizes)('the app on a %s with the real CLI', (label, viewport) => {
 });
 
 describe('reconnecting', () => {
-  it(
-    'cuts the connection mid-run; after reconnecting the transcript is complete with nothing twice',
-    async () => {
+  it.each(sizes)(
+    'cuts the connection mid-run on a %s; after reconnecting the transcript is complete with nothing twice',
+    async (label, viewport) => {
       const proxy = await startCuttableProxy(server.port);
-      const { context, page } = await openApp(proxy.url, DESKTOP);
+      const { context, page } = await openApp(proxy.url, viewport);
       try {
-        await createSession(page, 'Flaky network', 'desktop');
+        await createSession(page, `Flaky network ${label}`, label);
         await sendPrompt(page, 'stream please [[slow]]');
         await page.getByText('tick 3').first().waitFor({ timeout: 60_000 });
         proxy.cut();
@@ -171,7 +171,7 @@ describe('reconnecting', () => {
         const ticks = answer.match(/tick \d+/g) ?? [];
         expect(ticks).toEqual(Array.from({ length: 40 }, (_, i) => `tick ${i + 1}`));
         expect((answer.match(/stream please/g) ?? []).length).toBe(1);
-        await shot(page, 'app-after-reconnect-desktop');
+        await shot(page, `app-after-reconnect-${label}`);
       } finally {
         await context.close();
         await proxy.close();
