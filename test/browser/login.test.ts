@@ -55,3 +55,28 @@ describe.each([
     }
   });
 });
+
+describe('remote access in the app', () => {
+  it('shows the tunnel URL in the sessions drawer once it is online', async () => {
+    const tunnelled = await startTestServer({
+      webDir: WEB_DIR,
+      config: { AUTH_PASSWORD: PASSWORD, TUNNEL: '1', NGROK_AUTHTOKEN: 'fake', NGROK_DOMAIN: 'me.ngrok.app' },
+      overrides: { tunnel: { forward: async () => ({ url: () => 'https://me.ngrok.app', close: async () => {} }) } },
+    });
+    const context = await browser.newContext({ viewport: PHONE, serviceWorkers: 'block' });
+    const page = await context.newPage();
+    try {
+      await page.goto(`${tunnelled.url}/login`);
+      await page.getByLabel('Password').fill(PASSWORD);
+      await page.getByRole('button', { name: 'Log in' }).click();
+      await page.getByText('Connected').waitFor();
+      const toggle = page.getByRole('button', { name: 'Sessions' });
+      if ((await toggle.isVisible()) && (await toggle.getAttribute('aria-expanded')) === 'false') await toggle.click();
+      await page.getByRole('link', { name: 'https://me.ngrok.app' }).waitFor();
+      await page.screenshot({ path: join(SCREENSHOT_DIR, 'remote-access-phone.png') });
+    } finally {
+      await context.close();
+      await tunnelled.close();
+    }
+  });
+});
