@@ -17,7 +17,8 @@ import { VitePWA } from 'vite-plugin-pwa';
 const SERVER = 'http://127.0.0.1:8765';
 
 /** Server routes a navigation may hit: never answered with the app shell by the service worker. */
-const SERVER_ROUTES = ['/api/', '/ws', '/chat', '/docs', '/health', '/processes'];
+// Pages and endpoints the server answers itself: the worker must never answer them with the app shell.
+const SERVER_ROUTES = ['/api/', '/ws', '/chat', '/docs', '/health', '/processes', '/login'];
 
 const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 

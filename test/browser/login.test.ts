@@ -80,3 +80,26 @@ describe('remote access in the app', () => {
     }
   });
 });
+
+describe('the login page and the service worker', () => {
+  it('still gets the server\'s login page, not the cached app, once the worker controls the site', async () => {
+    const context = await browser.newContext({ viewport: DESKTOP });
+    const page = await context.newPage();
+    try {
+      await page.goto(`${server.url}/login`);
+      await page.getByLabel('Password').fill(PASSWORD);
+      await page.getByRole('button', { name: 'Log in' }).click();
+      await page.getByText('Connected').waitFor();
+      await page.evaluate(() => navigator.serviceWorker.ready.then(() => undefined));
+      await page.reload();
+      await page.getByText('Connected').waitFor();
+      expect(await page.evaluate(() => Boolean(navigator.serviceWorker.controller))).toBe(true);
+      await page.getByRole('button', { name: 'Log out' }).click();
+      await page.waitForURL(/\/login/);
+      await page.getByLabel('Password').waitFor();
+      expect(await page.locator('#message').count()).toBe(0);
+    } finally {
+      await context.close();
+    }
+  });
+});
