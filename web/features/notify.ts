@@ -69,17 +69,36 @@ export function createNotifier(): Notifier {
       return notifications;
     },
     onEvent(event, session) {
-      if (event.type !== 'run.finished' || event.status === 'cancelled') return;
-      if (Date.now() - Date.parse(event.at) > FRESH_MS) return;
-      const name = session?.name ?? 'A session';
-      const failed = event.status === 'error';
-      const drained = (session?.queueLength ?? 0) === 0;
-      if (!failed && !drained) return;
-      if (sound) beep(failed);
-      if (failed) show(`${name}: the run failed`, event.error ?? 'The run ended with an error.', `fail-${event.sessionId}`);
-      else show(`${name} is done`, (event.result ?? '').slice(0, 140) || 'The queue is empty.', `done-${event.sessionId}`);
+      const notice = noticeFor(event, session, Date.now());
+      if (!notice) return;
+      if (sound) beep(notice.failed);
+      show(notice.title, notice.body, notice.tag);
     },
   };
+}
+
+export interface Notice {
+  failed: boolean;
+  title: string;
+  body: string;
+  tag: string;
+}
+
+/**
+ * Whether an event is news worth a sound: a run that failed, or the last
+ * queued run of a session that finished. Cancelled runs and replays of old
+ * events (a reconnect, a reload) are not.
+ */
+export function noticeFor(event: ServerEvent, session: SessionView | undefined, now: number): Notice | undefined {
+  if (event.type !== 'run.finished' || event.status === 'cancelled') return undefined;
+  if (now - Date.parse(event.at) > FRESH_MS) return undefined;
+  const name = session?.name ?? 'A session';
+  const failed = event.status === 'error';
+  const drained = (session?.queueLength ?? 0) === 0;
+  if (!failed && !drained) return undefined;
+  return failed
+    ? { failed, title: `${name}: the run failed`, body: event.error ?? 'The run ended with an error.', tag: `fail-${event.sessionId}` }
+    : { failed, title: `${name} is done`, body: (event.result ?? '').slice(0, 140) || 'The queue is empty.', tag: `done-${event.sessionId}` };
 }
 
 function permission(): NotificationPermission | 'unsupported' {
