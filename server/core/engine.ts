@@ -9,19 +9,19 @@
  */
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, rmSync } from 'node:fs';
-import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { CreateSessionBody, PermissionAnswer, UpdateSessionBody } from '../protocol/api.js';
-import type { NewEvent, ServerEvent, SessionOptions, SessionView, TokenUsage } from '../protocol/events.js';
+import type { NewEvent, ServerEvent, SessionOptions, SessionView } from '../protocol/events.js';
 import { ZERO_USAGE } from '../protocol/events.js';
 import { MAX_PROMPT_BYTES } from '../protocol/limits.js';
 import { createEventBus, type EventBus, type EventListener, type Unsubscribe } from './bus.js';
 import { AppError } from './errors.js';
-import { sumUsage } from './normalise.js';
-import { realRoots, resolveCwd, resolveInside } from './paths.js';
+import { listFolders, realRoots, resolveCwd, resolveInside, type FolderListing } from './paths.js';
+import { startOfLocalDay, usageSince, type UsageTotals } from './usage.js';
 import type { Clock, CliLocator, CliRunner } from './ports.js';
 import { RunExecutor, type ActiveRunInfo, type RawListener } from './runs.js';
 import { createScheduler, type Scheduler } from './scheduler.js';
+import { tailWindow } from './transcript-window.js';
 import type { RunRecord, SessionRecord, Store } from './store.js';
 
 export interface EngineConfig {
@@ -54,8 +54,6 @@ export interface SubmitResult {
 export interface SubmitOptions {
   clientRequestId?: string | undefined;
 }
-
-const MAX_FOLDERS = 500;
 
 export interface TranscriptWindow {
   /** The first seq the window covers. */
@@ -376,10 +374,7 @@ export class Engine {
   ): Promise<TranscriptWindow & { unsubscribe: Unsubscribe }> {
     await this.#record(sessionId);
     const runs = await this.#store.listRuns(sessionId);
-    const firstUnfinished = runs.findIndex((r) => r.state === 'queued' || r.state === 'running');
-    let start = Math.max(0, runs.length - tailRuns);
-    if (firstUnfinished >= 0) start = Math.min(start, firstUnfinished);
-    const shown = runs.slice(start);
+    const { start, shown } = tailWindow(runs, tailRuns);
     const fromSeq = shown.length > 0 ? Math.min(...shown.map((r) => r.queuedSeq ?? 1)) : (await this.#store.lastSeq(sessionId)) + 1;
     // Older runs may still have events after fromSeq (prompts queued together
     // run later): those belong to "load earlier", not here.
@@ -415,32 +410,13 @@ export class Engine {
   // ---- folders and usage --------------------------------------------------
 
   /** Sub-folders of a folder inside the allowed roots (the app's folder chooser). */
-  async listFolders(path: string): Promise<{ path: string; folders: string[]; truncated: boolean }> {
-    const real = resolveCwd(path, this.#roots);
-    const entries = await readdir(real, { withFileTypes: true });
-    const folders = entries
-      .filter((e) => e.isDirectory() && !e.name.startsWith('.') && e.name !== 'node_modules')
-      .map((e) => e.name)
-      .sort((a, b) => a.localeCompare(b));
-    return { path: real, folders: folders.slice(0, MAX_FOLDERS), truncated: folders.length > MAX_FOLDERS };
+  listFolders(path: string): Promise<FolderListing> {
+    return listFolders(path, this.#roots);
   }
 
   /** Cost, tokens and runs of the runs that finished since local midnight. */
-  async usageToday(): Promise<{ since: string; costUsd: number; runs: number; usage: TokenUsage }> {
-    const now = this.#clock.now();
-    const since = new Date(now.getFullYear(), now.getMonth(), now.getDate()).toISOString();
-    let costUsd = 0;
-    let runs = 0;
-    const usages: TokenUsage[] = [];
-    for (const session of await this.#store.listSessions()) {
-      for (const run of await this.#store.listRuns(session.id)) {
-        if (!run.finishedAt || run.finishedAt < since || run.state === 'cancelled') continue;
-        costUsd += run.costUsd;
-        runs += 1;
-        usages.push(run.usage);
-      }
-    }
-    return { since, costUsd: Math.round(costUsd * 1e9) / 1e9, runs, usage: sumUsage(usages) };
+  usageToday(): Promise<UsageTotals> {
+    return usageSince(this.#store, startOfLocalDay(this.#clock.now()));
   }
 
   // ---- storage ------------------------------------------------------------

@@ -5,6 +5,7 @@
  * link inside a root that points outside it is refused too.
  */
 import { realpathSync, statSync } from 'node:fs';
+import { readdir } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { AppError } from './errors.js';
@@ -79,4 +80,23 @@ export function resolveInside(folder: string, relPath: string): string {
   }
   if (!isInside(base, real)) refuse(`The path ${relPath} leads outside the session folder.`);
   return real;
+}
+
+export interface FolderListing {
+  path: string;
+  folders: string[];
+  truncated: boolean;
+}
+
+const MAX_FOLDERS = 500;
+
+/** Sub-folders of a folder inside the roots, hidden ones and node_modules left out, sorted, at most 500. */
+export async function listFolders(path: string, roots: readonly string[]): Promise<FolderListing> {
+  const real = resolveCwd(path, roots);
+  const entries = await readdir(real, { withFileTypes: true });
+  const folders = entries
+    .filter((e) => e.isDirectory() && !e.name.startsWith('.') && e.name !== 'node_modules')
+    .map((e) => e.name)
+    .sort((a, b) => a.localeCompare(b));
+  return { path: real, folders: folders.slice(0, MAX_FOLDERS), truncated: folders.length > MAX_FOLDERS };
 }
