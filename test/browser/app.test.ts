@@ -8,7 +8,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startFakeAnthropic, type FakeAnthropic } from '../support/fake-anthropic.js';
 import { makeClaudeEnv, realClaudePath, type ClaudeEnv } from '../support/real-claude.js';
-import { DESKTOP, launchBrowser, PHONE, SCREENSHOT_DIR, WEB_DIR } from '../support/browser.js';
+import { DESKTOP, launchBrowser, PHONE, SCREENSHOT_DIR, WEB_DIR, openSessionsDrawer } from '../support/browser.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 
 const TIMEOUT = 120_000;
@@ -82,8 +82,7 @@ async function openApp(url: string, viewport: { width: number; height: number })
 }
 
 async function createSession(page: Page, name: string, label: string, permissionMode?: string): Promise<void> {
-  const toggle = page.getByRole('button', { name: 'Sessions' });
-  if (label === 'phone' && (await toggle.isVisible()) && (await toggle.getAttribute('aria-expanded')) === 'false') await toggle.click();
+  await openSessionsDrawer(page);
   await page.getByLabel('Name', { exact: true }).fill(name);
   if (permissionMode) await page.getByLabel('Permission mode').selectOption(permissionMode);
   await page.getByRole('button', { name: 'New session' }).click();

@@ -6,7 +6,7 @@
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DESKTOP, launchBrowser, PHONE, SCREENSHOT_DIR, WEB_DIR } from '../support/browser.js';
+import { DESKTOP, launchBrowser, PHONE, SCREENSHOT_DIR, WEB_DIR, openSessionsDrawer } from '../support/browser.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 
 const PASSWORD = 'phone-and-desk-123';
@@ -45,8 +45,7 @@ describe.each([
       // The page's own scripts cannot read it.
       expect(await page.evaluate(() => document.cookie)).not.toContain('cr_session');
 
-      const toggle = page.getByRole('button', { name: 'Sessions' });
-      if (label === 'phone' && (await toggle.isVisible()) && (await toggle.getAttribute('aria-expanded')) === 'false') await toggle.click();
+      await openSessionsDrawer(page);
       await page.getByRole('button', { name: 'Log out' }).click();
       await page.waitForURL(/\/login/);
       expect((await fetch(`${server.url}/api/sessions`, { headers: { cookie: `cr_session=${session!.value}` } })).status).toBe(401);
@@ -70,8 +69,7 @@ describe('remote access in the app', () => {
       await page.getByLabel('Password').fill(PASSWORD);
       await page.getByRole('button', { name: 'Log in' }).click();
       await page.getByText('Connected').waitFor();
-      const toggle = page.getByRole('button', { name: 'Sessions' });
-      if ((await toggle.isVisible()) && (await toggle.getAttribute('aria-expanded')) === 'false') await toggle.click();
+      await openSessionsDrawer(page);
       await page.getByRole('link', { name: 'https://me.ngrok.app' }).waitFor();
       await page.screenshot({ path: join(SCREENSHOT_DIR, 'remote-access-phone.png') });
     } finally {

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DESKTOP, launchBrowser, PHONE, SCREENSHOT_DIR, WEB_DIR } from '../support/browser.js';
+import { DESKTOP, launchBrowser, PHONE, SCREENSHOT_DIR, WEB_DIR, openSessionsDrawer } from '../support/browser.js';
 import { fake, startTestServer, type TestServer } from '../support/server.js';
 
 let server: TestServer;
@@ -22,8 +22,7 @@ async function openSession(page: Page, name: string, phone: boolean) {
   await page.goto(server.url);
   // On a phone with no session open the list is the whole page; later it
   // sits in a drawer behind the "Sessions" button.
-  const toggle = page.getByRole('button', { name: 'Sessions' });
-  if (phone && (await toggle.isVisible()) && (await toggle.getAttribute('aria-expanded')) === 'false') await toggle.click();
+  await openSessionsDrawer(page);
   await page.getByLabel('Name').fill(name);
   await page.getByRole('button', { name: 'New session' }).click();
   await expect.poll(() => page.getByRole('combobox', { name: 'Message' }).isEnabled()).toBe(true);

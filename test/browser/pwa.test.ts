@@ -12,7 +12,7 @@ import { appendFile, cp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DESKTOP, launchBrowser, PHONE, SCREENSHOT_DIR, WEB_DIR } from '../support/browser.js';
+import { DESKTOP, launchBrowser, PHONE, SCREENSHOT_DIR, WEB_DIR, openSessionsDrawer } from '../support/browser.js';
 import { startTestServer, tempDir } from '../support/server.js';
 
 let browser: Browser;
@@ -90,8 +90,7 @@ describe.each([
 
       // A session with one run.
       const name = `Offline ${label}`;
-      const toggle = page.getByRole('button', { name: 'Sessions' });
-      if ((await toggle.isVisible()) && (await toggle.getAttribute('aria-expanded')) === 'false') await toggle.click();
+      await openSessionsDrawer(page);
       // By id: the form and the message box are being reworked in parallel; these ids stay.
       await page.locator('#new-name').fill(name);
       await page.locator('#new-session button[type="submit"]').click();

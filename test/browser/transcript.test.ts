@@ -20,7 +20,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { APP_CSP } from '../../server/http/app.js';
-import { DESKTOP, launchBrowser, PHONE, SCREENSHOT_DIR, WEB_DIR } from '../support/browser.js';
+import { DESKTOP, launchBrowser, PHONE, SCREENSHOT_DIR, WEB_DIR, openSessionsDrawer } from '../support/browser.js';
 import { fake, startTestServer, type TestServer } from '../support/server.js';
 
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
@@ -149,8 +149,7 @@ function watchErrors(page: Page): string[] {
 
 async function openSession(page: Page, name: string, phone: boolean): Promise<void> {
   await page.goto(server.url);
-  const toggle = page.getByRole('button', { name: 'Sessions' });
-  if (phone && (await toggle.isVisible()) && (await toggle.getAttribute('aria-expanded')) === 'false') await toggle.click();
+  await openSessionsDrawer(page);
   await page.getByLabel('Name').fill(name);
   await page.getByRole('button', { name: 'New session' }).click();
   // By id: the message box's role is the composer's business (a textbox, or a combobox with commands).

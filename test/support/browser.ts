@@ -1,7 +1,7 @@
 /**
  * Debian's Chromium driven by playwright-core (no browser download here).
  */
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
 import { mkdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
@@ -26,4 +26,10 @@ export async function launchBrowser(): Promise<Browser> {
       '--disable-sync',
     ],
   });
+}
+
+/** Opens the sessions drawer when there is one (a phone with a session open); a no-op elsewhere. */
+export async function openSessionsDrawer(page: Page): Promise<void> {
+  const toggle = page.getByRole('button', { name: 'Sessions' });
+  if ((await toggle.isVisible()) && (await toggle.getAttribute('aria-expanded')) === 'false') await toggle.click();
 }
