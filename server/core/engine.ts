@@ -162,8 +162,9 @@ export class Engine {
     await this.#store.createSession(record);
     this.#runtime.set(id, { pending: [] });
     const view = await this.#view(record);
-    await this.#emit({ type: 'session.created', sessionId: id, session: view });
-    return this.#view(record);
+    const stored = await this.#emit({ type: 'session.created', sessionId: id, session: view });
+    // The caller's view counts the event just logged (it may subscribe after it).
+    return { ...view, lastSeq: stored.seq };
   }
 
   /** A session bound to an existing Claude conversation (the /chat gateway's `session_id`). */
@@ -524,8 +525,8 @@ export class Engine {
 
   async #announce(record: SessionRecord): Promise<SessionView> {
     const view = await this.#view(record);
-    await this.#emit({ type: 'session.updated', sessionId: record.id, session: view });
-    return this.#view(record);
+    const stored = await this.#emit({ type: 'session.updated', sessionId: record.id, session: view });
+    return { ...view, lastSeq: stored.seq };
   }
 
   async #record(id: string): Promise<SessionRecord> {

@@ -60,7 +60,7 @@ export function loginRouter(auth: Auth): Router {
   });
 
   r.post('/api/auth/login', form, async (req: Request, res: Response) => {
-    const isForm = req.is('application/x-www-form-urlencoded') !== false && req.is('application/x-www-form-urlencoded') !== null;
+    const isForm = Boolean(req.is('application/x-www-form-urlencoded'));
     const body = parse(loginBody, req.body);
     const next = safeNext(body.next);
     if (!auth.enabled) throw new AppError('conflict', 'No password is configured (AUTH_PASSWORD); there is nothing to log in to.');
