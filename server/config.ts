@@ -8,6 +8,8 @@ import { homedir } from 'node:os';
 import { delimiter, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
+import type { McpPolicy } from './core/policy.js';
+import { PERMISSION_MODES, type PermissionMode } from './protocol/events.js';
 
 /** Each setting: its environment name, its flag, and how to read it. */
 const SETTINGS = {
@@ -39,6 +41,38 @@ const SETTINGS = {
   authUser: { env: 'AUTH_USER', flag: 'auth-user', help: 'User name for HTTP Basic auth', default: 'admin' },
   authPassword: { env: 'AUTH_PASSWORD', flag: 'auth-password', help: 'Password for the app and Basic auth', default: '' },
   authToken: { env: 'AUTH_TOKEN', flag: 'auth-token', help: 'Bearer token for API clients', default: '' },
+  authPasswordFile: {
+    env: 'AUTH_PASSWORD_FILE',
+    flag: 'auth-password-file',
+    help: 'A file holding the password (kept out of the environment and ps)',
+    default: '',
+  },
+  authTokenFile: { env: 'AUTH_TOKEN_FILE', flag: 'auth-token-file', help: 'A file holding the Bearer token', default: '' },
+  allowedHosts: {
+    env: 'ALLOWED_HOSTS',
+    flag: 'allowed-hosts',
+    help: 'Host names the server answers to without a password, besides loopback (comma-separated)',
+    default: '',
+  },
+  trustProxy: {
+    env: 'TRUST_PROXY',
+    flag: 'trust-proxy',
+    help: 'Believe X-Forwarded-For/-Proto from loopback (a reverse proxy of your own on this machine)',
+    default: 'false',
+    boolean: true,
+  },
+  permissionModes: {
+    env: 'PERMISSION_MODES',
+    flag: 'permission-modes',
+    help: `Permission modes clients may choose, comma-separated (default: all)`,
+    default: '',
+  },
+  mcpConfig: {
+    env: 'MCP_CONFIG',
+    flag: 'mcp-config',
+    help: 'MCP configs clients may pass: off, files (files inside the allowed roots) or any',
+    default: 'files',
+  },
   authSessionDays: { env: 'AUTH_SESSION_DAYS', flag: 'auth-session-days', help: 'Days a browser login lasts', default: '30' },
   allowUnauthenticatedRemote: {
     env: 'DANGEROUSLY_ALLOW_UNAUTHENTICATED_REMOTE',
@@ -93,6 +127,12 @@ const configSchema = z.object({
   authPassword: z.string(),
   authToken: z.string(),
   authSessionDays: intText(1, 3650),
+  authPasswordFile: z.string(),
+  authTokenFile: z.string(),
+  allowedHosts: z.string(),
+  trustProxy: boolText,
+  permissionModes: z.string(),
+  mcpConfig: z.string().trim().toLowerCase().pipe(z.enum(['off', 'files', 'any'])),
   allowUnauthenticatedRemote: boolText,
   tunnel: boolText,
   ngrokAuthtoken: z.string(),
@@ -120,6 +160,14 @@ export interface Config {
   authPassword?: string | undefined;
   authToken?: string | undefined;
   authSessionTtlMs: number;
+  /** Host names (optionally with a port) accepted in `Host` without a secret, besides loopback ones. */
+  allowedHosts: string[];
+  /** Believe X-Forwarded-* from loopback connections (the operator's own reverse proxy). */
+  trustProxy: boolean;
+  /** The permission modes clients may choose. */
+  permissionModes: PermissionMode[];
+  /** What MCP configs clients may pass: none, files inside the allowed roots, or anything. */
+  mcpPolicy: McpPolicy;
   /** The loudly named opt-out: listen beyond loopback, or tunnel, with no secret. */
   allowUnauthenticatedRemote: boolean;
   tunnel?:
@@ -196,9 +244,13 @@ export function loadConfig(input: ConfigInput = {}): Readonly<Config> {
     permissionTimeoutMs: c.permissionTimeoutS * 1000,
     killGraceMs: c.killGraceMs,
     authUser: c.authUser,
-    authPassword: optional(c.authPassword),
-    authToken: optional(c.authToken),
+    authPassword: secret(c.authPassword, c.authPasswordFile, 'AUTH_PASSWORD', expand),
+    authToken: secret(c.authToken, c.authTokenFile, 'AUTH_TOKEN', expand),
     authSessionTtlMs: c.authSessionDays * 24 * 3600 * 1000,
+    allowedHosts: commaList(c.allowedHosts).map((h) => h.toLowerCase()),
+    trustProxy: c.trustProxy,
+    permissionModes: permissionModes(c.permissionModes),
+    mcpPolicy: c.mcpConfig,
     allowUnauthenticatedRemote: c.allowUnauthenticatedRemote,
     tunnel: tunnelSettings(c),
     redisUrl: optional(c.redisUrl),
@@ -208,22 +260,53 @@ export function loadConfig(input: ConfigInput = {}): Readonly<Config> {
   });
 }
 
+function commaList(v: string): string[] {
+  return v
+    .split(',')
+    .map((x) => x.trim())
+    .filter((x) => x !== '');
+}
+
+/**
+ * A secret given directly or as a file (AUTH_PASSWORD_FILE): a file keeps it
+ * out of the process environment, which the CLI's tools (same user) can read
+ * in /proc. One trailing newline is dropped, as `echo secret > file` adds it.
+ */
+function secret(direct: string, file: string, name: string, expand: (p: string) => string): string | undefined {
+  if (direct !== '' && file !== '') throw new ConfigError(`Set ${name} or ${name}_FILE, not both.`);
+  if (file === '') return direct === '' ? undefined : direct;
+  let text: string;
+  try {
+    text = readFileSync(expand(file), 'utf8');
+  } catch (err) {
+    throw new ConfigError(`${name}_FILE: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}).`);
+  }
+  const value = text.replace(/\r?\n$/, '');
+  if (value === '') throw new ConfigError(`${name}_FILE: ${file} is empty.`);
+  return value;
+}
+
+function permissionModes(v: string): PermissionMode[] {
+  const list = commaList(v);
+  if (list.length === 0) return [...PERMISSION_MODES];
+  const unknown = list.filter((m) => !(PERMISSION_MODES as readonly string[]).includes(m));
+  if (unknown.length > 0) {
+    throw new ConfigError(`PERMISSION_MODES: unknown mode(s) ${unknown.join(', ')}; the modes are ${PERMISSION_MODES.join(', ')}.`);
+  }
+  return list as PermissionMode[];
+}
+
 function tunnelSettings(c: z.infer<typeof configSchema>): Config['tunnel'] {
   if (!c.tunnel) return undefined;
   if (c.ngrokAuthtoken === '') {
     throw new ConfigError('The tunnel needs an ngrok authtoken: set NGROK_AUTHTOKEN (or --ngrok-authtoken). Get one at the ngrok dashboard.');
   }
-  const list = (v: string) =>
-    v
-      .split(',')
-      .map((x) => x.trim())
-      .filter((x) => x !== '');
   return {
     authtoken: c.ngrokAuthtoken,
     domain: c.ngrokDomain || undefined,
     oauthProvider: c.ngrokOauthProvider || undefined,
-    oauthAllowEmails: list(c.ngrokOauthAllowEmails),
-    oauthAllowDomains: list(c.ngrokOauthAllowDomains),
+    oauthAllowEmails: commaList(c.ngrokOauthAllowEmails),
+    oauthAllowDomains: commaList(c.ngrokOauthAllowDomains),
   };
 }
 

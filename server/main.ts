@@ -3,10 +3,10 @@
  * signals -> shutdown. Tests start the server through `startServer`, exactly
  * as the command line does.
  */
-import { readFileSync } from 'node:fs';
-import { createServer } from 'node:http';
+import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { homedir } from 'node:os';
+import { homedir, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createCliLocator } from './cli/locate.js';
@@ -16,7 +16,15 @@ import { createEngine, type Engine } from './core/engine.js';
 import { systemClock, type Clock } from './core/ports.js';
 import { createAppHandle } from './http/app.js';
 import { createAuth } from './http/auth.js';
-import { buildForwardOptions, printTunnelBanner, startNgrokTunnel, type NgrokTunnelOptions, type Tunnel } from './tunnel/ngrok.js';
+import { createGuard } from './http/guard.js';
+import {
+  buildForwardOptions,
+  printTunnelBanner,
+  startNgrokTunnel,
+  unixSocketAddr,
+  type NgrokTunnelOptions,
+  type Tunnel,
+} from './tunnel/ngrok.js';
 import { createLogger, type Logger } from './log.js';
 import { createSqliteStore } from './store/sqlite.js';
 import { attachWebSocket } from './ws/upgrade.js';
@@ -30,11 +38,26 @@ export interface ServerOverrides {
   tunnel?: Pick<NgrokTunnelOptions, 'connectTimeoutMs' | 'backoff' | 'forward'>;
   /** Environment of the CLI processes (default: this process's, minus NODE_OPTIONS). */
   cliEnv?: Record<string, string>;
+  /** HTTP timeouts, shortened by tests. */
+  timeouts?: Partial<HttpTimeouts>;
 }
+
+export interface HttpTimeouts {
+  /** The request line and headers must arrive within this. */
+  headersMs: number;
+  /** The whole request, body included, must arrive within this (responses, e.g. event streams, are not limited). */
+  requestMs: number;
+  /** How often Node checks the two above. */
+  checkIntervalMs: number;
+}
+
+const DEFAULT_TIMEOUTS: HttpTimeouts = { headersMs: 15_000, requestMs: 60_000, checkIntervalMs: 5_000 };
 
 export interface RunningServer {
   url: string;
   port: number;
+  /** The tunnel's private listener (a Unix socket), when the tunnel is on. */
+  tunnelSocket?: string | undefined;
   engine: Engine;
   close(): Promise<void>;
 }
@@ -87,9 +110,10 @@ export function defaultCliEnv(source: NodeJS.ProcessEnv = process.env): Record<s
 export async function startServer(config: Readonly<Config>, overrides: ServerOverrides = {}): Promise<RunningServer> {
   const log = overrides.log ?? createLogger(config.logLevel);
   checkExposure(config, log);
+  warnAboutSecretsOnCommandLine(config, log);
   if (config.tunnel) {
     try {
-      buildForwardOptions(config.port, config.host, config.tunnel);
+      buildForwardOptions(unixSocketAddr('/check'), config.tunnel);
     } catch (err) {
       throw new ConfigError(`Tunnel settings: ${(err as Error).message}`);
     }
@@ -114,9 +138,15 @@ export async function startServer(config: Readonly<Config>, overrides: ServerOve
       cliEnv,
       permissionPrompts: config.permissionPrompts,
       permissionTimeoutMs: config.permissionTimeoutMs,
+      policy: { permissionModes: config.permissionModes, mcp: config.mcpPolicy },
     },
   );
   await engine.start();
+  const guard = createGuard({
+    authEnabled: Boolean(config.authPassword || config.authToken),
+    allowedHosts: config.allowedHosts,
+    trustProxy: config.trustProxy,
+  });
   const auth = createAuth({
     password: config.authPassword,
     token: config.authToken,
@@ -125,7 +155,9 @@ export async function startServer(config: Readonly<Config>, overrides: ServerOve
     store,
     clock: overrides.clock ?? systemClock,
     log,
+    clientKey: guard.clientKey,
   });
+  await auth.start();
   let tunnel: Tunnel | undefined;
   const { app, drain } = createAppHandle({
     engine,
@@ -133,15 +165,14 @@ export async function startServer(config: Readonly<Config>, overrides: ServerOve
     log,
     version,
     auth,
+    guard,
     tunnelState: () => tunnel?.state ?? { status: 'off' },
     startedAt: new Date(),
     webDir: config.webDir ?? join(packageRoot(), 'dist', 'web'),
   });
-  const server = createServer(app);
-  // SSE streams and slow phones: no request timeout on long-lived responses.
-  server.requestTimeout = 0;
-  server.headersTimeout = 30_000;
-  const ws = attachWebSocket(server, { engine, log, version, authenticate: async (req) => (await auth.check(req)) !== undefined });
+  const timeouts = { ...DEFAULT_TIMEOUTS, ...overrides.timeouts };
+  const server = createHttpServer(app, timeouts);
+  const ws = attachWebSocket(server, { engine, log, version, guard, auth });
   await new Promise<void>((resolveListen, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, () => resolveListen());
@@ -149,13 +180,29 @@ export async function startServer(config: Readonly<Config>, overrides: ServerOve
   const port = (server.address() as AddressInfo).port;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   const url = `http://${host}:${port}`;
+  let tunnelServer: Server | undefined;
+  let tunnelSocket: string | undefined;
   if (config.tunnel) {
+    // The tunnel's own listener: what arrives here came through ngrok (see guard.ts).
+    tunnelSocket = tunnelSocketPath(config.dataDir);
+    tunnelServer = createHttpServer(app, timeouts);
+    const marked = tunnelServer;
+    marked.on('connection', (socket) => guard.markTunnel(socket));
+    ws.attach(marked);
+    rmSync(tunnelSocket, { force: true });
+    await new Promise<void>((resolveListen, reject) => {
+      marked.once('error', reject);
+      marked.listen(tunnelSocket, () => resolveListen());
+    });
+    chmodSync(tunnelSocket, 0o600);
     // In the background: a tunnel that cannot connect never stops the local server.
-    tunnel = startNgrokTunnel({ port, host: config.host, settings: config.tunnel, log, ...overrides.tunnel });
+    tunnel = startNgrokTunnel({ addr: unixSocketAddr(tunnelSocket), settings: config.tunnel, log, ...overrides.tunnel });
     let shown: string | undefined;
     tunnel.onChange((state) => {
       if (state.status !== 'online' || state.url === shown) return;
       shown = state.url;
+      // Without a secret (the loudly named opt-out) the Host check is on: let the tunnel's name in.
+      guard.allowHost(new URL(state.url).host);
       overrides.onTunnelUrl?.(state.url);
     });
   }
@@ -165,16 +212,49 @@ export async function startServer(config: Readonly<Config>, overrides: ServerOve
     (closing ??= (async () => {
       await tunnel?.close();
       server.close();
+      tunnelServer?.close();
       await ws.close();
       await withDeadline(engine.close(), SHUTDOWN_DEADLINE_MS, () => log.warn('runs did not stop in time'));
       // Requests in flight finish (new ones get 503), so none meets a closed
       // database; then the long-lived streams are cut.
       await drain(DRAIN_DEADLINE_MS);
       server.closeAllConnections();
+      tunnelServer?.closeAllConnections();
+      if (tunnelSocket) rmSync(tunnelSocket, { force: true });
       await store.close();
     })());
 
-  return { url, port, engine, close };
+  return { url, port, engine, close, tunnelSocket };
+}
+
+/**
+ * Slow clients must not hold connections forever: headers and whole request
+ * bodies have deadlines. Responses have none (event streams last hours).
+ */
+function createHttpServer(app: ReturnType<typeof createAppHandle>['app'], t: HttpTimeouts): Server {
+  const server = createServer({ connectionsCheckingInterval: t.checkIntervalMs }, app);
+  server.headersTimeout = t.headersMs;
+  server.requestTimeout = t.requestMs;
+  return server;
+}
+
+/** In the data folder (private to this user) when the path fits a socket address, else in a private temp folder. */
+function tunnelSocketPath(dataDir: string): string {
+  const inData = join(dataDir, 'tunnel.sock');
+  if (Buffer.byteLength(inData) < 100) return inData;
+  return join(mkdtempSync(join(tmpdir(), 'claude-remote-')), 'tunnel.sock');
+}
+
+/** Command lines are visible to every user of the machine (`ps`). */
+function warnAboutSecretsOnCommandLine(config: Readonly<Config>, log: Logger): void {
+  const flags = { authPassword: '--auth-password', authToken: '--auth-token', ngrokAuthtoken: '--ngrok-authtoken' } as const;
+  for (const [key, flag] of Object.entries(flags) as [keyof typeof flags, string][]) {
+    if (config.sources[key] !== 'flag') continue;
+    log.warn(
+      `${flag} puts a secret on the command line, where every user of this machine can read it (ps). ` +
+        'Put it in the .env file (chmod 600) or in a file named by AUTH_PASSWORD_FILE / AUTH_TOKEN_FILE instead.',
+    );
+  }
 }
 
 /**
@@ -225,6 +305,7 @@ export async function main(argv: string[]): Promise<void> {
     process.exit(2);
   }
   const log = createLogger(config.logLevel);
+  installLastLineOfDefence(log);
   let running: RunningServer;
   try {
     running = await startServer(config, {
@@ -258,6 +339,17 @@ export async function main(argv: string[]): Promise<void> {
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
+}
+
+/**
+ * No client input may end the process. Every promise the server makes has a
+ * handler, and every door answers its errors; should one be missed anyway, it
+ * is logged with its stack and the server keeps serving the others, instead
+ * of Node's default of exiting on the first one.
+ */
+export function installLastLineOfDefence(log: Logger): void {
+  process.on('unhandledRejection', (reason) => log.error('BUG: an unhandled promise rejection (the server keeps running)', reason));
+  process.on('uncaughtException', (err) => log.error('BUG: an uncaught exception (the server keeps running)', err));
 }
 
 const invokedDirectly = process.argv[1] !== undefined && import.meta.url === pathToFileURL(resolve(process.argv[1])).href;

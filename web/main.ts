@@ -149,11 +149,14 @@ fitToVisibleViewport();
 const remoteInfo = byId('remote-info');
 const logoutButton = byId<HTMLButtonElement>('logout');
 logoutButton.addEventListener('click', () => void logout());
+const logoutEverywhereButton = byId<HTMLButtonElement>('logout-everywhere');
+logoutEverywhereButton.addEventListener('click', () => void logout(true));
 
 function refreshServerInfo(): void {
   serverHealth().then(
     (health) => {
       logoutButton.hidden = !health.authEnabled;
+      logoutEverywhereButton.hidden = !health.authEnabled;
       const t = health.tunnel;
       remoteInfo.hidden = !t || t.status === 'off';
       if (!t || t.status === 'off') return;
@@ -187,7 +190,9 @@ const client = new WsClient({
 
 function clientOnState(state: ConnectionState): void {
   // A login that expired shows up as a refused upgrade: ask the server why.
-  if (state === 'reconnecting') void checkAuth().then((auth) => auth === 'login' && goToLogin());
+  if (state === 'reconnecting') {
+    void checkAuth().then((auth) => (auth === 'login' ? goToLogin() : undefined));
+  }
   connection.dataset.state = state;
   setText(connectionText, state === 'connected' ? 'Connected' : state === 'connecting' ? 'Connecting…' : 'Reconnecting…');
   pwaOnState(state); // PWA: offline look
@@ -614,7 +619,7 @@ function startClient(): void {
   // A server with a password sends us to its login page first; an
   // unreachable one leaves us offline with the saved snapshot.
   void checkAuth().then((auth) => {
-    if (auth === 'login') goToLogin();
+    if (auth === 'login') void goToLogin();
     else client.start();
   });
 }

@@ -16,7 +16,8 @@ import { ZERO_USAGE } from '../protocol/events.js';
 import { MAX_PROMPT_BYTES } from '../protocol/limits.js';
 import { createEventBus, type EventBus, type EventListener, type Unsubscribe } from './bus.js';
 import { AppError } from './errors.js';
-import { listFolders, realRoots, resolveCwd, resolveInside, type FolderListing } from './paths.js';
+import { listFolders, readStorage, realRoots, recheckFolder, resolveCwd, resolveInside, type FolderListing, type StorageItem } from './paths.js';
+import { enforcePolicy, OPEN_POLICY, type OptionsPolicy } from './policy.js';
 import { startOfLocalDay, usageSince, type UsageTotals } from './usage.js';
 import type { Clock, CliLocator, CliRunner } from './ports.js';
 import { RunExecutor, type ActiveRunInfo, type RawListener } from './runs.js';
@@ -34,6 +35,8 @@ export interface EngineConfig {
   /** Ask over stdin before tools that need approval (sessions in `default` mode). */
   permissionPrompts: boolean;
   permissionTimeoutMs: number;
+  /** What clients may ask for (PERMISSION_MODES, MCP_CONFIG); everything when absent. */
+  policy?: OptionsPolicy | undefined;
 }
 
 export interface EngineDeps {
@@ -85,6 +88,8 @@ export class Engine {
   readonly #chains = new Map<string, Promise<unknown>>();
   readonly #batches = new Map<string, PendingEvent[]>();
   readonly #roots: string[];
+  /** Where own session folders live (real path): they are checked against this, not the roots. */
+  readonly #ownRoot: string[];
   readonly #executor: RunExecutor;
   readonly #log: NonNullable<EngineDeps['log']>;
   #closing = false;
@@ -97,7 +102,10 @@ export class Engine {
     this.#bus = createEventBus(deps.store);
     this.#scheduler = createScheduler(config.maxConcurrentRuns);
     this.#roots = realRoots(config.allowedRoots);
+    mkdirSync(join(config.dataDir, 'sessions'), { recursive: true, mode: 0o700 });
+    this.#ownRoot = realRoots([join(config.dataDir, 'sessions')]);
     this.#executor = new RunExecutor({
+      checkRunnable: (session) => this.#checkRunnable(session),
       store: deps.store,
       runner: deps.runner,
       locator: deps.locator,
@@ -245,8 +253,10 @@ export class Engine {
     if (bytes > MAX_PROMPT_BYTES) {
       throw new AppError('payload_too_large', `The prompt is ${bytes} bytes; the limit is ${MAX_PROMPT_BYTES}.`);
     }
-    await this.#record(sessionId);
+    const record = await this.#record(sessionId);
     const runtime = this.#rt(sessionId);
+    // The policy may be stricter than when the session was made: say so now, not when it runs.
+    enforcePolicy(record.options, this.#policy, this.#roots);
     if (opts.clientRequestId !== undefined) {
       const dup = await this.#duplicate(sessionId, opts.clientRequestId);
       if (dup) return dup;
@@ -422,9 +432,11 @@ export class Engine {
 
   // ---- storage ------------------------------------------------------------
 
-  async storagePath(sessionId: string, relPath: string): Promise<string> {
+  /** A file or folder of the session's folder; the folder itself is checked again first. */
+  async storage(sessionId: string, relPath: string): Promise<StorageItem> {
     const record = await this.#record(sessionId);
-    return resolveInside(record.cwd, relPath === '' ? '.' : relPath);
+    const folder = recheckFolder(record.cwd, record.ownFolder ? this.#ownRoot : this.#roots);
+    return readStorage(folder, resolveInside(folder, relPath === '' ? '.' : relPath));
   }
 
   // ---- lifecycle ----------------------------------------------------------
@@ -446,7 +458,7 @@ export class Engine {
         this.#scheduler.finished(sessionId, false);
         continue;
       }
-      void this.#emitQueue(sessionId);
+      this.#emitQueue(sessionId).catch((err: unknown) => this.#log('error', 'logging the queue failed', err));
       this.#executor.start(sessionId, runId).catch((err: unknown) => {
         this.#log('error', `run ${runId} failed to start`, err);
       });
@@ -558,10 +570,26 @@ export class Engine {
     };
   }
 
+  get #policy(): OptionsPolicy {
+    return this.#config.policy ?? OPEN_POLICY;
+  }
+
   #checkedOptions(options: SessionOptions): SessionOptions {
     // Extra folders give the CLI's tools access too: same rule as the cwd.
     const addDirs = options.addDirs?.map((dir) => resolveCwd(dir, this.#roots));
-    return { ...options, ...(addDirs ? { addDirs } : {}) };
+    return enforcePolicy({ ...options, ...(addDirs ? { addDirs } : {}) }, this.#policy, this.#roots);
+  }
+
+  /**
+   * Just before a run starts: its folders must still be where they may be,
+   * and its options within the policy (both may have changed since they were
+   * set). Returns the real folder and the options to run with.
+   */
+  #checkRunnable(session: SessionRecord): { cwd: string; options: SessionOptions } {
+    const cwd = recheckFolder(session.cwd, session.ownFolder ? this.#ownRoot : this.#roots);
+    const options = enforcePolicy(session.options, this.#policy, this.#roots);
+    const addDirs = options.addDirs?.map((dir) => recheckFolder(dir, this.#roots));
+    return { cwd, options: { ...options, ...(addDirs ? { addDirs } : {}) } };
   }
 }
 

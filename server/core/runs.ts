@@ -8,7 +8,7 @@
  * (`status: "error"`), never an exception.
  */
 import type { PermissionAnswer } from '../protocol/api.js';
-import type { NewEvent, RunErrorKind, RunStatus, ServerEvent, TokenUsage } from '../protocol/events.js';
+import type { NewEvent, RunErrorKind, RunStatus, ServerEvent, SessionOptions, TokenUsage } from '../protocol/events.js';
 import { buildCliArgs, permissionResponseLine, userMessageLine } from './cli-args.js';
 import { AppError } from './errors.js';
 import { RunNormaliser, excerpt, sumUsage, type PermissionRequest } from './normalise.js';
@@ -48,6 +48,11 @@ interface ActiveRun {
   resume: boolean;
   retried: boolean;
   stopReason?: StopReason | undefined;
+  /** Why the run was refused before it started (policy, allowed roots). */
+  refused?: string | undefined;
+  /** The real folder and checked options it runs with. */
+  cwd: string;
+  options: SessionOptions;
   permissions: Map<string, PendingPermission>;
   alwaysAllow: Set<string>;
   rawCount: number;
@@ -65,6 +70,8 @@ export interface ExecutorDeps {
   log: (level: 'info' | 'warn' | 'error', message: string, extra?: unknown) => void;
   emit(event: NewEvent): Promise<ServerEvent>;
   enqueueOnChain<T>(sessionId: string, work: () => Promise<T>): Promise<T>;
+  /** Checks the session's folders and options again; throws an AppError when the run may not start. */
+  checkRunnable(session: SessionRecord): { cwd: string; options: SessionOptions };
   /** Publishes the session's current view (after totals or status changed). */
   announce(sessionId: string): Promise<void>;
   onRunEnded(sessionId: string): void;
@@ -109,6 +116,8 @@ export class RunExecutor {
       runId,
       sessionId,
       session,
+      cwd: session.cwd,
+      options: session.options,
       normaliser: new RunNormaliser(runId),
       startedAt: this.#deps.clock.now(),
       resume: session.claudeStarted,
@@ -128,7 +137,13 @@ export class RunExecutor {
       await this.#finish(active, { code: null, signal: null, stderrTail: '', spawnError: (err as Error).message });
       return;
     }
-    if (active.stopReason) {
+    try {
+      ({ cwd: active.cwd, options: active.options } = this.#deps.checkRunnable(session));
+    } catch (err) {
+      active.refused = err instanceof Error ? err.message : String(err);
+      this.#deps.log('warn', `run ${runId} refused: ${active.refused}`);
+    }
+    if (active.stopReason || active.refused) {
       await this.#finish(active, { code: null, signal: null, stderrTail: '' });
       return;
     }
@@ -152,20 +167,20 @@ export class RunExecutor {
   }
 
   #spawn(active: ActiveRun, cliPath: string, run: RunRecord): void {
-    const { session } = active;
-    const mode = session.options.permissionMode;
+    const { session, options } = active;
+    const mode = options.permissionMode;
     const args = buildCliArgs({
-      options: session.options,
+      options,
       claudeSessionId: session.claudeSessionId,
       resume: active.resume,
       permissionPrompts:
         this.#deps.config.permissionPrompts && session.origin === 'api' && (mode === undefined || mode === 'default'),
     });
     const process = this.#deps.runner.spawn(
-      { command: cliPath, args, cwd: session.cwd, env: this.#deps.config.cliEnv, tag: active.runId },
+      { command: cliPath, args, cwd: active.cwd, env: this.#deps.config.cliEnv, tag: active.runId },
       {
         onLine: (line) => this.#onLine(active, process, line),
-        onExit: (info) => void this.#onExit(active, cliPath, run, info),
+        onExit: (info) => this.#background(this.#onExit(active, cliPath, run, info), `run ${active.runId}: recording its end`),
       },
     );
     active.process = process;
@@ -173,6 +188,15 @@ export class RunExecutor {
   }
 
   #onLine(active: ActiveRun, process: CliProcess, line: string): void {
+    // Whatever the CLI prints, a mistake in reading it costs this line, not the server.
+    try {
+      this.#readLine(active, process, line);
+    } catch (err) {
+      this.#deps.log('error', `run ${active.runId}: a CLI line could not be handled`, err);
+    }
+  }
+
+  #readLine(active: ActiveRun, process: CliProcess, line: string): void {
     if (active.process !== process) return;
     const { sessionId, runId } = active;
     // The store numbers a run's lines 1, 2, 3... in append order, and appends
@@ -180,15 +204,16 @@ export class RunExecutor {
     // Lines that arrive while a write is in flight go in the next one together.
     active.rawPending.push({ n: ++active.rawCount, line });
     if (active.rawPending.length === 1) {
-      void this.#deps.enqueueOnChain(sessionId, async () => {
+      const stored = this.#deps.enqueueOnChain(sessionId, async () => {
         const items = active.rawPending.splice(0);
         await this.#deps.store.appendRawLines(runId, items.map((i) => i.line));
         for (const listener of [...(this.#rawListeners.get(runId) ?? [])]) for (const item of items) listener(item);
       });
+      this.#background(stored, `run ${runId}: storing raw lines`);
     }
     const hadOutcome = active.normaliser.outcome !== undefined;
     const { events, permission } = active.normaliser.line(line);
-    for (const event of events) void this.#deps.emit({ ...event, sessionId } as NewEvent);
+    for (const event of events) this.#background(this.#deps.emit({ ...event, sessionId } as NewEvent), `run ${runId}: logging an event`);
     if (permission) this.#onPermission(active, process, permission);
     // The result line ends the turn: closing stdin lets the CLI exit on its own.
     if (!hadOutcome && active.normaliser.outcome) process.endInput();
@@ -284,6 +309,11 @@ export class RunExecutor {
     this.#deps.onRunEnded(active.sessionId);
   }
 
+  /** Work nobody awaits still gets a handler: a failure is logged, never an unhandled rejection. */
+  #background(work: Promise<unknown>, what: string): void {
+    work.catch((err: unknown) => this.#deps.log('error', `${what} failed`, err));
+  }
+
   // ---- stopping -----------------------------------------------------------
 
   interrupt(sessionId: string): string | undefined {
@@ -356,7 +386,7 @@ export class RunExecutor {
   #onPermission(active: ActiveRun, process: CliProcess, request: PermissionRequest): void {
     if (active.alwaysAllow.has(request.toolName)) {
       process.write(permissionResponseLine(request.requestId, { behavior: 'allow', input: request.input, toolUseId: request.toolUseId }));
-      void this.#resolved(active, request.requestId, 'allow', 'remembered');
+      this.#background(this.#resolved(active, request.requestId, 'allow', 'remembered'), 'logging a permission answer');
       return;
     }
     const timeoutMs = this.#deps.config.permissionTimeoutMs;
@@ -365,7 +395,7 @@ export class RunExecutor {
       const minutes = Math.round(timeoutMs / 60_000);
       const message = `No one answered this permission request within ${minutes >= 1 ? `${minutes} minute(s)` : `${timeoutMs} ms`}.`;
       process.write(permissionResponseLine(request.requestId, { behavior: 'deny', message, toolUseId: request.toolUseId }));
-      void this.#resolved(active, request.requestId, 'deny', 'timeout');
+      this.#background(this.#resolved(active, request.requestId, 'deny', 'timeout'), 'logging a permission timeout');
     }, timeoutMs);
     timer.unref();
     active.permissions.set(request.requestId, { request, timer });
@@ -480,6 +510,7 @@ function judge(active: ActiveRun, info: ExitInfo): Verdict {
     const missing = /ENOENT|not found/i.test(info.spawnError);
     return { status: 'error', errorKind: missing ? 'cli_missing' : 'cli_crashed', error: info.spawnError };
   }
+  if (active.refused) return { status: 'error', errorKind: 'refused', error: active.refused };
   if (active.stopReason) {
     const why = active.stopReason === 'interrupted' ? 'Interrupted.' : active.stopReason === 'deleted' ? 'The session was deleted.' : 'The server shut down.';
     return { status: 'interrupted', error: why };

@@ -145,6 +145,12 @@ export interface Store {
   deleteAuthSession(tokenHash: string): Promise<void>;
   /** Forgets sessions that expired before `now` (ISO time). */
   deleteExpiredAuthSessions(now: string): Promise<number>;
+  /** Forgets every login ("log out everywhere", or a changed secret). */
+  deleteAllAuthSessions(): Promise<number>;
+
+  /** Small named values the server keeps about itself (e.g. the fingerprint of its secrets). */
+  getMeta(key: string): Promise<string | undefined>;
+  setMeta(key: string, value: string): Promise<void>;
 
   close(): Promise<void>;
 }

@@ -13,6 +13,7 @@ import type { CliLocator } from '../core/ports.js';
 import type { Logger } from '../log.js';
 import { MAX_BODY_BYTES } from '../protocol/limits.js';
 import type { Auth } from './auth.js';
+import type { RequestGuard } from './guard.js';
 import { chatRouter } from './chat-gateway.js';
 import { loginRouter } from './login.js';
 import { errorMiddleware, notFoundHandler, parse, sendError } from './errors.js';
@@ -28,6 +29,7 @@ export interface AppDeps {
   /** The built web app; the API works without it. */
   webDir?: string | undefined;
   auth: Auth;
+  guard: RequestGuard;
   /** The tunnel's state, when there is one (shown by an authenticated /health). */
   tunnelState?: () => unknown;
 }
@@ -86,32 +88,50 @@ export function createAppHandle(deps: AppDeps): AppHandle {
 }
 
 function buildApp(deps: AppDeps, gate: RequestHandler): Express {
-  const { engine, locator, log, version, startedAt, auth } = deps;
+  const { engine, locator, log, version, startedAt, auth, guard } = deps;
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
-  // The tunnel forwards from loopback with X-Forwarded-For/-Proto: trust
-  // those headers from there only, so req.ip is the real client (for rate
-  // limits) and req.secure is true behind HTTPS (Secure cookies).
-  app.set('trust proxy', 'loopback');
+  // X-Forwarded-* is believed only as guard.ts decides (the tunnel's own
+  // listener): never through Express's req.ip / req.secure.
+  app.set('trust proxy', false);
   app.use(gate);
+  // Before anything else, and before any body is read: a rebound host name
+  // or a foreign page gets nothing (guard.ts says why).
+  app.use((req, res, next) => {
+    if (!guard.hostAllowed(req)) {
+      log.warn(`refused a request for host ${JSON.stringify(req.headers.host ?? '')}`);
+      return sendError(
+        res,
+        new AppError('host_not_allowed', 'This server answers only to its loopback names. Add this host name to ALLOWED_HOSTS, or set a password.'),
+      );
+    }
+    if (!isSafeMethod(req.method) && !guard.originAllowed(req)) {
+      log.warn(`refused a ${req.method} from origin ${req.headers.origin}`);
+      return sendError(res, new AppError('origin_not_allowed', 'This request came from a page of another site.'));
+    }
+    next();
+  });
   app.use((req, res, next) => {
     res.setHeader('X-Content-Type-Options', 'nosniff');
-    res.setHeader('Referrer-Policy', 'no-referrer');
+    // Not no-referrer: under it a browser sends `Origin: null` with a form
+    // POST (the login page's), which the Origin check must then refuse.
+    // same-origin keeps every URL of ours from other sites all the same.
+    res.setHeader('Referrer-Policy', 'same-origin');
     res.setHeader('X-Frame-Options', 'DENY');
     res.setHeader('Cross-Origin-Opener-Policy', 'same-origin');
     res.setHeader('Cross-Origin-Resource-Policy', 'same-origin');
     res.setHeader('Permissions-Policy', 'camera=(), microphone=(), geolocation=()');
     res.setHeader('Content-Security-Policy', APP_CSP);
-    if (req.secure) res.setHeader('Strict-Transport-Security', 'max-age=31536000');
+    if (guard.isSecure(req)) res.setHeader('Strict-Transport-Security', 'max-age=31536000');
     next();
   });
-  app.use(express.json({ limit: MAX_BODY_BYTES, type: ['application/json', 'application/*+json'] }));
 
   // ---- public: health, login, the static shell --------------------------------
   app.get('/health', async (req, res) => {
-    // With auth on, a stranger learns only that something answers here.
-    if (auth.enabled && !(await auth.check(req))) {
+    // With auth on, a stranger learns only that something answers here, and
+    // a wrong secret gets exactly the same answer (counted, so no oracle).
+    if (auth.enabled && !(await auth.verify(req)).ok) {
       res.json({ status: 'ok' });
       return;
     }
@@ -127,7 +147,7 @@ function buildApp(deps: AppDeps, gate: RequestHandler): Express {
       tunnel: deps.tunnelState?.() ?? { status: 'off' },
     });
   });
-  app.use(loginRouter(auth));
+  app.use(loginRouter(auth, guard));
   const webDir = deps.webDir;
   const hasWeb = Boolean(webDir && existsSync(join(webDir, 'index.html')));
   if (webDir && hasWeb) {
@@ -151,6 +171,8 @@ function buildApp(deps: AppDeps, gate: RequestHandler): Express {
 
   // ---- everything below needs credentials (when a secret is configured) --------
   app.use(auth.require);
+  // Bodies are read only once the client proved who it is.
+  app.use(express.json({ limit: MAX_BODY_BYTES, type: ['application/json', 'application/*+json'] }));
   app.get('/api/auth/me', (_req, res) => {
     res.json({ authenticated: true, authEnabled: auth.enabled });
   });
@@ -163,7 +185,7 @@ function buildApp(deps: AppDeps, gate: RequestHandler): Express {
     res.type('html').send(docsPage(version));
   });
 
-  app.use('/api/sessions', sessionsRouter(engine));
+  app.use('/api/sessions', sessionsRouter(engine, guard));
   app.get('/api/processes', async (_req, res) => {
     res.json({ processes: await engine.processes() });
   });
@@ -177,10 +199,14 @@ function buildApp(deps: AppDeps, gate: RequestHandler): Express {
   app.get('/api/usage', async (_req, res) => {
     res.json({ today: await engine.usageToday() });
   });
-  app.use(chatRouter(engine));
+  app.use(chatRouter(engine, guard));
   app.use('/api', notFoundHandler);
 
   app.use(notFoundHandler);
   app.use(errorMiddleware(log));
   return app;
+}
+
+function isSafeMethod(method: string): boolean {
+  return method === 'GET' || method === 'HEAD' || method === 'OPTIONS';
 }

@@ -14,6 +14,7 @@ import { chatSchema, type ChatBody } from '../protocol/api.js';
 import type { SessionOptions } from '../protocol/events.js';
 import { parse } from './errors.js';
 import { followRaw } from './sessions.js';
+import type { RequestGuard } from './guard.js';
 import { openSse } from './sse.js';
 import { z } from 'zod';
 
@@ -34,18 +35,26 @@ function chatOptions(body: ChatBody): SessionOptions {
   return Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as SessionOptions;
 }
 
-export function chatRouter(engine: Engine): Router {
+export function chatRouter(engine: Engine, guard: RequestGuard): Router {
   const r = Router();
 
   r.post('/chat', async (req, res) => {
     const body = parse(chatSchema, req.body);
     const options = chatOptions(body);
-    const session =
-      body.session_id !== undefined
-        ? await engine.adoptConversation(body.session_id, body.cwd, options)
-        : await engine.createSession({ ...options, ...(body.cwd !== undefined ? { cwd: body.cwd } : {}) }, 'chat');
-    const { runId } = await engine.submit(session.id, body.prompt);
-    await followRaw(engine, openSse(req, res), runId);
+    // The stream's slot first: a client over its cap gets a 429 with nothing made or queued.
+    const release = guard.openStream(req);
+    let runId: string;
+    try {
+      const session =
+        body.session_id !== undefined
+          ? await engine.adoptConversation(body.session_id, body.cwd, options)
+          : await engine.createSession({ ...options, ...(body.cwd !== undefined ? { cwd: body.cwd } : {}) }, 'chat');
+      ({ runId } = await engine.submit(session.id, body.prompt));
+    } catch (err) {
+      release();
+      throw err;
+    }
+    await followRaw(engine, openSse(req, res, { openStream: () => release }), runId);
   });
 
   r.delete('/chat/:processId', async (req, res) => {

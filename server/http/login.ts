@@ -6,8 +6,9 @@
 import express, { Router, type Request, type Response } from 'express';
 import { z } from 'zod';
 import { AppError, isAppError } from '../core/errors.js';
-import { clientKey, type Auth } from './auth.js';
+import { sessionCookie, type Auth } from './auth.js';
 import { parse, sendError } from './errors.js';
+import type { RequestGuard } from './guard.js';
 import { escapeHtml } from './html.js';
 
 /** A page with no script: only its own inline styles may apply. */
@@ -48,9 +49,14 @@ button{margin-top:16px;width:100%;min-height:44px;font:inherit;font-weight:700;c
 </style></head><body>${body}</body></html>`;
 }
 
-export function loginRouter(auth: Auth): Router {
+/**
+ * The login page and endpoints are public, so they parse only small bodies
+ * of their own (the API's body parser runs after authentication).
+ */
+export function loginRouter(auth: Auth, guard: RequestGuard): Router {
   const r = Router();
   const form = express.urlencoded({ extended: false, limit: '16kb' });
+  const json = express.json({ limit: '16kb' });
 
   r.get('/login', (req: Request, res: Response) => {
     res.setHeader('Content-Security-Policy', LOGIN_CSP);
@@ -59,13 +65,13 @@ export function loginRouter(auth: Auth): Router {
     res.type('html').send(loginPage({ error, next: safeNext(String(req.query.next ?? '/')), enabled: auth.enabled }));
   });
 
-  r.post('/api/auth/login', form, async (req: Request, res: Response) => {
+  r.post('/api/auth/login', form, json, async (req: Request, res: Response) => {
     const isForm = Boolean(req.is('application/x-www-form-urlencoded'));
     const body = parse(loginBody, req.body);
     const next = safeNext(body.next);
     if (!auth.enabled) throw new AppError('conflict', 'No password is configured (AUTH_PASSWORD); there is nothing to log in to.');
     try {
-      const { cookie } = await auth.login(body.password, clientKey(req), req.secure);
+      const { cookie } = await auth.login(body.password, guard.clientKey(req), guard.isSecure(req));
       res.setHeader('Set-Cookie', cookie);
       if (isForm) res.redirect(303, next);
       else res.json({ ok: true });
@@ -79,9 +85,16 @@ export function loginRouter(auth: Auth): Router {
   });
 
   r.post('/api/auth/logout', async (req: Request, res: Response) => {
-    const { cookie } = await auth.logout(req, req.secure);
+    const { cookie } = await auth.logout(req, guard.isSecure(req));
     res.setHeader('Set-Cookie', cookie);
     res.json({ ok: true });
+  });
+
+  // Ends every browser login (a lost phone): their cookies stop working and their sockets close.
+  r.post('/api/auth/logout-everywhere', auth.require, async (req: Request, res: Response) => {
+    const ended = await auth.logoutEverywhere();
+    res.setHeader('Set-Cookie', sessionCookie('', 0, guard.isSecure(req)));
+    res.json({ ok: true, ended });
   });
 
   return r;

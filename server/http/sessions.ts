@@ -4,11 +4,11 @@
  */
 import { Router, type Request, type Response } from 'express';
 import { createReadStream } from 'node:fs';
-import { readdir, stat } from 'node:fs/promises';
-import { basename, join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
 import { z } from 'zod';
 import type { Engine } from '../core/engine.js';
 import { AppError } from '../core/errors.js';
+import type { StorageItem } from '../core/paths.js';
 import type { RunRecord } from '../core/store.js';
 import {
   createSessionSchema,
@@ -20,6 +20,7 @@ import {
 } from '../protocol/api.js';
 import type { ServerEvent, SessionView } from '../protocol/events.js';
 import { parse } from './errors.js';
+import type { RequestGuard } from './guard.js';
 import { openSse, type SseStream } from './sse.js';
 
 export const MAX_STORAGE_FILE_BYTES = 10 * 1024 * 1024;
@@ -56,7 +57,7 @@ export function runJson(run: RunRecord) {
   };
 }
 
-export function sessionsRouter(engine: Engine): Router {
+export function sessionsRouter(engine: Engine, guard: RequestGuard): Router {
   const r = Router();
   const sid = (req: Request) => parse(idParam, req.params.id, 'session id');
 
@@ -93,8 +94,13 @@ export function sessionsRouter(engine: Engine): Router {
     }
     const { raw } = parse(rawQuery, req.query, 'query');
     const before = (await engine.getSession(id)).lastSeq;
-    const result = await engine.submit(id, body.prompt, { clientRequestId: body.clientRequestId });
-    const sse = openSse(req, res);
+    // The stream's slot is taken first: a client over its cap gets a 429 and nothing is queued.
+    const release = guard.openStream(req);
+    const result = await engine.submit(id, body.prompt, { clientRequestId: body.clientRequestId }).catch((err: unknown) => {
+      release();
+      throw err;
+    });
+    const sse = openSse(req, res, { openStream: () => release });
     sse.send({ event: 'accepted', data: JSON.stringify(result) });
     if (raw === '1' || raw === 'true') await followRaw(engine, sse, result.runId);
     else await followRun(engine, sse, id, result.duplicate ? 0 : before, result.runId);
@@ -140,7 +146,7 @@ export function sessionsRouter(engine: Engine): Router {
     // the header is the newer truth.
     const after = fromHeader ?? query.after ?? 0;
     await engine.getSession(id);
-    const sse = openSse(req, res);
+    const sse = openSse(req, res, guard);
     const off = await engine.subscribe(id, after, (event) => {
       sse.send({ id: event.seq, event: event.type, data: JSON.stringify(event) });
       if (event.type === 'session.deleted') sse.close();
@@ -180,7 +186,7 @@ export function sessionsRouter(engine: Engine): Router {
     const id = sid(req);
     const runId = parse(idParam, req.params.runId, 'run id');
     await engine.getRun(id, runId);
-    await followRaw(engine, openSse(req, res), runId);
+    await followRaw(engine, openSse(req, res, guard), runId);
   });
 
   r.post('/:id/interrupt', async (req, res) => {
@@ -200,8 +206,7 @@ export function sessionsRouter(engine: Engine): Router {
 
   r.get('/:id/storage', async (req, res) => {
     const { path } = parse(z.object({ path: z.string().max(4096).optional() }), req.query, 'query');
-    const real = await engine.storagePath(sid(req), path ?? '');
-    await sendStorage(res, real, path ?? '');
+    await sendStorage(res, await engine.storage(sid(req), path ?? ''), path ?? '');
   });
 
   return r;
@@ -255,35 +260,22 @@ async function waitForRun(engine: Engine, sessionId: string, runId: string, time
   }
 }
 
-async function sendStorage(res: Response, real: string, relPath: string): Promise<void> {
-  const info = await stat(real);
-  if (info.isDirectory()) {
-    const dirents = await readdir(real, { withFileTypes: true });
-    const entries = await Promise.all(
-      dirents.map(async (d) => {
-        const s = await stat(join(real, d.name)).catch(() => undefined);
-        return {
-          name: d.name,
-          type: d.isDirectory() ? 'dir' : d.isFile() ? 'file' : 'other',
-          size: s?.size ?? 0,
-          modifiedAt: s?.mtime.toISOString(),
-        };
-      }),
-    );
-    entries.sort((a, b) => (a.type === b.type ? a.name.localeCompare(b.name) : a.type === 'dir' ? -1 : 1));
-    res.json({ path: relPath, type: 'dir', entries });
+async function sendStorage(res: Response, item: StorageItem, relPath: string): Promise<void> {
+  if (item.type === 'dir') {
+    res.json({ path: relPath, type: 'dir', entries: item.entries });
     return;
   }
-  if (!info.isFile()) throw new AppError('bad_request', `${relPath} is not a regular file.`);
-  if (info.size > MAX_STORAGE_FILE_BYTES) {
-    throw new AppError('payload_too_large', `${relPath} is ${info.size} bytes; files over ${MAX_STORAGE_FILE_BYTES} are not served.`);
+  if (item.size > MAX_STORAGE_FILE_BYTES) {
+    throw new AppError('payload_too_large', `${relPath} is ${item.size} bytes; files over ${MAX_STORAGE_FILE_BYTES} are not served.`);
   }
   // Files of the session are the model's output, not ours: never let the
   // browser render them in our origin (no HTML, no sniffing, a sandbox).
   res.setHeader('Content-Type', 'application/octet-stream');
   res.setHeader('X-Content-Type-Options', 'nosniff');
   res.setHeader('Content-Security-Policy', "default-src 'none'; sandbox");
-  res.setHeader('Content-Disposition', `attachment; filename="${basename(real).replace(/["\\\r\n]/g, '_')}"`);
-  res.setHeader('Content-Length', String(info.size));
-  createReadStream(real).pipe(res);
+  res.setHeader('Content-Disposition', `attachment; filename="${item.name.replace(/["\\\r\n]/g, '_')}"`);
+  res.setHeader('Content-Length', String(item.size));
+  // pipeline, not pipe: a read error (the file vanished) must end this
+  // response, not surface as an unhandled 'error' event.
+  pipeline(createReadStream(item.realPath), res).catch(() => res.destroy());
 }

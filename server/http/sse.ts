@@ -1,11 +1,13 @@
 /**
  * Server-sent events on an Express response, with the guards a long-lived
- * stream needs: `event` and `id` never carry a newline (that would let data
- * forge events), a heartbeat keeps proxies from timing out, and a client that
+ * stream needs: `event` and `id` never carry a line break and `data` is split
+ * on every kind of one (either would let data forge events), a client holds
+ * a bounded number of streams, a heartbeat keeps proxies from timing out, and a client that
  * reads too slowly is dropped rather than buffered without bound (it comes
  * back with Last-Event-ID and loses nothing).
  */
 import type { Request, Response } from 'express';
+import type { RequestGuard } from './guard.js';
 
 export const SSE_HEARTBEAT_MS = 15_000;
 /** Bytes queued for one slow client before it is dropped. */
@@ -19,7 +21,9 @@ export interface SseStream {
   onClose(fn: () => void): void;
 }
 
-export function openSse(req: Request, res: Response): SseStream {
+/** Opens the stream; throws (429, nothing written yet) when the client holds too many. */
+export function openSse(req: Request, res: Response, guard: Pick<RequestGuard, 'openStream'>): SseStream {
+  const release = guard.openStream(req);
   res.status(200);
   res.setHeader('Content-Type', 'text/event-stream; charset=utf-8');
   res.setHeader('Cache-Control', 'no-cache, no-transform');
@@ -30,7 +34,7 @@ export function openSse(req: Request, res: Response): SseStream {
   req.socket.setKeepAlive(true);
 
   let closed = false;
-  const closers: Array<() => void> = [];
+  const closers: Array<() => void> = [release];
   const close = () => {
     if (closed) return;
     closed = true;
@@ -57,7 +61,9 @@ export function openSse(req: Request, res: Response): SseStream {
       let chunk = '';
       if (id !== undefined) chunk += `id: ${oneLine(String(id))}\n`;
       if (event !== undefined) chunk += `event: ${oneLine(event)}\n`;
-      for (const line of data.split('\n')) chunk += `data: ${line}\n`;
+      // CR, LF and CRLF all end a line for an SSE parser: split on each, or
+      // a CR inside the data would let it forge `event:` and `data:` lines.
+      for (const line of data.split(/\r\n|\r|\n/)) chunk += `data: ${line}\n`;
       write(`${chunk}\n`);
     },
     comment(text) {

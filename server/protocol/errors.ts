@@ -10,6 +10,9 @@ export const ERROR_STATUS = {
   path_not_allowed: 400,
   unauthorized: 401,
   forbidden: 403,
+  host_not_allowed: 403,
+  origin_not_allowed: 403,
+  policy_refused: 403,
   session_not_found: 404,
   run_not_found: 404,
   process_not_found: 404,
@@ -22,6 +25,7 @@ export const ERROR_STATUS = {
   payload_too_large: 413,
   queue_full: 429,
   rate_limited: 429,
+  too_many_connections: 429,
   cli_unavailable: 503,
   internal: 500,
 } as const;

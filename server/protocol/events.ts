@@ -20,7 +20,9 @@ export type RunErrorKind =
   | 'api_error'
   | 'max_turns'
   | 'timeout'
-  | 'server_restart';
+  | 'server_restart'
+  /** The owner's policy or the allowed roots refused the run before it started. */
+  | 'refused';
 
 export interface TokenUsage {
   inputTokens: number;

@@ -61,6 +61,10 @@ CREATE TABLE IF NOT EXISTS auth_sessions (
   created_at TEXT NOT NULL,
   expires_at TEXT NOT NULL
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS meta (
+  key TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS raw_lines (
   run_id TEXT NOT NULL,
   n INTEGER NOT NULL,
@@ -264,6 +268,18 @@ class SqliteStore implements Store {
     return this.#stmts.deleteExpiredAuth.run(now).changes;
   }
 
+  async deleteAllAuthSessions(): Promise<number> {
+    return this.#stmts.deleteAllAuth.run().changes;
+  }
+
+  async getMeta(key: string): Promise<string | undefined> {
+    return (this.#stmts.getMeta.get(key) as { value: string } | undefined)?.value;
+  }
+
+  async setMeta(key: string, value: string): Promise<void> {
+    this.#stmts.setMeta.run(key, value);
+  }
+
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
@@ -317,6 +333,9 @@ function prepare(db: Db) {
     getAuth: s('SELECT token_hash, created_at, expires_at FROM auth_sessions WHERE token_hash = ?'),
     deleteAuth: s('DELETE FROM auth_sessions WHERE token_hash = ?'),
     deleteExpiredAuth: s('DELETE FROM auth_sessions WHERE expires_at < ?'),
+    deleteAllAuth: s('DELETE FROM auth_sessions'),
+    getMeta: s('SELECT value FROM meta WHERE key = ?'),
+    setMeta: s('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value'),
     maxRaw: s('SELECT MAX(n) AS n FROM raw_lines WHERE run_id = ?'),
     insertRaw: s('INSERT INTO raw_lines (run_id, n, line) VALUES (?, ?, ?)'),
     readRaw: s('SELECT n, line FROM raw_lines WHERE run_id = ? AND n > ? ORDER BY n'),

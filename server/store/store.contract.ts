@@ -247,6 +247,21 @@ export function describeStoreContract(adapterName: string, factory: StoreFactory
       expect(await store.getAuthSession('h-live')).toBeUndefined();
     });
 
+    it('forgets every login at once', async () => {
+      const store = await open();
+      for (const tokenHash of ['a', 'b', 'c']) await store.createAuthSession({ tokenHash, createdAt: 'T', expiresAt: '9999' });
+      expect(await store.deleteAllAuthSessions()).toBe(3);
+      expect(await store.getAuthSession('b')).toBeUndefined();
+    });
+
+    it('keeps named values and replaces them', async () => {
+      const store = await open();
+      expect(await store.getMeta('k')).toBeUndefined();
+      await store.setMeta('k', 'one');
+      await store.setMeta('k', 'two');
+      expect(await store.getMeta('k')).toBe('two');
+    });
+
     it('keeps everything across a close and reopen', async () => {
       const store = await open();
       const s = makeSession();
@@ -255,11 +270,13 @@ export function describeStoreContract(adapterName: string, factory: StoreFactory
       await store.enqueueRun(run);
       await store.appendEvent({ type: 'notice', sessionId: s.id, level: 'info', text: 'x' }, 'T');
       await store.createAuthSession({ tokenHash: 'kept', createdAt: 'T', expiresAt: '9999' });
+      await store.setMeta('kept', 'yes');
       await store.close();
       const again = await factory.reopen();
       opened.push(again);
       expect(await again.getSession(s.id)).toEqual(s);
       expect(await again.getAuthSession('kept')).toMatchObject({ tokenHash: 'kept' });
+      expect(await again.getMeta('kept')).toBe('yes');
       expect((await again.listRuns(s.id, 'queued')).map((r) => r.id)).toEqual([run.id]);
       expect((await again.enqueueRun(makeRun(s.id, { clientRequestId: 'keep' }))).duplicate).toBe(true);
       const next = await again.appendEvent({ type: 'notice', sessionId: s.id, level: 'info', text: 'y' }, 'T');

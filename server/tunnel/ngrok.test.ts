@@ -9,11 +9,13 @@ import {
   buildForwardOptions,
   printTunnelBanner,
   startNgrokTunnel,
+  unixSocketAddr,
   type ForwardFn,
   type Tunnel,
   type TunnelState,
 } from './ngrok.js';
 
+const ADDR = 'unix:/tmp/claude-remote-test/tunnel.sock';
 const NETWORK_ERROR = 'failed to connect session: failed to establish tcp connection';
 
 function capturingLog() {
@@ -53,8 +55,8 @@ function track(tunnel: Tunnel): Tunnel {
 
 describe('the options given to ngrok.forward()', () => {
   it('without a domain or OAuth: an HTTPS endpoint forwarding raw TCP to the local server', () => {
-    expect(buildForwardOptions(8765, '127.0.0.1', { authtoken: ' tok_123 ' })).toEqual({
-      addr: 'tcp://127.0.0.1:8765',
+    expect(buildForwardOptions(ADDR, { authtoken: ' tok_123 ' })).toEqual({
+      addr: ADDR,
       proto: 'http',
       schemes: ['HTTPS'],
       authtoken: 'tok_123',
@@ -63,8 +65,8 @@ describe('the options given to ngrok.forward()', () => {
   });
 
   it('asks for the fixed domain', () => {
-    expect(buildForwardOptions(8765, '127.0.0.1', { authtoken: 'tok', domain: 'me.ngrok.app' })).toEqual({
-      addr: 'tcp://127.0.0.1:8765',
+    expect(buildForwardOptions(ADDR, { authtoken: 'tok', domain: 'me.ngrok.app' })).toEqual({
+      addr: ADDR,
       proto: 'http',
       schemes: ['HTTPS'],
       authtoken: 'tok',
@@ -74,7 +76,7 @@ describe('the options given to ngrok.forward()', () => {
   });
 
   it('puts OAuth with its allow-lists at the edge', () => {
-    const options = buildForwardOptions(8765, '127.0.0.1', {
+    const options = buildForwardOptions(ADDR, {
       authtoken: 'tok',
       domain: 'me.ngrok.app',
       oauthProvider: 'Google',
@@ -82,7 +84,7 @@ describe('the options given to ngrok.forward()', () => {
       oauthAllowDomains: ['example.com'],
     });
     expect(options).toEqual({
-      addr: 'tcp://127.0.0.1:8765',
+      addr: ADDR,
       proto: 'http',
       schemes: ['HTTPS'],
       authtoken: 'tok',
@@ -95,24 +97,24 @@ describe('the options given to ngrok.forward()', () => {
   });
 
   it('refuses allow-lists without a provider, which would check nobody', () => {
-    expect(() => buildForwardOptions(1, '127.0.0.1', { authtoken: 'tok', oauthAllowEmails: ['me@example.com'] })).toThrow(
+    expect(() => buildForwardOptions(ADDR, { authtoken: 'tok', oauthAllowEmails: ['me@example.com'] })).toThrow(
       /NGROK_OAUTH_PROVIDER/,
     );
-    expect(() => buildForwardOptions(1, '127.0.0.1', { authtoken: 'tok', oauthProvider: ' ', oauthAllowDomains: ['example.com'] })).toThrow(
+    expect(() => buildForwardOptions(ADDR, { authtoken: 'tok', oauthProvider: ' ', oauthAllowDomains: ['example.com'] })).toThrow(
       /NGROK_OAUTH_PROVIDER/,
     );
   });
 
   it('takes the domain as a pasted URL too', () => {
     for (const domain of ['https://Me.ngrok.app', 'https://me.ngrok.app/', ' me.ngrok.app/login?x=1 ', 'http://me.ngrok.app']) {
-      expect(buildForwardOptions(1, '127.0.0.1', { authtoken: 'tok', domain }).domain).toBe('me.ngrok.app');
+      expect(buildForwardOptions(ADDR, { authtoken: 'tok', domain }).domain).toBe('me.ngrok.app');
     }
-    expect(buildForwardOptions(1, '127.0.0.1', { authtoken: 'tok', domain: '  ' }).domain).toBeUndefined();
-    expect(() => buildForwardOptions(1, '127.0.0.1', { authtoken: 'tok', domain: 'not a domain' })).toThrow(/NGROK_DOMAIN/);
+    expect(buildForwardOptions(ADDR, { authtoken: 'tok', domain: '  ' }).domain).toBeUndefined();
+    expect(() => buildForwardOptions(ADDR, { authtoken: 'tok', domain: 'not a domain' })).toThrow(/NGROK_DOMAIN/);
   });
 
   it('trims the allow-lists and drops empty entries', () => {
-    const options = buildForwardOptions(1, '127.0.0.1', {
+    const options = buildForwardOptions(ADDR, {
       authtoken: 'tok',
       oauthProvider: 'github',
       oauthAllowEmails: [' me@example.com ', '', '  ', 'you@example.com'],
@@ -120,19 +122,16 @@ describe('the options given to ngrok.forward()', () => {
     });
     expect(options.oauth_allow_emails).toEqual(['me@example.com', 'you@example.com']);
     expect(options.oauth_allow_domains).toEqual(['example.com', 'example.org']);
-    const none = buildForwardOptions(1, '127.0.0.1', { authtoken: 'tok', oauthProvider: 'github', oauthAllowEmails: [' ', ''] });
+    const none = buildForwardOptions(ADDR, { authtoken: 'tok', oauthProvider: 'github', oauthAllowEmails: [' ', ''] });
     expect(none).not.toHaveProperty('oauth_allow_emails');
   });
 
-  it('forwards to loopback when the server listens on every address, and brackets IPv6', () => {
-    expect(buildForwardOptions(80, '0.0.0.0', { authtoken: 'tok' }).addr).toBe('tcp://127.0.0.1:80');
-    expect(buildForwardOptions(80, '::', { authtoken: 'tok' }).addr).toBe('tcp://[::1]:80');
-    expect(buildForwardOptions(80, '::1', { authtoken: 'tok' }).addr).toBe('tcp://[::1]:80');
-    expect(buildForwardOptions(80, 'localhost', { authtoken: 'tok' }).addr).toBe('tcp://localhost:80');
+  it('forwards to the Unix socket it is given, as the SDK spells it', () => {
+    expect(buildForwardOptions(unixSocketAddr('/data/tunnel.sock'), { authtoken: 'tok' }).addr).toBe('unix:/data/tunnel.sock');
   });
 
   it('needs an authtoken', () => {
-    expect(() => buildForwardOptions(1, '127.0.0.1', { authtoken: '  ' })).toThrow(/NGROK_AUTHTOKEN/);
+    expect(() => buildForwardOptions(ADDR, { authtoken: '  ' })).toThrow(/NGROK_AUTHTOKEN/);
   });
 });
 
@@ -155,8 +154,7 @@ describe('the tunnel with the real SDK, offline', () => {
     const { lines, log } = capturingLog();
     const tunnel = track(
       startNgrokTunnel({
-        port,
-        host: '127.0.0.1',
+        addr: `tcp://127.0.0.1:${port}`,
         settings: { authtoken: 'not-a-real-token' },
         log,
         connectTimeoutMs: 3000,
@@ -211,8 +209,7 @@ describe('the tunnel with the real SDK, offline', () => {
     const { port } = await startLocalServer();
     const tunnel = track(
       startNgrokTunnel({
-        port,
-        host: '127.0.0.1',
+        addr: `tcp://127.0.0.1:${port}`,
         settings: { authtoken: 'not-a-real-token' },
         log: capturingLog().log,
         connectTimeoutMs: 300,
@@ -249,7 +246,7 @@ describe('retries', () => {
     };
     const { lines, log } = capturingLog();
     const tunnel = track(
-      startNgrokTunnel({ port: 8765, host: '127.0.0.1', settings: { authtoken: 'tok' }, log, forward, backoff: { initialMs: 5, maxMs: 20 } }),
+      startNgrokTunnel({ addr: ADDR, settings: { authtoken: 'tok' }, log, forward, backoff: { initialMs: 5, maxMs: 20 } }),
     );
     const states = recordStates(tunnel);
     await waitFor(() => tunnel.state.status === 'online', 'online');
@@ -267,7 +264,7 @@ describe('retries', () => {
       { status: 'online', url: 'https://x.ngrok.app' },
     ]);
     expect(configs).toHaveLength(3);
-    expect(configs[0]).toMatchObject(buildForwardOptions(8765, '127.0.0.1', { authtoken: 'tok' }));
+    expect(configs[0]).toMatchObject(buildForwardOptions(ADDR, { authtoken: 'tok' }));
     expect(lines.some((l) => l.includes('ngrok tunnel online: https://x.ngrok.app'))).toBe(true);
 
     await tunnel.close();
@@ -290,7 +287,7 @@ describe('retries', () => {
     };
     const { lines, log } = capturingLog();
     const tunnel = track(
-      startNgrokTunnel({ port: 1, host: '127.0.0.1', settings: { authtoken: 'bad-token-123' }, log, forward, backoff: { initialMs: 5, maxMs: 10 } }),
+      startNgrokTunnel({ addr: ADDR, settings: { authtoken: 'bad-token-123' }, log, forward, backoff: { initialMs: 5, maxMs: 10 } }),
     );
     await waitFor(() => tunnel.state.status === 'error', 'error');
     await new Promise((r) => setTimeout(r, 100));
@@ -316,7 +313,7 @@ describe('retries', () => {
       return listener;
     };
     const tunnel = track(
-      startNgrokTunnel({ port: 1, host: '127.0.0.1', settings: { authtoken: 'tok' }, log: capturingLog().log, forward, backoff: { initialMs: 5, maxMs: 10 } }),
+      startNgrokTunnel({ addr: ADDR, settings: { authtoken: 'tok' }, log: capturingLog().log, forward, backoff: { initialMs: 5, maxMs: 10 } }),
     );
     const states = recordStates(tunnel);
     await waitFor(() => tunnel.state.status === 'online', 'online');
@@ -330,7 +327,7 @@ describe('retries', () => {
       return fakeListener().listener;
     };
     const tunnel = track(
-      startNgrokTunnel({ port: 1, host: '127.0.0.1', settings: { authtoken: 'tok', oauthAllowEmails: ['me@example.com'] }, log: capturingLog().log, forward }),
+      startNgrokTunnel({ addr: ADDR, settings: { authtoken: 'tok', oauthAllowEmails: ['me@example.com'] }, log: capturingLog().log, forward }),
     );
     await waitFor(() => tunnel.state.status === 'error', 'error');
     expect(tunnel.state).toMatchObject({ status: 'error', error: expect.stringContaining('NGROK_OAUTH_PROVIDER') });
@@ -345,7 +342,7 @@ describe('retries', () => {
       throw new Error(NETWORK_ERROR);
     };
     const tunnel = track(
-      startNgrokTunnel({ port: 1, host: '127.0.0.1', settings: { authtoken: 'tok' }, log: capturingLog().log, forward, backoff: { initialMs: 50, maxMs: 50 } }),
+      startNgrokTunnel({ addr: ADDR, settings: { authtoken: 'tok' }, log: capturingLog().log, forward, backoff: { initialMs: 50, maxMs: 50 } }),
     );
     await waitFor(() => tunnel.state.status === 'error', 'error');
     await tunnel.close();
@@ -361,7 +358,7 @@ describe('retries', () => {
       onStatusChange = config.onStatusChange;
       return fakeListener('https://me.ngrok.app').listener;
     };
-    const tunnel = track(startNgrokTunnel({ port: 1, host: '127.0.0.1', settings: { authtoken: 'tok' }, log: capturingLog().log, forward }));
+    const tunnel = track(startNgrokTunnel({ addr: ADDR, settings: { authtoken: 'tok' }, log: capturingLog().log, forward }));
     await waitFor(() => tunnel.state.status === 'online', 'online');
     onStatusChange?.('closed');
     expect(tunnel.state).toEqual({ status: 'connecting', attempt: 1 });

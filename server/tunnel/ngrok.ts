@@ -59,8 +59,8 @@ export interface ForwardedListener {
 export type ForwardFn = (config: Config) => Promise<ForwardedListener>;
 
 export interface NgrokTunnelOptions {
-  port: number;
-  host: string;
+  /** Where ngrok delivers connections: the server's private tunnel listener, `unix:/path/to/socket`. */
+  addr: string;
   settings: TunnelSettings;
   log: Logger;
   /** How long one connection attempt may take (default 15 s). */
@@ -86,7 +86,7 @@ const APP_METADATA = 'claude-remote';
 const AUTH_ERROR_CODES = new Set(['ERR_NGROK_105', 'ERR_NGROK_106', 'ERR_NGROK_107', 'ERR_NGROK_300', 'ERR_NGROK_4018']);
 
 /** The exact options passed to `ngrok.forward()`. Throws on settings that cannot work. */
-export function buildForwardOptions(port: number, host: string, s: TunnelSettings): Config {
+export function buildForwardOptions(addr: string, s: TunnelSettings): Config {
   const authtoken = s.authtoken.trim();
   if (authtoken === '') throw new Error('The tunnel needs an ngrok authtoken: set NGROK_AUTHTOKEN.');
   const provider = s.oauthProvider?.trim().toLowerCase() ?? '';
@@ -102,7 +102,7 @@ export function buildForwardOptions(port: number, host: string, s: TunnelSetting
   }
   const domain = normaliseDomain(s.domain);
   return {
-    addr: `tcp://${forwardHost(host)}:${port}`,
+    addr,
     proto: 'http',
     schemes: ['HTTPS'],
     authtoken,
@@ -130,15 +130,13 @@ function normaliseDomain(raw: string | undefined): string | undefined {
 }
 
 /**
- * Where the SDK connects to reach us. An explicit tcp:// URL: the SDK reads a
- * bare "host:port" as a URL scheme unless it is lower-case, and cannot parse a
- * bare IPv6 address. Raw TCP forwarding also passes WebSocket upgrades as they are.
+ * The address of a Unix socket as the SDK reads it. The tunnel gets a
+ * listener of its own, so the server knows which connections came through
+ * ngrok (and may name their client in X-Forwarded-For) and which did not.
+ * Raw forwarding passes WebSocket upgrades as they are.
  */
-function forwardHost(host: string): string {
-  if (host === '' || host === '0.0.0.0') return '127.0.0.1';
-  if (host === '::' || host === '[::]') return '[::1]';
-  if (host.includes(':') && !host.startsWith('[')) return `[${host}]`;
-  return host;
+export function unixSocketAddr(path: string): string {
+  return `unix:${path}`;
 }
 
 class ConnectTimeout extends Error {}
@@ -205,7 +203,7 @@ export function startNgrokTunnel(opts: NgrokTunnelOptions): Tunnel {
   const run = async () => {
     let options: Config;
     try {
-      options = buildForwardOptions(opts.port, opts.host, settings);
+      options = buildForwardOptions(opts.addr, settings);
     } catch (err) {
       // Settings that cannot work do not get better by retrying.
       const message = redact((err as Error).message, settings.authtoken);
@@ -223,7 +221,7 @@ export function startNgrokTunnel(opts: NgrokTunnelOptions): Tunnel {
           throw new Error('ngrok returned a listener without a URL');
         }
         [listener, url] = [l, u];
-        log.info(`ngrok tunnel online: ${u} -> http://${forwardHost(opts.host)}:${opts.port}`);
+        log.info(`ngrok tunnel online: ${u} -> ${opts.addr}`);
         setState({ status: 'online', url: u });
         return;
       } catch (err) {

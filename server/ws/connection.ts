@@ -34,6 +34,8 @@ export function serveConnection(ws: WebSocket, engine: Engine, log: Logger, vers
 
   const follow = async (sessionId: string, after: number, tailRuns?: number): Promise<unknown> => {
     await unfollow(sessionId);
+    // A frame still queued when the socket closed must not leave a subscription behind.
+    if (closed) throw new AppError('bad_request', 'The connection is closed.');
     const onEvent = (event: ServerEvent) => send({ type: 'event', event });
     const opened =
       tailRuns !== undefined && after === 0
@@ -41,13 +43,19 @@ export function serveConnection(ws: WebSocket, engine: Engine, log: Logger, vers
         : engine
             .subscribe(sessionId, after, onEvent)
             .then((unsubscribe) => ({ unsubscribe, fromSeq: after + 1, hasEarlier: false, firstRunId: undefined }));
-    const subscription = opened.then((o) => o.unsubscribe);
+    // What unfollow awaits. It must never reject: a session that does not
+    // exist (deleted on another device a moment ago) rejects `opened`, and a
+    // second, unhandled rejection of the same failure would end the process.
+    const subscription = opened.then(
+      (o) => o.unsubscribe,
+      () => () => {},
+    );
     followed.set(sessionId, subscription);
     try {
       const { fromSeq, hasEarlier, firstRunId } = await opened;
       return { fromSeq, hasEarlier, firstRunId };
     } catch (err) {
-      followed.delete(sessionId);
+      if (followed.get(sessionId) === subscription) followed.delete(sessionId);
       throw err;
     }
   };
@@ -55,7 +63,7 @@ export function serveConnection(ws: WebSocket, engine: Engine, log: Logger, vers
   const unfollow = async (sessionId: string) => {
     const subscription = followed.get(sessionId);
     followed.delete(sessionId);
-    if (subscription) (await subscription.catch(() => () => {}))();
+    if (subscription) (await subscription)();
   };
 
   const handle = async (frame: ClientFrame): Promise<unknown> => {
@@ -102,7 +110,9 @@ export function serveConnection(ws: WebSocket, engine: Engine, log: Logger, vers
   // subscribe must not overtake it.
   let queue: Promise<void> = Promise.resolve();
   ws.on('message', (data, isBinary) => {
-    queue = queue.then(() => onMessage(data.toString(), isBinary));
+    queue = queue
+      .then(() => onMessage(data.toString(), isBinary))
+      .catch((err: unknown) => log.error('ws frame handling failed', err));
   });
 
   const onMessage = async (text: string, isBinary: boolean) => {

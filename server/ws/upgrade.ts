@@ -1,13 +1,17 @@
 /**
  * WebSocket upgrades at /ws. Everything is checked on the raw upgrade request,
  * before `handleUpgrade`, so a refused client never gets a socket: the path,
- * the Origin (a page on another site must not drive a shell through the
- * user's browser), and (with auth on) the credentials.
+ * the Host and the Origin (guard.ts: a page on another site must not drive a
+ * shell through the user's browser), the credentials through the same
+ * counted check as every door, and the client's cap on open streams. A socket
+ * opened with a browser login closes when that login ends.
  */
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Engine } from '../core/engine.js';
+import type { Auth } from '../http/auth.js';
+import type { RequestGuard } from '../http/guard.js';
 import type { Logger } from '../log.js';
 import { MAX_WS_MESSAGE_BYTES } from '../protocol/limits.js';
 import { serveConnection } from './connection.js';
@@ -19,37 +23,76 @@ export interface UpgradeOptions {
   engine: Engine;
   log: Logger;
   version: string;
-  /** Extra origins allowed besides the server's own host (e.g. a tunnel domain). */
-  allowedOrigins?: readonly string[];
-  /** Checks credentials of the upgrade request; true when auth is off. */
-  authenticate?: (req: IncomingMessage) => Promise<boolean>;
+  guard: RequestGuard;
+  auth: Pick<Auth, 'verify' | 'onRevoke'>;
 }
 
-export function attachWebSocket(server: Server, options: UpgradeOptions): { close(): Promise<void> } {
+export function attachWebSocket(server: Server, options: UpgradeOptions): { close(): Promise<void>; attach(server: Server): void } {
+  const { guard, auth, log } = options;
   const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_WS_MESSAGE_BYTES, perMessageDeflate: false });
   const alive = new WeakMap<WebSocket, boolean>();
+  /** Sockets opened with a browser login, so that logging out closes them. */
+  const byLogin = new Map<string, Set<WebSocket>>();
 
-  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+  const offRevoke = auth.onRevoke((loginId) => {
+    const logins = loginId === undefined ? [...byLogin.keys()] : [loginId];
+    for (const id of logins) {
+      for (const ws of byLogin.get(id) ?? []) ws.close(4401, 'logged out');
+      byLogin.delete(id);
+    }
+  });
+
+  const accept = (req: IncomingMessage, socket: Duplex, head: Buffer, loginId: string | undefined, release: () => void) =>
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      alive.set(ws, true);
+      ws.on('pong', () => alive.set(ws, true));
+      ws.on('error', (err) => log.debug('websocket error', err));
+      ws.once('close', release);
+      if (loginId !== undefined) {
+        let set = byLogin.get(loginId);
+        if (!set) byLogin.set(loginId, (set = new Set()));
+        set.add(ws);
+        ws.once('close', () => {
+          set.delete(ws);
+          if (set.size === 0 && byLogin.get(loginId) === set) byLogin.delete(loginId);
+        });
+      }
+      serveConnection(ws, options.engine, log, options.version);
+    });
+
+  const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on('error', () => socket.destroy());
     const url = new URL(req.url ?? '/', 'http://localhost');
     if (url.pathname !== WS_PATH) return refuse(socket, 404, 'Not Found');
-    if (!originAllowed(req, options.allowedOrigins ?? [])) {
-      options.log.warn(`refused a WebSocket from origin ${req.headers.origin}`);
+    if (!guard.hostAllowed(req)) {
+      log.warn(`refused a WebSocket for host ${JSON.stringify(req.headers.host ?? '')}`);
       return refuse(socket, 403, 'Forbidden');
     }
-    const accept = () =>
-      wss.handleUpgrade(req, socket, head, (ws) => {
-        alive.set(ws, true);
-        ws.on('pong', () => alive.set(ws, true));
-        ws.on('error', (err) => options.log.debug('websocket error', err));
-        serveConnection(ws, options.engine, options.log, options.version);
-      });
-    if (!options.authenticate) return accept();
-    options.authenticate(req).then(
-      (ok) => (ok ? accept() : refuse(socket, 401, 'Unauthorized')),
-      () => refuse(socket, 500, 'Internal Server Error'),
+    if (!guard.originAllowed(req)) {
+      log.warn(`refused a WebSocket from origin ${req.headers.origin}`);
+      return refuse(socket, 403, 'Forbidden');
+    }
+    auth.verify(req).then(
+      (verdict) => {
+        if (!verdict.ok) {
+          if (verdict.reason === 'locked') return refuse(socket, 429, 'Too Many Requests', Math.ceil(verdict.retryAfterMs / 1000));
+          return refuse(socket, 401, 'Unauthorized');
+        }
+        let release: () => void;
+        try {
+          release = guard.openStream(req);
+        } catch {
+          return refuse(socket, 429, 'Too Many Requests');
+        }
+        accept(req, socket, head, verdict.ok ? verdict.loginId : undefined, release);
+      },
+      (err: unknown) => {
+        log.error('WebSocket authentication failed', err);
+        refuse(socket, 500, 'Internal Server Error');
+      },
     );
-  });
+  };
+  server.on('upgrade', onUpgrade);
 
   // A phone that lost its network never sends a close: find out by ping.
   const heartbeat = setInterval(() => {
@@ -65,9 +108,12 @@ export function attachWebSocket(server: Server, options: UpgradeOptions): { clos
   heartbeat.unref();
 
   return {
+    /** Serves upgrades of another listener too (the tunnel's). */
+    attach: (other) => void other.on('upgrade', onUpgrade),
     close: () =>
       new Promise<void>((resolve) => {
         clearInterval(heartbeat);
+        offRevoke();
         for (const ws of wss.clients) ws.close(1001, 'server shutting down');
         const timer = setTimeout(() => {
           for (const ws of wss.clients) ws.terminate();
@@ -81,26 +127,7 @@ export function attachWebSocket(server: Server, options: UpgradeOptions): { clos
   };
 }
 
-/**
- * Browsers always send Origin on WebSocket upgrades; programs usually do not.
- * No Origin: allowed (a non-browser client). Otherwise its host must be ours
- * (the Host the request came to) or explicitly allowed.
- */
-export function originAllowed(req: IncomingMessage, extra: readonly string[]): boolean {
-  const origin = req.headers.origin;
-  if (origin === undefined) return true;
-  let parsed: URL;
-  try {
-    parsed = new URL(origin);
-  } catch {
-    return false;
-  }
-  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') return false;
-  if (extra.includes(parsed.origin)) return true;
-  const host = req.headers.host;
-  return host !== undefined && parsed.host.toLowerCase() === host.toLowerCase();
-}
-
-function refuse(socket: Duplex, status: number, text: string): void {
-  socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+function refuse(socket: Duplex, status: number, text: string, retryAfterS?: number): void {
+  const retry = retryAfterS !== undefined ? `Retry-After: ${retryAfterS}\r\n` : '';
+  socket.end(`HTTP/1.1 ${status} ${text}\r\n${retry}Connection: close\r\nContent-Length: 0\r\n\r\n`);
 }

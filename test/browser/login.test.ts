@@ -4,7 +4,7 @@
  * out again after logging out.
  */
 import { join } from 'node:path';
-import type { Browser } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DESKTOP, launchBrowser, PHONE, SCREENSHOT_DIR, WEB_DIR, openSessionsDrawer } from '../support/browser.js';
 import { startTestServer, type TestServer } from '../support/server.js';
@@ -15,7 +15,67 @@ let browser: Browser;
 
 beforeAll(async () => {
   server = await startTestServer({ webDir: WEB_DIR, config: { AUTH_PASSWORD: PASSWORD } });
+  const basic = `Basic ${Buffer.from(`admin:${PASSWORD}`).toString('base64')}`;
+  await server.api('POST', '/api/sessions', { name: 'kept offline' }, { authorization: basic });
   browser = await launchBrowser();
+});
+
+/** In the page: whether the app's offline copy (IndexedDB) holds a snapshot. */
+async function hasOfflineSnapshot(): Promise<boolean> {
+  const names = (await indexedDB.databases()).map((d) => d.name);
+  if (!names.includes('claude-remote')) return false;
+  return new Promise<boolean>((resolve) => {
+    const open = indexedDB.open('claude-remote');
+    open.onerror = () => resolve(false);
+    open.onsuccess = () => {
+      const db = open.result;
+      if (!db.objectStoreNames.contains('meta')) {
+        db.close();
+        return resolve(false);
+      }
+      const get = db.transaction('meta').objectStore('meta').get('snapshot');
+      get.onsuccess = () => {
+        db.close();
+        resolve(get.result !== undefined);
+      };
+      get.onerror = () => {
+        db.close();
+        resolve(false);
+      };
+    };
+  });
+}
+
+async function logIn(page: Page, url = server.url): Promise<void> {
+  await page.goto(`${url}/login`);
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Log in' }).click();
+  await page.getByText('Connected').waitFor();
+}
+
+describe('log out everywhere', () => {
+  it('ends the login of another device: its app is sent to the login page and forgets its offline copy', async () => {
+    const lost = await browser.newContext({ viewport: PHONE, serviceWorkers: 'block' });
+    const desk = await browser.newContext({ viewport: DESKTOP, serviceWorkers: 'block' });
+    try {
+      const phone = await lost.newPage();
+      await logIn(phone);
+      await phone.waitForFunction(hasOfflineSnapshot);
+      const desktop = await desk.newPage();
+      await logIn(desktop);
+      await desktop.getByRole('button', { name: 'Log out everywhere' }).click();
+      await desktop.waitForURL(/\/login/);
+      // The phone's socket was closed by the server; on reconnecting it learns it is logged out.
+      await phone.waitForURL(/\/login/, { timeout: 20_000 });
+      expect(await phone.evaluate(hasOfflineSnapshot)).toBe(false);
+      const [cookie] = (await lost.cookies()).filter((c) => c.name === 'cr_session');
+      const status = cookie ? (await fetch(`${server.url}/api/sessions`, { headers: { cookie: `cr_session=${cookie.value}` } })).status : 401;
+      expect(status).toBe(401);
+    } finally {
+      await lost.close();
+      await desk.close();
+    }
+  });
 });
 afterAll(async () => {
   await browser?.close();
@@ -45,10 +105,15 @@ describe.each([
       // The page's own scripts cannot read it.
       expect(await page.evaluate(() => document.cookie)).not.toContain('cr_session');
 
+      // The app keeps an offline copy of what it showed...
+      await page.waitForFunction(hasOfflineSnapshot);
+
       await openSessionsDrawer(page);
-      await page.getByRole('button', { name: 'Log out' }).click();
+      await page.getByRole('button', { name: 'Log out', exact: true }).click();
       await page.waitForURL(/\/login/);
       expect((await fetch(`${server.url}/api/sessions`, { headers: { cookie: `cr_session=${session!.value}` } })).status).toBe(401);
+      // ...which logging out forgets: the next person with this phone finds nothing.
+      expect(await page.evaluate(hasOfflineSnapshot)).toBe(false);
     } finally {
       await context.close();
     }
@@ -92,7 +157,7 @@ describe('the login page and the service worker', () => {
       await page.reload();
       await page.getByText('Connected').waitFor();
       expect(await page.evaluate(() => Boolean(navigator.serviceWorker.controller))).toBe(true);
-      await page.getByRole('button', { name: 'Log out' }).click();
+      await page.getByRole('button', { name: 'Log out', exact: true }).click();
       await page.waitForURL(/\/login/);
       await page.getByLabel('Password').waitFor();
       expect(await page.locator('#message').count()).toBe(0);

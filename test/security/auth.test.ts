@@ -8,10 +8,10 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { WebSocket } from 'ws';
+import type { IncomingHttpHeaders } from 'node:http';
 import { loadConfig } from '../../server/config.js';
 import { checkExposure } from '../../server/main.js';
-import { finishedRuns, readSse, startTestServer, tempDir, type TestServer } from '../support/server.js';
+import { finishedRuns, rawRequest, readSse, startTestServer, tempDir, upgradeStatus, type TestServer } from '../support/server.js';
 
 const PASSWORD = 'correct horse battery staple';
 const TOKEN = 'tok_9f8e7d6c5b4a39281706';
@@ -55,40 +55,32 @@ const PROTECTED: Array<[string, string, unknown?]> = [
 
 const fill = (path: string) => path.replace('SID', sessionId).replace('RID', runId);
 
-async function call(method: string, path: string, body: unknown, headers: Record<string, string>) {
-  const res = await fetch(server.url + fill(path), {
+/**
+ * A request from `from`, a loopback address of its own: the failure limit
+ * counts per client address, so tests that fail on purpose come from their
+ * own address and lock out nobody else.
+ */
+async function call(method: string, path: string, body: unknown, headers: Record<string, string>, from?: string) {
+  const res = await rawRequest(server.url, {
     method,
-    headers: { 'content-type': 'application/json', ...headers },
+    path: fill(path),
+    headers,
     body: body === undefined ? undefined : JSON.stringify(body),
+    localAddress: from,
   });
-  const text = await res.text();
-  return { status: res.status, text, headers: res.headers };
+  return { status: res.status, text: res.text, headers: res.headers };
 }
 
-async function login(password = PASSWORD, extra: Record<string, string> = {}) {
-  return fetch(`${server.url}/api/auth/login`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...extra },
-    body: JSON.stringify({ password }),
-  });
+async function login(password = PASSWORD, extra: Record<string, string> = {}, from?: string) {
+  return call('POST', '/api/auth/login', { password }, extra, from);
 }
 
-function cookieOf(res: Response): string {
-  const set = res.headers.get('set-cookie') ?? '';
+function cookieOf(res: { headers: IncomingHttpHeaders | Headers }): string {
+  const set = res.headers instanceof Headers ? (res.headers.get('set-cookie') ?? '') : (res.headers['set-cookie']?.[0] ?? '');
   return set.split(';')[0] ?? '';
 }
 
-function upgrade(headers: Record<string, string>): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const ws = new WebSocket(`${server.url.replace('http', 'ws')}/ws`, { headers });
-    ws.once('open', () => {
-      ws.close();
-      resolve(101);
-    });
-    ws.once('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
-    ws.once('error', reject);
-  });
-}
+const upgrade = (headers: Record<string, string>, from?: string) => upgradeStatus(server.url, headers, { localAddress: from });
 
 beforeAll(async () => {
   const webDir = await tempDir('cr-web-');
@@ -111,14 +103,18 @@ describe('without credentials, or with wrong ones', () => {
     expect(res.text).not.toContain(sessionId);
   });
 
-  it.each(PROTECTED)('%s %s refuses wrong credentials (401)', async (method, path, body) => {
-    for (const authorization of [`Bearer wrong-${TOKEN}`, basic('admin', 'nope'), basic('mallory', PASSWORD), 'Digest abc']) {
-      const res = await call(method, path, body, { authorization, 'x-forwarded-for': `10.9.${PROTECTED.length}.${Math.floor(Math.random() * 250)}` });
-      expect(res.status, authorization).toBe(401);
-    }
-    const forged = await call(method, path, body, { cookie: 'cr_session=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA' });
-    expect(forged.status).toBe(401);
-  });
+  it.each(PROTECTED.map(([method, path, body], i): [string, string, unknown, number] => [method, path, body, i]))(
+    '%s %s refuses wrong credentials (401)',
+    async (method, path, body, i) => {
+      const from = `127.0.1.${i + 1}`;
+      for (const authorization of [`Bearer wrong-${TOKEN}`, basic('admin', 'nope'), basic('mallory', PASSWORD), 'Digest abc']) {
+        const res = await call(method, path, body, { authorization }, from);
+        expect(res.status, authorization).toBe(401);
+      }
+      const forged = await call(method, path, body, { cookie: 'cr_session=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA' }, from);
+      expect(forged.status).toBe(401);
+    },
+  );
 
   it('accepts Bearer AUTH_TOKEN and Basic AUTH_USER:AUTH_PASSWORD (curl -u admin:PASSWORD)', async () => {
     expect((await call('GET', '/api/sessions', undefined, { authorization: `Bearer ${TOKEN}` })).status).toBe(200);
@@ -160,7 +156,7 @@ describe('browser login', () => {
   it('sets an httpOnly, SameSite=Strict session cookie with an expiry, and it opens the API', async () => {
     const res = await login();
     expect(res.status).toBe(200);
-    const set = res.headers.get('set-cookie') ?? '';
+    const set = res.headers['set-cookie']?.[0] ?? '';
     expect(set).toMatch(/^cr_session=[A-Za-z0-9_-]{40,}/);
     expect(set).toContain('HttpOnly');
     expect(set).toContain('SameSite=Strict');
@@ -172,9 +168,9 @@ describe('browser login', () => {
     expect(await upgrade({ cookie, origin: server.url })).toBe(101);
   });
 
-  it('marks the cookie Secure when the request came over HTTPS through the tunnel', async () => {
+  it('does not believe X-Forwarded-Proto from a loopback connection (only the tunnel may say https)', async () => {
     const res = await login(PASSWORD, { 'x-forwarded-proto': 'https' });
-    expect(res.headers.get('set-cookie')).toContain('Secure');
+    expect(res.headers['set-cookie']?.[0]).not.toContain('Secure');
   });
 
   it('refuses a WebSocket upgrade from a foreign Origin even with a valid cookie', async () => {
@@ -195,9 +191,9 @@ describe('browser login', () => {
   it('ends the session server-side on logout: the old cookie no longer works', async () => {
     const cookie = cookieOf(await login());
     expect((await call('GET', '/api/sessions', undefined, { cookie })).status).toBe(200);
-    const out = await fetch(`${server.url}/api/auth/logout`, { method: 'POST', headers: { cookie, origin: server.url } });
+    const out = await call('POST', '/api/auth/logout', undefined, { cookie, origin: server.url });
     expect(out.status).toBe(200);
-    expect(out.headers.get('set-cookie')).toContain('Max-Age=0');
+    expect(out.headers['set-cookie']?.[0]).toContain('Max-Age=0');
     expect((await call('GET', '/api/sessions', undefined, { cookie })).status).toBe(401);
     expect(await upgrade({ cookie, origin: server.url })).toBe(401);
   });
@@ -207,7 +203,7 @@ describe('browser login', () => {
       fetch(`${server.url}/api/auth/login`, {
         method: 'POST',
         redirect: 'manual',
-        headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-forwarded-for': '10.1.1.1' },
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
         body: new URLSearchParams({ password, next }).toString(),
       });
     const ok = await form(PASSWORD, '/#abc');
@@ -221,22 +217,22 @@ describe('browser login', () => {
   });
 
   it('answers the 11th wrong password in a minute with 429 and Retry-After, even if the 11th is right', async () => {
-    const from = { 'x-forwarded-for': '203.0.113.7' };
-    for (let i = 0; i < 10; i++) expect((await login(`wrong-${i}`, from)).status).toBe(401);
-    const eleventh = await login('wrong-again', from);
+    const from = '127.0.2.7';
+    for (let i = 0; i < 10; i++) expect((await login(`wrong-${i}`, {}, from)).status).toBe(401);
+    const eleventh = await login('wrong-again', {}, from);
     expect(eleventh.status).toBe(429);
-    expect(Number(eleventh.headers.get('retry-after'))).toBeGreaterThan(0);
-    expect((await login(PASSWORD, from)).status).toBe(429);
+    expect(Number(eleventh.headers['retry-after'])).toBeGreaterThan(0);
+    expect((await login(PASSWORD, {}, from)).status).toBe(429);
     // Another client is not punished for it.
-    expect((await login(PASSWORD, { 'x-forwarded-for': '203.0.113.8' })).status).toBe(200);
+    expect((await login(PASSWORD, {}, '127.0.2.8')).status).toBe(200);
   });
 
   it('counts wrong API secrets against the client too', async () => {
-    const from = { 'x-forwarded-for': '198.51.100.4' };
-    for (let i = 0; i < 10; i++) expect((await call('GET', '/api/sessions', undefined, { authorization: `Bearer bad-${i}`, ...from })).status).toBe(401);
-    const blocked = await call('GET', '/api/sessions', undefined, { authorization: `Bearer ${TOKEN}`, ...from });
+    const from = '127.0.2.4';
+    for (let i = 0; i < 10; i++) expect((await call('GET', '/api/sessions', undefined, { authorization: `Bearer bad-${i}` }, from)).status).toBe(401);
+    const blocked = await call('GET', '/api/sessions', undefined, { authorization: `Bearer ${TOKEN}` }, from);
     expect(blocked.status).toBe(429);
-    expect(blocked.headers.get('retry-after')).not.toBeNull();
+    expect(blocked.headers['retry-after']).toBeDefined();
   });
 
   it('keeps login sessions across a server restart', async () => {

@@ -4,6 +4,7 @@
  * and a ws client.
  */
 import { mkdir, mkdtemp, realpath, rm } from 'node:fs/promises';
+import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -34,8 +35,8 @@ export interface TestServerOptions {
   webDir?: string;
   /** More configuration, as environment variables (AUTH_PASSWORD, ...). */
   config?: Record<string, string>;
-  /** Passed to startServer (tunnel seams, tunnel URL callback). */
-  overrides?: Pick<ServerOverrides, 'tunnel' | 'onTunnelUrl'>;
+  /** Passed to startServer (tunnel seams, tunnel URL callback, timeouts). */
+  overrides?: Pick<ServerOverrides, 'tunnel' | 'onTunnelUrl' | 'timeouts'>;
 }
 
 export interface TestServer extends RunningServer {
@@ -260,3 +261,67 @@ export function alive(pid: number): boolean {
 
 /** The script for the fake CLI, as a prompt. */
 export const fake = (steps: unknown[]) => `FAKE ${JSON.stringify(steps)}`;
+
+export interface RawResponse {
+  status: number;
+  headers: IncomingHttpHeaders;
+  text: string;
+}
+
+export interface RawRequestOptions {
+  method?: string;
+  path: string;
+  headers?: Record<string, string>;
+  body?: string;
+  /** Connect from this loopback address (127.x.y.z): another client, as the server sees it. */
+  localAddress?: string;
+  /** Connect to this Unix socket instead (the tunnel's private listener). */
+  socketPath?: string;
+}
+
+/**
+ * A plain node:http request, for what fetch cannot do: choose the source
+ * address, talk over a Unix socket, send any Host header.
+ */
+export function rawRequest(baseUrl: string, options: RawRequestOptions): Promise<RawResponse> {
+  const url = new URL(baseUrl);
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(
+      {
+        method: options.method ?? 'GET',
+        path: options.path,
+        headers: { ...(options.body !== undefined ? { 'content-type': 'application/json' } : {}), ...options.headers },
+        ...(options.socketPath ? { socketPath: options.socketPath } : { host: url.hostname, port: url.port }),
+        ...(options.localAddress ? { localAddress: options.localAddress } : {}),
+        agent: false,
+      },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk: string) => (text += chunk));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, text }));
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    req.end(options.body);
+  });
+}
+
+/** Opens a WebSocket (loopback TCP or a Unix socket) and resolves with 101, or with the refusal's status. */
+export function upgradeStatus(
+  baseUrl: string,
+  headers: Record<string, string>,
+  options: { socketPath?: string; localAddress?: string } = {},
+): Promise<number> {
+  const target = options.socketPath ? `ws+unix://${options.socketPath}:/ws` : `${baseUrl.replace(/^http/, 'ws')}/ws`;
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(target, { headers, ...(options.localAddress ? { localAddress: options.localAddress } : {}) });
+    ws.once('open', () => {
+      ws.close();
+      resolve(101);
+    });
+    ws.once('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
+    ws.once('error', reject);
+  });
+}

@@ -3,6 +3,8 @@
  * password. These send the browser to the login page when the server says
  * 401, and back here afterwards.
  */
+import { clearSnapshot } from '../pwa/offline-store.js';
+
 export type AuthState = 'ok' | 'login' | 'unreachable';
 
 export async function checkAuth(): Promise<AuthState> {
@@ -15,12 +17,20 @@ export async function checkAuth(): Promise<AuthState> {
   }
 }
 
-export function goToLogin(): void {
+/**
+ * The server says this browser is not logged in (any more: a logout
+ * elsewhere, "log out everywhere", a changed password): what it kept offline
+ * goes too, then to the login page.
+ */
+export async function goToLogin(): Promise<void> {
+  await clearSnapshot();
   const next = `${location.pathname}${location.search}${location.hash}`;
   location.assign(`/login?next=${encodeURIComponent(next)}`);
 }
 
-export async function logout(): Promise<void> {
-  await fetch('/api/auth/logout', { method: 'POST' }).catch(() => undefined);
+export async function logout(everywhere = false): Promise<void> {
+  const path = everywhere ? '/api/auth/logout-everywhere' : '/api/auth/logout';
+  await fetch(path, { method: 'POST' }).catch(() => undefined);
+  await clearSnapshot();
   location.assign('/login');
 }

@@ -182,6 +182,7 @@ let urgent = false;
  * snapshot handed in. Resolves when a write that includes it has finished.
  */
 export function saveSnapshot(snapshot: OfflineSnapshot): Promise<void> {
+  if (cleared) return Promise.resolve();
   latest = snapshot;
   if (!listening) {
     listening = true;
@@ -194,6 +195,36 @@ export function saveSnapshot(snapshot: OfflineSnapshot): Promise<void> {
   const saved = new Promise<void>((resolve, reject) => waiters.push({ resolve, reject }));
   schedule();
   return saved;
+}
+
+/** Set by clearSnapshot: this page writes nothing more (it is leaving for the login page). */
+let cleared = false;
+
+/**
+ * Forgets everything kept offline (logout, or a login that ended elsewhere):
+ * the next person to pick up the phone must not find the transcripts.
+ * Resolves once the database is gone, or could not be opened at all.
+ */
+export async function clearSnapshot(): Promise<void> {
+  cleared = true;
+  clearTimeout(timer);
+  timer = undefined;
+  latest = undefined;
+  for (const w of waiters.splice(0)) w.resolve();
+  written.clear();
+  recent = [];
+  writtenSessions = undefined;
+  const open = dbPromise;
+  dbPromise = undefined;
+  await open?.then((db) => db.close()).catch(() => undefined);
+  if (typeof indexedDB === 'undefined') return;
+  await new Promise<void>((resolve) => {
+    const req = indexedDB.deleteDatabase(DB_NAME);
+    req.onsuccess = () => resolve();
+    req.onerror = () => resolve();
+    // Another tab holds it open: it closes on versionchange, then this completes.
+    req.onblocked = () => undefined;
+  });
 }
 
 function schedule(): void {

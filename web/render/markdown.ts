@@ -46,8 +46,12 @@ marked.use({
 
 // ---- DOMPurify ----------------------------------------------------------------
 
-/** http(s), mailto, or no scheme at all (relative, #fragment, //host). */
-export const SAFE_URL = /^(?:(?:https?|mailto):|[^a-z]|[a-z+.-]+(?:[^a-z+.\-:]|$))/i;
+/**
+ * http(s), mailto, or no scheme at all (relative, #fragment, //host). A
+ * scheme is a letter then letters, digits, `+`, `.` or `-` up to a colon:
+ * anything that reads as one (`web+x1:`, `a1:`) and is not listed is refused.
+ */
+export const SAFE_URL = /^(?:(?:https?|mailto):|[^a-z]|[a-z][a-z0-9+.-]*(?:[^a-z0-9+.\-:]|$))/i;
 // What DOMPurify strips before testing a URL (whitespace and controls), so "java\tscript:" is caught too.
 const URL_WHITESPACE = /[\u0000-\u0020\u00A0\u1680\u180E\u2000-\u2029\u205F\u3000]/g;
 
