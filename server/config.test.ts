@@ -54,6 +54,38 @@ describe('loadConfig', () => {
   });
 });
 
+describe('security settings', () => {
+  it('reads secrets from files, dropping one trailing newline, and refuses both ways at once', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'cr-secret-'));
+    writeFileSync(join(dir, 'pw'), 'p@ss word\n');
+    writeFileSync(join(dir, 'empty'), '');
+    const c = loadConfig({ env: { AUTH_PASSWORD_FILE: join(dir, 'pw'), AUTH_TOKEN: 'tok' } });
+    expect(c.authPassword).toBe('p@ss word');
+    expect(c.authToken).toBe('tok');
+    expect(() => loadConfig({ env: { AUTH_PASSWORD: 'x', AUTH_PASSWORD_FILE: join(dir, 'pw') } })).toThrow(/AUTH_PASSWORD or AUTH_PASSWORD_FILE/);
+    expect(() => loadConfig({ env: { AUTH_TOKEN_FILE: join(dir, 'missing') } })).toThrow(/AUTH_TOKEN_FILE: cannot read/);
+    expect(() => loadConfig({ env: { AUTH_TOKEN_FILE: join(dir, 'empty') } })).toThrow(/is empty/);
+  });
+
+  it('reads the policy: all modes and MCP files by default; unknown values refused by name', () => {
+    const c = loadConfig({});
+    expect(c.permissionModes).toContain('bypassPermissions');
+    expect(c.mcpPolicy).toBe('files');
+    const strict = loadConfig({ env: { PERMISSION_MODES: 'default, plan', MCP_CONFIG: 'OFF' } });
+    expect(strict.permissionModes).toEqual(['default', 'plan']);
+    expect(strict.mcpPolicy).toBe('off');
+    expect(() => loadConfig({ env: { PERMISSION_MODES: 'default,yolo' } })).toThrow(/PERMISSION_MODES: unknown mode\(s\) yolo/);
+    expect(() => loadConfig({ env: { MCP_CONFIG: 'some' } })).toThrow(/MCP_CONFIG/);
+  });
+
+  it('takes extra host names and the proxy setting', () => {
+    const c = loadConfig({ env: { ALLOWED_HOSTS: 'DevBox, build.lan:9000', TRUST_PROXY: 'yes' } });
+    expect(c.allowedHosts).toEqual(['devbox', 'build.lan:9000']);
+    expect(c.trustProxy).toBe(true);
+    expect(loadConfig({}).trustProxy).toBe(false);
+  });
+});
+
 describe('parseDotenv', () => {
   it('reads KEY=value lines with comments, quotes and export', () => {
     expect(parseDotenv('# c\nA=1\nexport B="two words"\nC=\'x#y\'\nD=val # comment\n\nbad line\n')).toEqual({

@@ -30,6 +30,11 @@ export function errorMiddleware(log: Logger): ErrorRequestHandler {
     }
     if (isAppError(err)) return sendError(res, err);
     const bp = err as BodyParserError;
+    // The client went away (or was cut off for sending too slowly) mid-body: nobody to answer.
+    if (bp?.type === 'request.aborted') {
+      res.destroy();
+      return;
+    }
     if (bp?.type === 'entity.parse.failed') return sendError(res, new AppError('invalid_json', 'The request body is not valid JSON.'));
     if (bp?.type === 'entity.too.large') return sendError(res, new AppError('payload_too_large', 'The request body is too large.'));
     if (bp?.type === 'encoding.unsupported' || bp?.type === 'charset.unsupported') {

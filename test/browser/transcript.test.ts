@@ -61,6 +61,9 @@ const XSS_HTML = [
   '<form><input autofocus onfocus="window.__xss=31"></form>',
   '<img src="data:image/png;base64,AAAA"><a href="mailto:a@example.com">mail</a><a href="https://example.com/">web</a>',
   '<div class="permission" data-x="1" aria-label="fake">spoof</div>',
+  // Schemes with digits in them are schemes too (a custom protocol handler).
+  '<a href="web+x1:launch">d1</a><a href="a1:b">d2</a><a href="x-2.y:z">d3</a>',
+  '<a href="/relative/path:1">rel</a><a href="#frag">frag</a>',
 ].join('\n');
 
 const SESSION_NAME = '<img src=x onerror="window.__xss=40"><script>window.__xss=41</script>';
@@ -296,6 +299,9 @@ describe('(a) hostile content renders inert', () => {
       expect(sanitized).toContain('href="mailto:a@example.com"');
       expect(sanitized).toContain('href="https://example.com/"');
       expect(sanitized).toContain('rel="noopener noreferrer nofollow"');
+      expect(sanitized).not.toMatch(/href="(web\+x1|a1|x-2\.y):/);
+      expect(sanitized).toContain('href="/relative/path:1"');
+      expect(sanitized).toContain('href="#frag"');
       expect(sanitized).not.toContain('data:image');
 
       // The full path, markdown in a run, on the same unprotected page.

@@ -3,6 +3,7 @@
  * port 0 with a real SQLite file, and talk to it with fetch, an SSE reader
  * and a ws client.
  */
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, mkdtemp, realpath, rm } from 'node:fs/promises';
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -324,4 +325,36 @@ export function upgradeStatus(
     ws.once('unexpected-response', (_req, res) => resolve(res.statusCode ?? 0));
     ws.once('error', reject);
   });
+}
+
+export const SERVER_MAIN = fileURLToPath(new URL('../../server/main.ts', import.meta.url));
+
+export interface ServerProcess {
+  child: ChildProcess;
+  url: string;
+  /** Everything it printed so far (stdout and stderr). */
+  output(): string;
+  /** Resolves with the exit code once it ended. */
+  exited: Promise<number | null>;
+}
+
+/** Starts the server as its own process, exactly as a user would (`claude-remote`), and waits for its URL. */
+export async function spawnServerProcess(env: Record<string, string>, args: string[] = []): Promise<ServerProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', SERVER_MAIN, ...args], {
+    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', CLAUDE_PATH: FAKE_CLAUDE, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let log = '';
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const url = await new Promise<string>((resolve, reject) => {
+    const onData = (chunk: Buffer) => {
+      log += chunk.toString();
+      const match = /listening on (http:\/\/\S+)/.exec(log);
+      if (match) resolve(match[1] as string);
+    };
+    child.stderr!.on('data', onData);
+    child.stdout!.on('data', onData);
+    void exited.then((code) => reject(new Error(`server exited with ${code}: ${log}`)));
+  });
+  return { child, url, output: () => log, exited };
 }
