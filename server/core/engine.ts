@@ -246,13 +246,33 @@ export class Engine {
 
   // ---- queue and runs -----------------------------------------------------
 
-  async submit(sessionId: string, prompt: string, opts: SubmitOptions = {}): Promise<SubmitResult> {
+  /**
+   * The /chat gateway's one call: continue the conversation `claudeSessionId`
+   * names (adopting it into a session if we do not know it) or start one in a
+   * new session, and queue the prompt. Bad input is refused before anything
+   * is made.
+   */
+  async chat(request: { prompt: string; cwd?: string | undefined; claudeSessionId?: string | undefined; options: SessionOptions }): Promise<SubmitResult> {
+    this.#checkPrompt(request.prompt);
+    await this.#executor.requireCli();
+    const session =
+      request.claudeSessionId !== undefined
+        ? await this.adoptConversation(request.claudeSessionId, request.cwd, request.options)
+        : await this.createSession({ ...request.options, ...(request.cwd !== undefined ? { cwd: request.cwd } : {}) }, 'chat');
+    return this.submit(session.id, request.prompt);
+  }
+
+  #checkPrompt(prompt: string): void {
     if (this.#closing) throw new AppError('cli_unavailable', 'The server is shutting down.');
     if (prompt.trim() === '') throw new AppError('validation_failed', 'The prompt must not be empty.');
     const bytes = Buffer.byteLength(prompt, 'utf8');
     if (bytes > MAX_PROMPT_BYTES) {
       throw new AppError('payload_too_large', `The prompt is ${bytes} bytes; the limit is ${MAX_PROMPT_BYTES}.`);
     }
+  }
+
+  async submit(sessionId: string, prompt: string, opts: SubmitOptions = {}): Promise<SubmitResult> {
+    this.#checkPrompt(prompt);
     const record = await this.#record(sessionId);
     const runtime = this.#rt(sessionId);
     // The policy may be stricter than when the session was made: say so now, not when it runs.

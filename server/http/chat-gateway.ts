@@ -45,11 +45,7 @@ export function chatRouter(engine: Engine, guard: RequestGuard): Router {
     const release = guard.openStream(req);
     let runId: string;
     try {
-      const session =
-        body.session_id !== undefined
-          ? await engine.adoptConversation(body.session_id, body.cwd, options)
-          : await engine.createSession({ ...options, ...(body.cwd !== undefined ? { cwd: body.cwd } : {}) }, 'chat');
-      ({ runId } = await engine.submit(session.id, body.prompt));
+      ({ runId } = await engine.chat({ prompt: body.prompt, cwd: body.cwd, claudeSessionId: body.session_id, options }));
     } catch (err) {
       release();
       throw err;

@@ -571,6 +571,21 @@ describe('8. secrets stay out of reach where they can', () => {
   });
 });
 
+describe('bad input on /chat makes nothing', () => {
+  it('refuses an empty or oversized prompt before a session is created', async () => {
+    const server = await startTestServer();
+    try {
+      for (const prompt of ['   ', 'x'.repeat(100 * 1024 + 1)]) {
+        const res = await fetch(`${server.url}/chat`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ prompt }) });
+        expect([400, 413]).toContain(res.status);
+      }
+      expect((await server.api('GET', '/api/sessions')).body.sessions).toEqual([]);
+    } finally {
+      await server.close();
+    }
+  });
+});
+
 describe('10. smaller doors', () => {
   const PASSWORD = 'small-doors-password';
   let server: TestServer;
