@@ -37,6 +37,15 @@ const SETTINGS = {
     help: 'Seconds to wait for an answer before denying',
     default: '600',
   },
+  warmIdleS: { env: 'WARM_IDLE_S', flag: 'warm-idle', help: 'Seconds a finished session keeps its CLI process warm for the next prompt', default: '600' },
+  warmMax: { env: 'WARM_MAX', flag: 'warm-max', help: 'Warm CLI processes at most (0 = a fresh process for every prompt)', default: '4' },
+  warmMaxMb: { env: 'WARM_MAX_MB', flag: 'warm-max-mb', help: 'Memory (MiB, whole process trees) the warm processes may use', default: '1024' },
+  warmPrewarm: {
+    env: 'WARM_PREWARM',
+    flag: 'warm-prewarm',
+    help: "Start a new (or cleared) session's CLI before its first prompt",
+    default: 'true',
+  },
   killGraceMs: { env: 'KILL_GRACE_MS', flag: 'kill-grace-ms', help: 'Grace per step of SIGINT -> SIGTERM -> SIGKILL', default: '3000' },
   authUser: { env: 'AUTH_USER', flag: 'auth-user', help: 'User name for HTTP Basic auth', default: 'admin' },
   authPassword: { env: 'AUTH_PASSWORD', flag: 'auth-password', help: 'Password for the app and Basic auth', default: '' },
@@ -123,6 +132,10 @@ const configSchema = z.object({
   permissionPrompts: boolText,
   permissionTimeoutS: intText(1, 7 * 24 * 3600),
   killGraceMs: intText(10, 600_000),
+  warmIdleS: intText(1, 7 * 24 * 3600),
+  warmMax: intText(0, 1000),
+  warmMaxMb: intText(0, 1024 * 1024),
+  warmPrewarm: boolText,
   authUser: z.string().min(1),
   authPassword: z.string(),
   authToken: z.string(),
@@ -156,6 +169,8 @@ export interface Config {
   permissionPrompts: boolean;
   permissionTimeoutMs: number;
   killGraceMs: number;
+  /** Warm CLI processes (see server/core/warm-pool.ts). */
+  warm: { idleMs: number; maxCount: number; maxBytes: number; prewarm: boolean };
   authUser: string;
   authPassword?: string | undefined;
   authToken?: string | undefined;
@@ -243,6 +258,7 @@ export function loadConfig(input: ConfigInput = {}): Readonly<Config> {
     permissionPrompts: c.permissionPrompts,
     permissionTimeoutMs: c.permissionTimeoutS * 1000,
     killGraceMs: c.killGraceMs,
+    warm: { idleMs: c.warmIdleS * 1000, maxCount: c.warmMax, maxBytes: c.warmMaxMb * 2 ** 20, prewarm: c.warmPrewarm },
     authUser: c.authUser,
     authPassword: secret(c.authPassword, c.authPasswordFile, 'AUTH_PASSWORD', expand),
     authToken: secret(c.authToken, c.authTokenFile, 'AUTH_TOKEN', expand),

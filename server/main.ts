@@ -3,17 +3,19 @@
  * signals -> shutdown. Tests start the server through `startServer`, exactly
  * as the command line does.
  */
+import { randomUUID } from 'node:crypto';
 import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { homedir, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { createCliLocator } from './cli/locate.js';
-import { createChildProcessRunner } from './cli/runner.js';
+import { createChildProcessRunner } from './process/child-process.js';
+import { createCliLocator } from './process/locate.js';
 import { ConfigError, helpText, loadConfig, SETTING_ENV_NAMES, type Config } from './config.js';
 import { createEngine, type Engine } from './core/engine.js';
 import { systemClock, type Clock } from './core/ports.js';
+import type { Store } from './core/store.js';
 import { createAppHandle } from './http/app.js';
 import { createAuth } from './http/auth.js';
 import { createGuard } from './http/guard.js';
@@ -120,12 +122,13 @@ export async function startServer(config: Readonly<Config>, overrides: ServerOve
   }
   const version = packageVersion();
   const store = createSqliteStore({ file: join(config.dataDir, 'claude-remote.db') });
+  const instanceId = await ensureInstanceId(store);
   const cliEnv = overrides.cliEnv ?? defaultCliEnv();
   const locator = createCliLocator({ claudePath: config.claudePath, home: homedir(), env: cliEnv });
   const engine = createEngine(
     {
       store,
-      runner: createChildProcessRunner({ killGraceMs: config.killGraceMs }),
+      runner: createChildProcessRunner({ owner: instanceId, killGraceMs: config.killGraceMs }),
       locator,
       clock: overrides.clock ?? systemClock,
       log: (level, message, extra) => log[level](message, extra),
@@ -139,6 +142,8 @@ export async function startServer(config: Readonly<Config>, overrides: ServerOve
       permissionPrompts: config.permissionPrompts,
       permissionTimeoutMs: config.permissionTimeoutMs,
       policy: { permissionModes: config.permissionModes, mcp: config.mcpPolicy },
+      killGraceMs: config.killGraceMs,
+      warm: config.warm,
     },
   );
   await engine.start();
@@ -225,6 +230,18 @@ export async function startServer(config: Readonly<Config>, overrides: ServerOve
     })());
 
   return { url, port, engine, close, tunnelSocket };
+}
+
+/**
+ * This server's id, kept in its store so that it survives restarts: every
+ * CLI process carries it, and the next start kills what a killed server left.
+ */
+async function ensureInstanceId(store: Store): Promise<string> {
+  const existing = await store.getMeta('instance.id');
+  if (existing) return existing;
+  const id = randomUUID();
+  await store.setMeta('instance.id', id);
+  return id;
 }
 
 /**

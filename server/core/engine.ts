@@ -1,11 +1,11 @@
 /**
- * The engine: sessions, their durable FIFO queues, the fair scheduler and the
- * event log. Every door (REST, SSE, WebSocket, /chat) calls these methods and
- * nothing else; no HTTP here.
+ * The engine: sessions, their queues and their runs. Every door (REST, SSE,
+ * WebSocket, /chat) calls these methods and nothing else; no HTTP here.
  *
- * Concurrency model: one Node event loop. Per session, events are appended
- * through a promise chain so their `seq` order is the order they happened in,
- * and fanned out only once stored. Runs are driven by `RunExecutor`.
+ * It wires the parts that each own one thing: the event log (event-log.ts,
+ * raw-log.ts), the queues (queue.ts), a run's life (run.ts), the warm CLI
+ * processes (warm-pool.ts). A run's end comes back to `#startRun` as a value;
+ * the engine then announces the session and starts what may start next.
  */
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, rmSync } from 'node:fs';
@@ -14,16 +14,22 @@ import type { CreateSessionBody, PermissionAnswer, UpdateSessionBody } from '../
 import type { NewEvent, ServerEvent, SessionOptions, SessionView } from '../protocol/events.js';
 import { ZERO_USAGE } from '../protocol/events.js';
 import { MAX_PROMPT_BYTES } from '../protocol/limits.js';
-import { createEventBus, type EventBus, type EventListener, type Unsubscribe } from './bus.js';
 import { AppError } from './errors.js';
+import { EventLog, type EventListener, type LogFn, type Unsubscribe } from './event-log.js';
 import { listFolders, readStorage, realRoots, recheckFolder, resolveCwd, resolveInside, type FolderListing, type StorageItem } from './paths.js';
+import { AnsweredRequests } from './permissions.js';
 import { enforcePolicy, OPEN_POLICY, type OptionsPolicy } from './policy.js';
-import { startOfLocalDay, usageSince, type UsageTotals } from './usage.js';
 import type { Clock, CliLocator, CliRunner } from './ports.js';
-import { RunExecutor, type ActiveRunInfo, type RawListener } from './runs.js';
-import { createScheduler, type Scheduler } from './scheduler.js';
-import { tailWindow } from './transcript-window.js';
+import { RunQueue } from './queue.js';
+import { RawLog, type RawListener } from './raw-log.js';
+import { Run, spawnRequest, type RunDeps } from './run.js';
+import { defaultName, pickOptions, sessionView } from './sessions.js';
 import type { RunRecord, SessionRecord, Store } from './store.js';
+import { historyBefore, openTranscript, type TranscriptWindow } from './transcript-window.js';
+import { startOfLocalDay, usageSince, type UsageTotals } from './usage.js';
+import { WarmPool, type PoolStats, type WarmConfig } from './warm-pool.js';
+
+export type { TranscriptWindow } from './transcript-window.js';
 
 export interface EngineConfig {
   dataDir: string;
@@ -37,6 +43,10 @@ export interface EngineConfig {
   permissionTimeoutMs: number;
   /** What clients may ask for (PERMISSION_MODES, MCP_CONFIG); everything when absent. */
   policy?: OptionsPolicy | undefined;
+  /** Time an interrupted turn, or an ending process, gets before the stop ladder. */
+  killGraceMs?: number | undefined;
+  /** Warm processes (see warm-pool.ts); off when absent. */
+  warm?: Omit<WarmConfig, 'killGraceMs'> | undefined;
 }
 
 export interface EngineDeps {
@@ -44,7 +54,7 @@ export interface EngineDeps {
   runner: CliRunner;
   locator: CliLocator;
   clock: Clock;
-  log?: (level: 'info' | 'warn' | 'error', message: string, extra?: unknown) => void;
+  log?: LogFn;
 }
 
 export interface SubmitResult {
@@ -58,40 +68,43 @@ export interface SubmitOptions {
   clientRequestId?: string | undefined;
 }
 
-export interface TranscriptWindow {
-  /** The first seq the window covers. */
-  fromSeq: number;
-  /** Whether runs before it exist. */
-  hasEarlier: boolean;
-  /** Its oldest run: pass it to `history` to load the runs before. */
-  firstRunId?: string | undefined;
-}
-
-interface PendingEvent {
-  event: NewEvent;
-  resolve: (event: ServerEvent) => void;
-  reject: (err: unknown) => void;
-}
-
-/** Per-session state that lives only in memory (the store has the rest). */
-interface Runtime {
-  pending: string[];
+/** A CLI process as /api/processes shows it: running a turn, or warm and idle. */
+export interface ProcessInfo {
+  pid: number;
+  sessionId: string;
+  /** Running a turn; warm and waiting for the next; or on its way out. */
+  state: 'running' | 'idle' | 'exiting';
+  runId?: string | undefined;
+  cwd: string;
+  model?: string | undefined;
+  claudeSessionId: string;
+  /** When the current run started (running), or the process (idle). */
+  startedAt: string;
+  processStartedAt: string;
+  idleSince?: string | undefined;
+  turns: number;
+  cpuSeconds?: number | undefined;
+  rssBytes?: number | undefined;
 }
 
 export class Engine {
   readonly #store: Store;
   readonly #clock: Clock;
   readonly #config: EngineConfig;
-  readonly #bus: EventBus;
-  readonly #scheduler: Scheduler;
-  readonly #runtime = new Map<string, Runtime>();
-  readonly #chains = new Map<string, Promise<unknown>>();
-  readonly #batches = new Map<string, PendingEvent[]>();
+  readonly #log: LogFn;
+  readonly #locator: CliLocator;
+  readonly #runner: CliRunner;
+  readonly #events: EventLog;
+  readonly #raw: RawLog;
+  readonly #queue: RunQueue;
+  readonly #pool: WarmPool;
+  /** The run of each session that has one going. */
+  readonly #runs = new Map<string, Run>();
+  readonly #allowed = new Map<string, Set<string>>();
+  readonly #runDeps: RunDeps;
   readonly #roots: string[];
   /** Where own session folders live (real path): they are checked against this, not the roots. */
   readonly #ownRoot: string[];
-  readonly #executor: RunExecutor;
-  readonly #log: NonNullable<EngineDeps['log']>;
   #closing = false;
 
   constructor(deps: EngineDeps, config: EngineConfig) {
@@ -99,40 +112,55 @@ export class Engine {
     this.#clock = deps.clock;
     this.#config = config;
     this.#log = deps.log ?? (() => {});
-    this.#bus = createEventBus(deps.store);
-    this.#scheduler = createScheduler(config.maxConcurrentRuns);
+    this.#locator = deps.locator;
+    this.#runner = deps.runner;
+    this.#events = new EventLog(deps.store, deps.clock, this.#log);
+    this.#raw = new RawLog(deps.store, this.#events, this.#log);
+    this.#queue = new RunQueue(config.maxConcurrentRuns);
+    const killGraceMs = config.killGraceMs ?? 3000;
+    this.#pool = new WarmPool(deps.runner, deps.clock, this.#log, {
+      ...(config.warm ?? { idleMs: 0, maxCount: 0, maxBytes: 0, prewarm: false }),
+      killGraceMs,
+    });
     this.#roots = realRoots(config.allowedRoots);
     mkdirSync(join(config.dataDir, 'sessions'), { recursive: true, mode: 0o700 });
     this.#ownRoot = realRoots([join(config.dataDir, 'sessions')]);
-    this.#executor = new RunExecutor({
-      checkRunnable: (session) => this.#checkRunnable(session),
+    this.#runDeps = {
       store: deps.store,
-      runner: deps.runner,
-      locator: deps.locator,
+      events: this.#events,
+      raw: this.#raw,
+      pool: this.#pool,
       clock: deps.clock,
       log: this.#log,
-      emit: (event) => this.#emit(event),
-      enqueueOnChain: (sessionId, work) => this.#onChain(sessionId, work),
-      config,
-      announce: async (sessionId) => {
-        const record = await this.#store.getSession(sessionId);
-        if (record) await this.#announce(record);
-      },
-      onRunEnded: (sessionId) => this.#runEnded(sessionId),
-    });
+      config: { cliEnv: config.cliEnv, permissionPrompts: config.permissionPrompts, permissionTimeoutMs: config.permissionTimeoutMs, killGraceMs },
+      answered: new AnsweredRequests(),
+      requireCli: () => this.#requireCli(),
+      checkRunnable: (session) => this.#checkRunnable(session),
+      allowedForSession: (sessionId) => this.#allowedFor(sessionId),
+    };
   }
 
   get allowedRoots(): readonly string[] {
     return this.#roots;
   }
 
-  /** Loads queues from the store and cleans up after a crash of the previous instance. */
+  /**
+   * Cleans up after a previous life of this server that was killed: runs it
+   * had going are recorded as `server_restart` (never run again: their tools
+   * may already have acted) and every CLI process it left is killed, warm
+   * ones too. Then loads the queues and starts what may start.
+   */
   async start(): Promise<void> {
-    await this.#executor.recoverInterrupted();
+    const orphaned = await this.#store.runsInState('running');
+    await this.#runner.killOrphans(orphaned.flatMap((r) => (r.pid !== undefined && r.pid > 0 ? [r.pid] : [])));
+    const error = 'The server stopped while this run was going. It was not restarted, because its tools may already have acted.';
+    for (const run of orphaned) {
+      await this.#store.updateRun(run.id, { state: 'error', errorKind: 'server_restart', error, finishedAt: this.#clock.now().toISOString() });
+      const usage = { ...ZERO_USAGE };
+      await this.#events.append({ type: 'run.finished', sessionId: run.sessionId, runId: run.id, status: 'error', costUsd: 0, usage, durationMs: 0, numTurns: 0, errorKind: 'server_restart', error });
+    }
     for (const session of await this.#store.listSessions()) {
-      const queued = await this.#store.listRuns(session.id, 'queued');
-      this.#runtime.set(session.id, { pending: queued.map((r) => r.id) });
-      if (queued.length > 0) this.#scheduler.markReady(session.id);
+      for (const run of await this.#store.listRuns(session.id, 'queued')) this.#queue.push(session.id, run.id);
     }
     this.#pump();
   }
@@ -141,16 +169,10 @@ export class Engine {
 
   async createSession(body: CreateSessionBody, origin: SessionRecord['origin'] = 'api'): Promise<SessionView> {
     const id = randomUUID();
-    let cwd: string;
-    let ownFolder = false;
-    if (body.cwd !== undefined) {
-      cwd = resolveCwd(body.cwd, this.#roots);
-    } else {
-      cwd = join(this.#config.dataDir, 'sessions', id);
-      mkdirSync(cwd, { recursive: true, mode: 0o700 });
-      ownFolder = true;
-    }
+    const ownFolder = body.cwd === undefined;
+    const cwd = body.cwd !== undefined ? resolveCwd(body.cwd, this.#roots) : join(this.#config.dataDir, 'sessions', id);
     const options = this.#checkedOptions(pickOptions(body));
+    if (ownFolder) mkdirSync(cwd, { recursive: true, mode: 0o700 });
     const now = this.#clock.now().toISOString();
     const record: SessionRecord = {
       id,
@@ -168,9 +190,9 @@ export class Engine {
       updatedAt: now,
     };
     await this.#store.createSession(record);
-    this.#runtime.set(id, { pending: [] });
     const view = await this.#view(record);
-    const stored = await this.#emit({ type: 'session.created', sessionId: id, session: view });
+    const stored = await this.#events.append({ type: 'session.created', sessionId: id, session: view });
+    this.#prewarm(record);
     // The caller's view counts the event just logged (it may subscribe after it).
     return { ...view, lastSeq: stored.seq };
   }
@@ -191,8 +213,7 @@ export class Engine {
   }
 
   async listSessions(): Promise<SessionView[]> {
-    const records = await this.#store.listSessions();
-    return Promise.all(records.map((r) => this.#view(r)));
+    return Promise.all((await this.#store.listSessions()).map((r) => this.#view(r)));
   }
 
   async getSession(id: string): Promise<SessionView> {
@@ -202,28 +223,31 @@ export class Engine {
   async updateSession(id: string, body: UpdateSessionBody): Promise<SessionView> {
     const record = await this.#record(id);
     const options = this.#checkedOptions({ ...record.options, ...pickOptions(body) });
-    const patch = {
+    const next = await this.#store.updateSession(id, {
       options,
       updatedAt: this.#clock.now().toISOString(),
       ...(body.name !== undefined ? { name: body.name } : {}),
-    };
-    const next = await this.#store.updateSession(id, patch);
+    });
     if (!next) throw notFound(id);
+    // New options need a new process: the warm one ends (after its turn, if it has one).
+    if (JSON.stringify(options) !== JSON.stringify(record.options)) {
+      await this.#pool.discard(id);
+      this.#prewarm(next);
+    }
     return this.#announce(next);
   }
 
   /** Stops the session's run, drops its queue and forgets it. Own folders are removed only with `purge`. */
   async deleteSession(id: string, purge = false): Promise<{ deleted: true; purged: boolean }> {
     const record = await this.#record(id);
-    const runtime = this.#rt(id);
-    const pending = runtime.pending.splice(0);
-    this.#scheduler.forget(id);
-    await this.#executor.stopSession(id, 'deleted');
+    const pending = this.#queue.drop(id);
+    await this.#runs.get(id)?.stop('deleted');
+    await this.#pool.discard(id);
     for (const runId of pending) await this.#store.updateRun(runId, { state: 'cancelled' });
-    await this.#emit({ type: 'session.deleted', sessionId: id });
-    await this.#onChain(id, () => this.#store.deleteSession(id));
-    this.#runtime.delete(id);
-    this.#chains.delete(id);
+    await this.#events.append({ type: 'session.deleted', sessionId: id });
+    await this.#events.serial(id, () => this.#store.deleteSession(id));
+    this.#events.forget(id);
+    this.#allowed.delete(id);
     const purged = purge && record.ownFolder;
     if (purged) rmSync(record.cwd, { recursive: true, force: true });
     return { deleted: true, purged };
@@ -240,11 +264,13 @@ export class Engine {
       updatedAt: this.#clock.now().toISOString(),
     });
     if (!next) throw notFound(id);
-    await this.#emit({ type: 'session.cleared', sessionId: id, claudeSessionId });
+    await this.#pool.discard(id);
+    await this.#events.append({ type: 'session.cleared', sessionId: id, claudeSessionId });
+    this.#prewarm(next);
     return this.#announce(next);
   }
 
-  // ---- queue and runs -----------------------------------------------------
+  // ---- prompts and runs ---------------------------------------------------
 
   /**
    * The /chat gateway's one call: continue the conversation `claudeSessionId`
@@ -254,7 +280,7 @@ export class Engine {
    */
   async chat(request: { prompt: string; cwd?: string | undefined; claudeSessionId?: string | undefined; options: SessionOptions }): Promise<SubmitResult> {
     this.#checkPrompt(request.prompt);
-    await this.#executor.requireCli();
+    await this.#requireCli();
     const session =
       request.claudeSessionId !== undefined
         ? await this.adoptConversation(request.claudeSessionId, request.cwd, request.options)
@@ -262,27 +288,17 @@ export class Engine {
     return this.submit(session.id, request.prompt);
   }
 
-  #checkPrompt(prompt: string): void {
-    if (this.#closing) throw new AppError('cli_unavailable', 'The server is shutting down.');
-    if (prompt.trim() === '') throw new AppError('validation_failed', 'The prompt must not be empty.');
-    const bytes = Buffer.byteLength(prompt, 'utf8');
-    if (bytes > MAX_PROMPT_BYTES) {
-      throw new AppError('payload_too_large', `The prompt is ${bytes} bytes; the limit is ${MAX_PROMPT_BYTES}.`);
-    }
-  }
-
   async submit(sessionId: string, prompt: string, opts: SubmitOptions = {}): Promise<SubmitResult> {
     this.#checkPrompt(prompt);
     const record = await this.#record(sessionId);
-    const runtime = this.#rt(sessionId);
     // The policy may be stricter than when the session was made: say so now, not when it runs.
     enforcePolicy(record.options, this.#policy, this.#roots);
     if (opts.clientRequestId !== undefined) {
       const dup = await this.#duplicate(sessionId, opts.clientRequestId);
       if (dup) return dup;
     }
-    await this.#executor.requireCli();
-    if (runtime.pending.length >= this.#config.maxQueueLength) {
+    await this.#requireCli();
+    if (this.#queue.pending(sessionId).length >= this.#config.maxQueueLength) {
       throw new AppError('queue_full', `The queue of this session is full (${this.#config.maxQueueLength} prompts).`);
     }
     const run: RunRecord = {
@@ -299,45 +315,37 @@ export class Engine {
     };
     const { run: stored, duplicate } = await this.#store.enqueueRun(run);
     // Lost a race with the same id submitted twice at once: the first one counts.
-    if (duplicate) return { runId: stored.id, position: this.#position(sessionId, stored.id), duplicate: true };
-    runtime.pending.push(run.id);
-    const position = runtime.pending.length;
-    const queued = await this.#emit({
-      type: 'run.queued',
-      sessionId,
-      runId: run.id,
-      prompt,
-      position,
-      clientRequestId: opts.clientRequestId,
-    });
+    if (duplicate) return { runId: stored.id, position: this.#queue.position(sessionId, stored.id), duplicate: true };
+    const position = this.#queue.push(sessionId, run.id);
+    const queued = await this.#events.append({ type: 'run.queued', sessionId, runId: run.id, prompt, position, clientRequestId: opts.clientRequestId });
     await this.#store.updateRun(run.id, { queuedSeq: queued.seq });
-    await this.#emitQueue(sessionId);
-    this.#scheduler.markReady(sessionId);
+    await this.#events.append(this.#queueEvent(sessionId));
     this.#pump();
     return { runId: run.id, position, duplicate: false };
   }
 
   async interrupt(sessionId: string): Promise<{ runId: string }> {
     await this.#record(sessionId);
-    const runId = this.#executor.interrupt(sessionId);
-    if (!runId) throw new AppError('not_running', 'Nothing is running in this session.');
-    return { runId };
+    const run = this.#runs.get(sessionId);
+    if (!run) throw new AppError('not_running', 'Nothing is running in this session.');
+    run.interrupt();
+    return { runId: run.runId };
   }
 
   /** Cancels a queued run; a run that already started is interrupted instead. */
   async cancel(sessionId: string, runId: string): Promise<{ runId: string; status: 'cancelled' | 'interrupting' }> {
     await this.#record(sessionId);
-    const runtime = this.#rt(sessionId);
-    const index = runtime.pending.indexOf(runId);
-    if (index >= 0) {
-      runtime.pending.splice(index, 1);
-      if (runtime.pending.length === 0) this.#scheduler.forget(sessionId);
-      await this.#executor.finishCancelled(sessionId, runId);
-      await this.#emitQueue(sessionId);
+    if (this.#queue.remove(sessionId, runId)) {
+      await this.#store.updateRun(runId, { state: 'cancelled', finishedAt: this.#clock.now().toISOString() });
+      const usage = { ...ZERO_USAGE };
+      await this.#events.append({ type: 'run.finished', sessionId, runId, status: 'cancelled', costUsd: 0, usage, durationMs: 0, numTurns: 0 });
+      await this.#raw.end(sessionId, runId, 'cancelled');
+      await this.#events.append(this.#queueEvent(sessionId));
       return { runId, status: 'cancelled' };
     }
-    if (this.#executor.activeRunId(sessionId) === runId) {
-      this.#executor.interrupt(sessionId);
+    const running = this.#runs.get(sessionId);
+    if (running?.runId === runId) {
+      running.interrupt();
       return { runId, status: 'interrupting' };
     }
     const run = await this.#store.getRun(runId);
@@ -347,13 +355,15 @@ export class Engine {
 
   async answerPermission(sessionId: string, requestId: string, answer: PermissionAnswer, by: string): Promise<void> {
     await this.#record(sessionId);
-    await this.#executor.answerPermission(sessionId, requestId, answer, by);
+    const run = this.#runs.get(sessionId);
+    if (run?.hasPermissionRequest(requestId)) return run.answerPermission(requestId, answer, by);
+    if (this.#runDeps.answered.has(requestId)) throw new AppError('already_answered', 'This permission request was already answered.');
+    throw new AppError('permission_request_not_found', `No open permission request ${requestId} in this session.`);
   }
 
   async queue(sessionId: string): Promise<RunRecord[]> {
     await this.#record(sessionId);
-    const pending = this.#rt(sessionId).pending;
-    const runs = await Promise.all(pending.map((id) => this.#store.getRun(id)));
+    const runs = await Promise.all(this.#queue.pending(sessionId).map((id) => this.#store.getRun(id)));
     return runs.filter((r): r is RunRecord => r !== undefined);
   }
 
@@ -376,69 +386,72 @@ export class Engine {
       await this.cancel(run.sessionId, runId);
       return;
     }
-    if (this.#executor.activeRunId(run.sessionId) !== runId) {
-      throw new AppError('process_not_found', `Process ${runId} is not running.`);
-    }
-    this.#executor.interrupt(run.sessionId);
+    const active = this.#runs.get(run.sessionId);
+    if (active?.runId !== runId) throw new AppError('process_not_found', `Process ${runId} is not running.`);
+    active.interrupt();
   }
 
-  processes(): Promise<ActiveRunInfo[]> {
-    return this.#executor.activeRuns();
+  /** Every CLI process: running a turn, or warm and waiting for the next. */
+  processes(): Promise<ProcessInfo[]> {
+    const byProcess = new Map([...this.#runs.values()].map((run) => [run.process, run]));
+    return Promise.all(
+      this.#pool.list().map(async (p): Promise<ProcessInfo> => {
+        const run = p.state === 'busy' ? byProcess.get(p) : undefined;
+        const stats = await p.stats();
+        return {
+          pid: p.pid,
+          sessionId: p.identity.sessionId,
+          state: p.state === 'busy' ? 'running' : p.retiring ? 'exiting' : 'idle',
+          runId: run?.runId,
+          cwd: p.identity.cwd,
+          model: run?.model ?? p.identity.model,
+          claudeSessionId: p.identity.claudeSessionId,
+          startedAt: (run?.startedAt ?? p.startedAt).toISOString(),
+          processStartedAt: p.startedAt.toISOString(),
+          idleSince: p.idleSince?.toISOString(),
+          turns: p.turns,
+          cpuSeconds: stats?.cpuSeconds,
+          rssBytes: stats?.rssBytes,
+        };
+      }),
+    );
+  }
+
+  /** The warm pool's size and memory, for /health. */
+  poolStats(): Promise<PoolStats & { maxCount: number; maxBytes: number }> {
+    const warm = this.#config.warm;
+    return this.#pool.stats().then((s) => ({ ...s, maxCount: warm?.maxCount ?? 0, maxBytes: warm?.maxBytes ?? 0 }));
   }
 
   // ---- events -------------------------------------------------------------
 
   async subscribe(sessionId: string, afterSeq: number, listener: EventListener): Promise<Unsubscribe> {
     await this.#record(sessionId);
-    return this.#bus.subscribe(sessionId, afterSeq, listener);
+    return this.#events.subscribe(sessionId, afterSeq, listener);
   }
 
-  /**
-   * Opens a session's transcript for display: its last `tailRuns` runs (and
-   * every run not finished yet) in compact form, without deltas of finished
-   * runs, then every live event. Older runs come from `history`.
-   */
-  async openTranscript(
-    sessionId: string,
-    tailRuns: number,
-    listener: EventListener,
-  ): Promise<TranscriptWindow & { unsubscribe: Unsubscribe }> {
+  /** A session's transcript for display: its last runs, compact, then live (see transcript-window.ts). */
+  async openTranscript(sessionId: string, tailRuns: number, listener: EventListener): Promise<TranscriptWindow & { unsubscribe: Unsubscribe }> {
     await this.#record(sessionId);
-    const runs = await this.#store.listRuns(sessionId);
-    const { start, shown } = tailWindow(runs, tailRuns);
-    const fromSeq = shown.length > 0 ? Math.min(...shown.map((r) => r.queuedSeq ?? 1)) : (await this.#store.lastSeq(sessionId)) + 1;
-    // Older runs may still have events after fromSeq (prompts queued together
-    // run later): those belong to "load earlier", not here.
-    const older = new Set(runs.slice(0, start).map((r) => r.id));
-    const unsubscribe = await this.#bus.subscribe(sessionId, fromSeq - 1, listener, {
-      compact: true,
-      replayFilter: (e) => !('runId' in e) || e.runId === undefined || !older.has(e.runId),
-    });
-    return { fromSeq, hasEarlier: start > 0, firstRunId: shown[0]?.id, unsubscribe };
+    return openTranscript(this.#store, this.#events, sessionId, tailRuns, listener);
   }
 
   /** For "load earlier": the compact events of the `count` runs before run `beforeRunId`. */
   async history(sessionId: string, beforeRunId: string, count: number): Promise<TranscriptWindow & { events: ServerEvent[] }> {
     await this.#record(sessionId);
-    const runs = await this.#store.listRuns(sessionId);
-    const index = runs.findIndex((r) => r.id === beforeRunId);
-    if (index < 0) throw new AppError('run_not_found', `No run ${beforeRunId} in this session.`);
-    const start = Math.max(0, index - count);
-    const page = runs.slice(start, index);
-    const events = await this.#store.readRunEvents(sessionId, page.map((r) => r.id));
-    return { fromSeq: events[0]?.seq ?? 1, hasEarlier: start > 0, firstRunId: page[0]?.id, events };
+    return historyBefore(this.#store, sessionId, beforeRunId, count);
   }
 
   onAnyEvent(listener: EventListener): Unsubscribe {
-    return this.#bus.onAny(listener);
+    return this.#events.onAny(listener);
   }
 
   /** Raw CLI lines of a run: stored ones after `afterN`, then live ones, then `end`. */
   subscribeRaw(runId: string, afterN: number, listener: RawListener): Promise<Unsubscribe> {
-    return this.#executor.subscribeRaw(runId, afterN, listener);
+    return this.#raw.subscribe(runId, afterN, listener);
   }
 
-  // ---- folders and usage --------------------------------------------------
+  // ---- folders, usage, storage --------------------------------------------
 
   /** Sub-folders of a folder inside the allowed roots (the app's folder chooser). */
   listFolders(path: string): Promise<FolderListing> {
@@ -450,8 +463,6 @@ export class Engine {
     return usageSince(this.#store, startOfLocalDay(this.#clock.now()));
   }
 
-  // ---- storage ------------------------------------------------------------
-
   /** A file or folder of the session's folder; the folder itself is checked again first. */
   async storage(sessionId: string, relPath: string): Promise<StorageItem> {
     const record = await this.#record(sessionId);
@@ -461,103 +472,87 @@ export class Engine {
 
   // ---- lifecycle ----------------------------------------------------------
 
-  /** Stops every run (queued prompts stay queued for the next start) and waits for the log to settle. */
+  /** Stops every run and warm process (queued prompts stay queued for the next start) and lets the log settle. */
   async close(): Promise<void> {
     this.#closing = true;
-    await this.#executor.stopAll();
-    await Promise.allSettled([...this.#chains.values()]);
+    await Promise.all([...this.#runs.values()].map((run) => run.stop('shutdown')));
+    await this.#pool.close();
+    await this.#events.settle();
   }
 
   // ---- internals ----------------------------------------------------------
 
   #pump(): void {
     if (this.#closing) return;
-    for (const sessionId of this.#scheduler.takeStartable()) {
-      const runId = this.#rt(sessionId).pending.shift();
-      if (runId === undefined) {
-        this.#scheduler.finished(sessionId, false);
-        continue;
-      }
-      this.#emitQueue(sessionId).catch((err: unknown) => this.#log('error', 'logging the queue failed', err));
-      this.#executor.start(sessionId, runId).catch((err: unknown) => {
-        this.#log('error', `run ${runId} failed to start`, err);
-      });
+    for (const { sessionId, runId } of this.#queue.take()) {
+      this.#events.record(this.#queueEvent(sessionId));
+      void this.#startRun(sessionId, runId);
     }
   }
 
-  #runEnded(sessionId: string): void {
-    const runtime = this.#runtime.get(sessionId);
-    this.#scheduler.finished(sessionId, (runtime?.pending.length ?? 0) > 0);
-    this.#pump();
+  /** Runs one queued prompt to its end, then lets the next start. Never rejects. */
+  async #startRun(sessionId: string, runId: string): Promise<void> {
+    try {
+      const [record, session] = await Promise.all([this.#store.getRun(runId), this.#store.getSession(sessionId)]);
+      if (!record || !session) return;
+      const run = new Run(this.#runDeps, session, record);
+      this.#runs.set(sessionId, run);
+      try {
+        await run.execute();
+      } finally {
+        if (this.#runs.get(sessionId) === run) this.#runs.delete(sessionId);
+      }
+      const now = await this.#store.getSession(sessionId);
+      if (now) await this.#announce(now);
+    } catch (err) {
+      this.#log('error', `run ${runId} could not be run`, err);
+    } finally {
+      this.#queue.finished(sessionId);
+      this.#pump();
+    }
+  }
+
+  /** Starts the session's CLI ahead of its first prompt, when warm processes are on. */
+  #prewarm(session: SessionRecord): void {
+    if (this.#closing || session.origin !== 'api' || this.#runs.has(session.id)) return;
+    void (async () => {
+      const path = await this.#requireCli();
+      const request = spawnRequest(session, this.#checkRunnable(session), session.claudeStarted, {
+        path,
+        env: this.#config.cliEnv,
+        permissionPrompts: this.#config.permissionPrompts,
+      });
+      if (!this.#closing && !this.#runs.has(session.id)) this.#pool.prewarm(request);
+    })().catch(() => undefined);
+  }
+
+  /** Throws 503 with install instructions when no CLI can be found. */
+  async #requireCli(): Promise<string> {
+    const location = await this.#locator.locate();
+    if (!location.found || !location.path) throw new AppError('cli_unavailable', `The claude CLI was not found. ${location.hint ?? ''}`.trim());
+    return location.path;
+  }
+
+  #checkPrompt(prompt: string): void {
+    if (this.#closing) throw new AppError('cli_unavailable', 'The server is shutting down.');
+    if (prompt.trim() === '') throw new AppError('validation_failed', 'The prompt must not be empty.');
+    const bytes = Buffer.byteLength(prompt, 'utf8');
+    if (bytes > MAX_PROMPT_BYTES) throw new AppError('payload_too_large', `The prompt is ${bytes} bytes; the limit is ${MAX_PROMPT_BYTES}.`);
   }
 
   async #duplicate(sessionId: string, clientRequestId: string): Promise<SubmitResult | undefined> {
     const found = await this.#store.findRunByClientRequestId(sessionId, clientRequestId);
     if (!found) return undefined;
-    return { runId: found.id, position: this.#position(sessionId, found.id), duplicate: true };
+    return { runId: found.id, position: this.#queue.position(sessionId, found.id), duplicate: true };
   }
 
-  #position(sessionId: string, runId: string): number {
-    return this.#rt(sessionId).pending.indexOf(runId) + 1;
-  }
-
-  #emitQueue(sessionId: string): Promise<ServerEvent> {
-    return this.#emit({ type: 'queue.changed', sessionId, pending: [...this.#rt(sessionId).pending] });
-  }
-
-  /**
-   * Stores the event (numbering it), then fans it out; per session in call
-   * order. Events emitted while the previous write is in flight are written
-   * together in one transaction (group commit): a CLI streaming thousands of
-   * deltas costs a few commits, not thousands.
-   */
-  #emit(event: NewEvent): Promise<ServerEvent> {
-    return new Promise((resolve, reject) => {
-      const sessionId = event.sessionId;
-      let batch = this.#batches.get(sessionId);
-      if (!batch) {
-        batch = [];
-        this.#batches.set(sessionId, batch);
-        void this.#onChain(sessionId, () => this.#flush(sessionId)).catch(() => undefined);
-      }
-      batch.push({ event, resolve, reject });
-    });
-  }
-
-  async #flush(sessionId: string): Promise<void> {
-    const batch = this.#batches.get(sessionId) ?? [];
-    this.#batches.delete(sessionId);
-    let stored: ServerEvent[];
-    try {
-      stored = await this.#store.appendEvents(
-        batch.map((b) => b.event),
-        this.#clock.now().toISOString(),
-      );
-    } catch (err) {
-      for (const b of batch) b.reject(err);
-      throw err;
-    }
-    batch.forEach((b, i) => {
-      const event = stored[i] as ServerEvent;
-      this.#bus.publish(event);
-      b.resolve(event);
-    });
-  }
-
-  #onChain<T>(sessionId: string, work: () => Promise<T>): Promise<T> {
-    const prev = this.#chains.get(sessionId) ?? Promise.resolve();
-    const next = prev.then(work, work);
-    // Keep the chain alive past failures; callers see their own error.
-    this.#chains.set(
-      sessionId,
-      next.catch(() => undefined),
-    );
-    return next;
+  #queueEvent(sessionId: string): NewEvent {
+    return { type: 'queue.changed', sessionId, pending: [...this.#queue.pending(sessionId)] };
   }
 
   async #announce(record: SessionRecord): Promise<SessionView> {
     const view = await this.#view(record);
-    const stored = await this.#emit({ type: 'session.updated', sessionId: record.id, session: view });
+    const stored = await this.#events.append({ type: 'session.updated', sessionId: record.id, session: view });
     return { ...view, lastSeq: stored.seq };
   }
 
@@ -567,27 +562,18 @@ export class Engine {
     return record;
   }
 
-  #rt(sessionId: string): Runtime {
-    let runtime = this.#runtime.get(sessionId);
-    if (!runtime) this.#runtime.set(sessionId, (runtime = { pending: [] }));
-    return runtime;
+  async #view(record: SessionRecord): Promise<SessionView> {
+    return sessionView(record, {
+      running: this.#runs.has(record.id),
+      queueLength: this.#queue.pending(record.id).length,
+      lastSeq: await this.#store.lastSeq(record.id),
+    });
   }
 
-  async #view(record: SessionRecord): Promise<SessionView> {
-    return {
-      id: record.id,
-      name: record.name,
-      cwd: record.cwd,
-      ownFolder: record.ownFolder,
-      options: record.options,
-      claudeSessionId: record.claudeSessionId,
-      status: this.#executor.activeRunId(record.id) ? 'running' : 'idle',
-      queueLength: this.#runtime.get(record.id)?.pending.length ?? 0,
-      totals: { costUsd: record.costUsd, runs: record.runs, usage: record.usage },
-      createdAt: record.createdAt,
-      updatedAt: record.updatedAt,
-      lastSeq: await this.#store.lastSeq(record.id),
-    };
+  #allowedFor(sessionId: string): Set<string> {
+    let set = this.#allowed.get(sessionId);
+    if (!set) this.#allowed.set(sessionId, (set = new Set()));
+    return set;
   }
 
   get #policy(): OptionsPolicy {
@@ -611,31 +597,6 @@ export class Engine {
     const addDirs = options.addDirs?.map((dir) => recheckFolder(dir, this.#roots));
     return { cwd, options: { ...options, ...(addDirs ? { addDirs } : {}) } };
   }
-}
-
-function pickOptions(body: SessionOptions): SessionOptions {
-  const keys = [
-    'model',
-    'systemPrompt',
-    'appendSystemPrompt',
-    'permissionMode',
-    'allowedTools',
-    'disallowedTools',
-    'addDirs',
-    'mcpConfig',
-    'tools',
-    'jsonSchema',
-    'agents',
-  ] as const satisfies readonly (keyof SessionOptions)[];
-  const out: Record<string, unknown> = {};
-  for (const key of keys) if (body[key] !== undefined) out[key] = body[key];
-  return out as SessionOptions;
-}
-
-function defaultName(cwd: string, ownFolder: boolean): string {
-  if (ownFolder) return 'New session';
-  const parts = cwd.split(/[\\/]/).filter((p) => p !== '');
-  return parts[parts.length - 1] ?? cwd;
 }
 
 function notFound(id: string): AppError {

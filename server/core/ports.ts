@@ -16,9 +16,9 @@ export interface SpawnSpec {
   cwd: string;
   env: Record<string, string>;
   /**
-   * Marks every process of this run (an environment variable its children
-   * inherit), so that tools which escaped into process groups of their own
-   * can still be found and stopped.
+   * Marks every process of this CLI process (an environment variable its
+   * children inherit), so that tools which escaped into process groups of
+   * their own can still be found and stopped.
    */
   tag: string;
 }
@@ -49,15 +49,20 @@ export interface CliProcess {
    * after a grace period. Resolves once the process has exited.
    */
   stop(): Promise<void>;
-  /** Resource use of the process, when the platform tells (Linux /proc). */
+  /** Resource use of the process and everything below it, when the platform tells (Linux /proc). */
   stats(): Promise<{ cpuSeconds: number; rssBytes: number } | undefined>;
 }
 
 export interface CliRunner {
   /** Spawns the CLI. Failures to start are reported through onExit, never thrown. */
   spawn(spec: SpawnSpec, handlers: ProcessHandlers): CliProcess;
-  /** Kills what is left of a run of an earlier server instance: its group, if still ours, and its tagged processes. */
-  killOrphan(pid: number | undefined, tag: string): Promise<void>;
+  /**
+   * Kills what an earlier life of this server left running (it was killed
+   * with -9): the process groups of the pids it had running, if they still
+   * look like ours, and every process that carries this server's mark, warm
+   * processes and the tools they started included.
+   */
+  killOrphans(pids: readonly number[]): Promise<void>;
 }
 
 /** Where the `claude` executable is, if anywhere. */

@@ -3,7 +3,7 @@
  * block of the usage issue belongs here too.
  */
 import type { TokenUsage } from '../protocol/events.js';
-import { sumUsage } from './normalise.js';
+import { sumUsage } from './cli/stdout.js';
 import type { Store } from './store.js';
 
 export interface UsageTotals {

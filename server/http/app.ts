@@ -145,6 +145,7 @@ function buildApp(deps: AppDeps, gate: RequestHandler): Express {
       claude_path: claude.path ?? null,
       claude_version: claude.version ?? null,
       tunnel: deps.tunnelState?.() ?? { status: 'off' },
+      warm: await engine.poolStats(),
     });
   });
   app.use(loginRouter(auth, guard));

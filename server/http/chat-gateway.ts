@@ -61,7 +61,9 @@ export function chatRouter(engine: Engine, guard: RequestGuard): Router {
 
   r.get('/processes', async (_req, res) => {
     const processes = (await engine.processes()).map((p) => ({
-      process_id: p.runId,
+      // A run's process is named by its run (DELETE /chat/:process_id interrupts it); a warm idle one by its pid.
+      process_id: p.runId ?? `idle-${p.pid}`,
+      state: p.state,
       pid: p.pid,
       cwd: p.cwd,
       model: p.model ?? null,

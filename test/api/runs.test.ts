@@ -88,10 +88,10 @@ describe('queue and scheduler', () => {
   });
 });
 
-describe('interrupt and shutdown', () => {
+describe('interrupt and shutdown, a fresh process per run (WARM_MAX=0)', () => {
   let server: TestServer;
   beforeAll(async () => {
-    server = await startTestServer({ killGraceMs: 500 });
+    server = await startTestServer({ killGraceMs: 500, config: { WARM_MAX: '0' } });
   });
   afterAll(() => server.close());
 
@@ -117,13 +117,14 @@ describe('interrupt and shutdown', () => {
 
   it('kills a CLI that ignores SIGINT and SIGTERM with SIGKILL', async () => {
     const s = await newSession(server);
-    await send(server, s.id, fake([{ hang: true }]));
+    const { runId } = await send(server, s.id, fake([{ hang: true }]));
     let pid = 0;
     await collectEvents(server, s.id, (ev) => {
       for (const e of ev) if (e.type === 'run.started') pid = e.pid;
       return pid > 0;
     });
-    await waitUntil(async () => (await server.api('GET', '/processes')).body.count === 1, 5000, 'process listed');
+    // Once it hangs it ignores interrupts, SIGINT and SIGTERM alike.
+    await readSse(await fetch(`${server.url}/api/sessions/${s.id}/runs/${runId}/raw`), (m) => m.data.includes('fake_hang'));
     await server.api('POST', `/api/sessions/${s.id}/interrupt`);
     const events = await collectEvents(server, s.id, (ev) => finishedRuns(ev).length === 1);
     expect(finishedRuns(events)[0]?.status).toBe('interrupted');
@@ -287,7 +288,8 @@ describe('CLI options and detection', () => {
   it('passes session options to the CLI, starts with --session-id and resumes with --resume', async () => {
     const dir = await tempDir('cr-log-');
     const log = join(dir, 'argv.jsonl');
-    const server = await startTestServer({ cliEnv: { FAKE_CLAUDE_LOG: log } });
+    // A fresh process per run: the second one must --resume (warm.test.ts covers one process serving both).
+    const server = await startTestServer({ cliEnv: { FAKE_CLAUDE_LOG: log }, config: { WARM_MAX: '0' } });
     try {
       const s = await newSession(server, { model: 'sonnet', appendSystemPrompt: 'be brief', allowedTools: ['Read', 'Bash(git *)'], permissionMode: 'acceptEdits' });
       await send(server, s.id, 'one');

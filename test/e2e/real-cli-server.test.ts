@@ -141,8 +141,10 @@ function realCliServer(options: (claude: ClaudeEnv) => Promise<TestServerOptions
 
 // ---------------------------------------------------------------------------
 
+// A fresh CLI process per run (warm processes off): what a run's end does to
+// its process group. warm-sessions.test.ts covers the same with warm processes.
 describe('sessions API with the real claude CLI', () => {
-  const ctx = realCliServer();
+  const ctx = realCliServer(() => ({ config: { WARM_MAX: '0' } }));
 
   it(
     'runs a text turn: started with a pid, streamed deltas, the message, success with cost and usage',
@@ -306,7 +308,7 @@ describe('sessions API with the real claude CLI', () => {
       // Every process of the run's group is gone (allow the kernel a moment to reap).
       await waitUntil(() => !alive(-pid), 5_000, `process group ${pid} to disappear`);
       expect(alive(pid)).toBe(false);
-      expect((await ctx.server.api('GET', '/processes')).body).toEqual({ processes: [], count: 0 });
+      await waitUntil(async () => (await ctx.server.api('GET', '/processes')).body.count === 0, 5000, 'no CLI process listed');
       expect((await ctx.server.api('GET', `/api/sessions/${s.id}`)).body.status).toBe('idle');
     },
     TEST_TIMEOUT,
@@ -358,7 +360,7 @@ describe('sessions API with the real claude CLI', () => {
 
         await waitUntil(async () => (await processesRunning(command)).length === 0, 5_000, `${command} (pids ${holders.join(', ')}) to end`);
         await waitUntil(() => !alive(-pid), 5_000, `process group ${pid} to disappear`);
-        expect((await ctx.server.api('GET', '/processes')).body).toEqual({ processes: [], count: 0 });
+        await waitUntil(async () => (await ctx.server.api('GET', '/processes')).body.count === 0, 5000, 'no CLI process listed');
       } finally {
         await killLeftovers(command);
       }
@@ -380,7 +382,7 @@ describe('sessions API with the real claude CLI', () => {
         const finished = finishedOf(await runEvents(ctx.server, s.id, runId));
         expect(finished).toMatchObject({ status: 'error', errorKind: 'cli_crashed' });
         await waitUntil(() => !alive(-pid), 5_000, `process group ${pid} to disappear`);
-        expect((await ctx.server.api('GET', '/processes')).body).toEqual({ processes: [], count: 0 });
+        await waitUntil(async () => (await ctx.server.api('GET', '/processes')).body.count === 0, 5000, 'no CLI process listed');
         await waitUntil(
           async () => (await processesRunning(command)).length === 0,
           5_000,
@@ -410,8 +412,9 @@ describe('fair scheduling with the real claude CLI', () => {
       let watching = true;
       const watcher = (async () => {
         while (watching) {
-          const { count } = (await ctx.server.api('GET', '/processes')).body as { count: number };
-          maxProcesses = Math.max(maxProcesses, count);
+          // Warm idle processes wait between turns; what is limited is processes running a turn.
+          const { processes } = (await ctx.server.api('GET', '/processes')).body as { processes: Array<{ state: string }> };
+          maxProcesses = Math.max(maxProcesses, processes.filter((p) => p.state === 'running').length);
           await new Promise((r) => setTimeout(r, 25));
         }
       })();
@@ -460,7 +463,8 @@ describe('/chat gateway with the real claude CLI', () => {
   const ctx = realCliServer(async (claude) => {
     teeDir = await tempDir('cr-tee-');
     teeFile = join(teeDir, 'stdout.jsonl');
-    return { claudePath: TEE_CLAUDE, cliEnv: { ...claude.env, REAL_CLAUDE: realClaudePath(), TEE_FILE: teeFile } };
+    // One process per /chat request, so the tee captures each request's lines apart (warm reuse: warm-sessions.test.ts).
+    return { claudePath: TEE_CLAUDE, cliEnv: { ...claude.env, REAL_CLAUDE: realClaudePath(), TEE_FILE: teeFile }, config: { WARM_MAX: '0' } };
   });
   afterAll(async () => {
     if (teeDir) await rm(teeDir, { recursive: true, force: true });
@@ -476,7 +480,12 @@ describe('/chat gateway with the real claude CLI', () => {
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type') ?? '').toContain('text/event-stream');
     const messages = await readSse(res, (m) => m.event === 'done', 80_000);
-    const teeLines = (await readFile(teeFile, 'utf8')).split('\n');
+    // `done` comes at the result line; tee may write its copy a moment later.
+    const forwarded = messages.filter((m) => m.event === 'message').length;
+    const teeLines = await waitUntil(async () => {
+      const lines = (await readFile(teeFile, 'utf8')).split('\n');
+      return lines.length > forwarded ? lines : undefined;
+    }, 5000, 'the tee copy of the CLI output');
     // The file ends with a newline: drop the empty piece after it.
     expect(teeLines.pop()).toBe('');
     return { messages, teeLines };
@@ -518,7 +527,8 @@ describe('/chat gateway with the real claude CLI', () => {
       const del = await ctx.server.api('DELETE', '/chat/unknown');
       expect(del.status).toBe(404);
       expect(del.body.error.code).toBe('process_not_found');
-      expect((await ctx.server.api('GET', '/processes')).body).toEqual({ processes: [], count: 0 });
+      // The run is over at its result line; its process exits a moment later.
+      await waitUntil(async () => (await ctx.server.api('GET', '/processes')).body.count === 0, 5000, 'the CLI to exit');
     },
     TEST_TIMEOUT,
   );

@@ -16,7 +16,7 @@
  *   `subtype: "success"`, so `is_error` decides, not `subtype`.
  */
 import { z } from 'zod';
-import type { DistributiveOmit, NewEvent, RunErrorKind, TokenUsage } from '../protocol/events.js';
+import type { DistributiveOmit, NewEvent, RunErrorKind, TokenUsage } from '../../protocol/events.js';
 
 /** An event of this run before the engine adds the session id. */
 export type RunEventDraft = DistributiveOmit<NewEvent, 'sessionId'>;

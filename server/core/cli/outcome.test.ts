@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { runCost } from './runs.js';
+import { runCost } from './outcome.js';
 
 describe('runCost', () => {
   it('charges a run the growth of the conversation total the CLI reports', () => {

@@ -2,11 +2,12 @@
  * Session options -> `claude` argv. Pure, so the mapping is tested on its own.
  *
  * The prompt never goes on the command line: it is written to stdin as a
- * stream-json user message. That keeps it out of `ps` output, away from the
- * 128 KiB per-argument limit of Linux, and lets the same pipe carry control
- * requests (permission answers).
+ * stream-json user message (stdin.ts). That keeps it out of `ps` output, away
+ * from the 128 KiB per-argument limit of Linux, lets the same pipe carry
+ * control requests (permission answers, interrupts), and lets one process
+ * serve many turns (warm sessions).
  */
-import type { SessionOptions } from '../protocol/events.js';
+import type { SessionOptions } from '../../protocol/events.js';
 
 export interface ArgsInput {
   options: SessionOptions;
@@ -50,22 +51,12 @@ export function buildCliArgs(input: ArgsInput): string[] {
   return args;
 }
 
-/** The stdin line that starts a turn. */
-export function userMessageLine(prompt: string): string {
-  return JSON.stringify({ type: 'user', message: { role: 'user', content: prompt }, parent_tool_use_id: null });
-}
-
-/** The stdin line that answers a can_use_tool control request. */
-export function permissionResponseLine(
-  requestId: string,
-  answer: { behavior: 'allow'; input: unknown; toolUseId?: string | undefined } | { behavior: 'deny'; message: string; toolUseId?: string | undefined },
-): string {
-  const response =
-    answer.behavior === 'allow'
-      ? { behavior: 'allow', updatedInput: answer.input, toolUseID: answer.toolUseId }
-      : { behavior: 'deny', message: answer.message, toolUseID: answer.toolUseId };
-  return JSON.stringify({
-    type: 'control_response',
-    response: { subtype: 'success', request_id: requestId, response },
-  });
+/**
+ * What makes two processes interchangeable for a session: everything in the
+ * argv but how the conversation was opened (`--session-id` or `--resume`),
+ * plus the folder. A warm process whose fingerprint differs from what the
+ * next run needs (an option changed) is not reused.
+ */
+export function processFingerprint(input: Omit<ArgsInput, 'resume'>, cwd: string): string {
+  return JSON.stringify([cwd, buildCliArgs({ ...input, resume: false })]);
 }

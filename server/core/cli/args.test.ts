@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { buildCliArgs, permissionResponseLine, userMessageLine } from './cli-args.js';
+import { buildCliArgs } from './args.js';
+import { permissionResponseLine, userMessageLine } from './stdin.js';
 
 const ID = '11111111-2222-4333-8444-555555555555';
 

@@ -8,6 +8,11 @@ import { readdir, readFile } from 'node:fs/promises';
 import type { CliProcess, CliRunner, ExitInfo, ProcessHandlers, SpawnSpec } from '../core/ports.js';
 
 export interface RunnerOptions {
+  /**
+   * This server's mark (its instance id, stable across restarts): every CLI
+   * process carries it, so the next start can find what a killed server left.
+   */
+  owner: string;
   /** Time each rung of the stop ladder (SIGINT, SIGTERM) gets before the next. */
   killGraceMs?: number;
   /** After the process exits, how long to wait for its pipes to drain. */
@@ -20,26 +25,28 @@ const STDERR_TAIL_BYTES = 8 * 1024;
 /** A longer stdout line is passed on cut (and then fails to parse as JSON, becoming a notice). */
 export const MAX_LINE_BYTES = 64 * 1024 * 1024;
 const CLOCK_TICKS_PER_S = 100;
-/** The environment variable that marks every process of a run. */
-export const RUN_TAG_VAR = 'CLAUDE_REMOTE_RUN';
+/** The environment variable that marks every process of one CLI process (it and its tools). */
+export const PROCESS_TAG_VAR = 'CLAUDE_REMOTE_PROCESS';
+/** The environment variable that marks every CLI process of one server (its instance id). */
+export const OWNER_TAG_VAR = 'CLAUDE_REMOTE_OWNER';
 const PAGE_BYTES = 4096;
 
-export function createChildProcessRunner(options: RunnerOptions = {}): CliRunner {
+export function createChildProcessRunner(options: RunnerOptions): CliRunner {
   const graceMs = options.killGraceMs ?? DEFAULT_KILL_GRACE_MS;
   const drainMs = options.drainMs ?? DEFAULT_DRAIN_MS;
   return {
-    spawn: (spec, handlers) => spawnCli(spec, handlers, graceMs, drainMs),
-    async killOrphan(pid, tag) {
-      if (pid !== undefined) await killOrphanGroup(pid);
-      await sweepTagged(tag);
+    spawn: (spec, handlers) => spawnCli(spec, handlers, options.owner, graceMs, drainMs),
+    async killOrphans(pids) {
+      for (const pid of pids) await killOrphanGroup(pid);
+      await sweepTagged(OWNER_TAG_VAR, options.owner);
     },
   };
 }
 
-function spawnCli(spec: SpawnSpec, handlers: ProcessHandlers, graceMs: number, drainMs: number): CliProcess {
+function spawnCli(spec: SpawnSpec, handlers: ProcessHandlers, owner: string, graceMs: number, drainMs: number): CliProcess {
   const child = spawn(spec.command, spec.args, {
     cwd: spec.cwd,
-    env: { ...spec.env, [RUN_TAG_VAR]: spec.tag },
+    env: { ...spec.env, [PROCESS_TAG_VAR]: spec.tag, [OWNER_TAG_VAR]: owner },
     // A new process group whose id is the child's pid: kill(-pid) reaches
     // every process the CLI and its tools start (unless they make their own).
     detached: true,
@@ -80,7 +87,7 @@ function spawnCli(spec: SpawnSpec, handlers: ProcessHandlers, graceMs: number, d
     // The leader is gone; anything left of this run is an orphan: its group,
     // and tools that moved to groups of their own (the CLI's Bash tool does).
     killGroup(pid, 'SIGKILL');
-    const swept = sweepTagged(spec.tag);
+    const swept = sweepTagged(PROCESS_TAG_VAR, spec.tag);
     // Let stdout drain (the result line may still be in the pipe), but do not
     // wait forever on a pipe some escaped grandchild still holds open.
     const drained = new Promise<void>((resolve) => {
@@ -120,10 +127,10 @@ function spawnCli(spec: SpawnSpec, handlers: ProcessHandlers, graceMs: number, d
         if (await waitExit(graceMs)) return;
       }
       killGroup(pid, 'SIGKILL');
-      await sweepTagged(spec.tag);
+      await sweepTagged(PROCESS_TAG_VAR, spec.tag);
       await waitExit(graceMs + drainMs);
     },
-    stats: () => readProcStats(pid),
+    stats: () => readTreeStats(pid),
   };
 }
 
@@ -157,14 +164,14 @@ async function killOrphanGroup(pid: number): Promise<boolean> {
 }
 
 /**
- * Kills every process that carries this run's tag in its environment. Finds
- * what a group kill misses: processes that called setsid/setpgid (the CLI
- * runs each Bash tool command in a session of its own) and were re-parented
- * when the CLI died. The tag is a random run id, so nothing else matches.
- * Linux only (/proc); elsewhere it finds nothing.
+ * Kills every process that carries this mark in its environment. Finds what
+ * a group kill misses: processes that called setsid/setpgid (the CLI runs
+ * each Bash tool command in a session of its own) and were re-parented when
+ * the CLI died. Marks are random ids, so nothing else matches. Linux only
+ * (/proc); elsewhere it finds nothing.
  */
-export async function sweepTagged(tag: string): Promise<number> {
-  const needle = `${RUN_TAG_VAR}=${tag}`;
+export async function sweepTagged(variable: string, tag: string): Promise<number> {
+  const needle = `${variable}=${tag}`;
   let entries: string[];
   try {
     entries = await readdir('/proc');
@@ -194,19 +201,49 @@ export async function sweepTagged(tag: string): Promise<number> {
   return killed;
 }
 
-async function readProcStats(pid: number): Promise<{ cpuSeconds: number; rssBytes: number } | undefined> {
+/**
+ * CPU time and resident memory of a process and everything below it (its
+ * tools, their children), from /proc. Linux only; undefined elsewhere.
+ */
+async function readTreeStats(pid: number): Promise<{ cpuSeconds: number; rssBytes: number } | undefined> {
   if (pid <= 0) return undefined;
+  let names: string[];
   try {
-    const stat = await readFile(`/proc/${pid}/stat`, 'utf8');
-    // Fields after "(comm)" start at field 3 (state); utime is 14, stime 15, rss 24.
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const utime = Number(fields[11]);
-    const stime = Number(fields[12]);
-    const rssPages = Number(fields[21]);
-    return { cpuSeconds: (utime + stime) / CLOCK_TICKS_PER_S, rssBytes: rssPages * PAGE_BYTES };
+    names = (await readdir('/proc')).filter((n) => /^\d+$/.test(n));
   } catch {
     return undefined;
   }
+  const stats = new Map<number, { ppid: number; cpuSeconds: number; rssBytes: number }>();
+  await Promise.all(
+    names.map(async (name) => {
+      try {
+        const stat = await readFile(`/proc/${name}/stat`, 'utf8');
+        // Fields after "(comm)" start at field 3 (state): ppid is 4, utime 14, stime 15, rss 24.
+        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+        stats.set(Number(name), {
+          ppid: Number(fields[1]),
+          cpuSeconds: (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_S,
+          rssBytes: Number(fields[21]) * PAGE_BYTES,
+        });
+      } catch {
+        // gone meanwhile
+      }
+    }),
+  );
+  if (!stats.has(pid)) return undefined;
+  const children = new Map<number, number[]>();
+  for (const [child, s] of stats) children.set(s.ppid, [...(children.get(s.ppid) ?? []), child]);
+  let cpuSeconds = 0;
+  let rssBytes = 0;
+  for (const todo = [pid]; todo.length > 0; ) {
+    const next = todo.pop() as number;
+    const s = stats.get(next);
+    if (!s) continue;
+    cpuSeconds += s.cpuSeconds;
+    rssBytes += s.rssBytes;
+    todo.push(...(children.get(next) ?? []));
+  }
+  return { cpuSeconds, rssBytes };
 }
 
 /**

@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { RunNormaliser, summariseToolInput, type RunEventDraft } from './normalise.js';
+import { RunNormaliser, summariseToolInput, type RunEventDraft } from './stdout.js';
 
 const fixture = (name: string) =>
-  readFileSync(fileURLToPath(new URL(`../../test/fixtures/cli/${name}.stream.jsonl`, import.meta.url)), 'utf8')
+  readFileSync(fileURLToPath(new URL(`../../../test/fixtures/cli/${name}.stream.jsonl`, import.meta.url)), 'utf8')
     .split('\n')
     .filter((l) => l !== '');
 

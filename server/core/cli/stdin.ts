@@ -1,0 +1,33 @@
+/**
+ * What we write to the CLI's stdin (`--input-format stream-json`): one JSON
+ * object per line. A user message starts a turn; control requests and
+ * responses travel on the same pipe (see docs/architecture.md).
+ */
+
+/** The stdin line that starts a turn. */
+export function userMessageLine(prompt: string): string {
+  return JSON.stringify({ type: 'user', message: { role: 'user', content: prompt }, parent_tool_use_id: null });
+}
+
+/** The stdin line that answers a can_use_tool control request. */
+export function permissionResponseLine(
+  requestId: string,
+  answer: { behavior: 'allow'; input: unknown; toolUseId?: string | undefined } | { behavior: 'deny'; message: string; toolUseId?: string | undefined },
+): string {
+  const response =
+    answer.behavior === 'allow'
+      ? { behavior: 'allow', updatedInput: answer.input, toolUseID: answer.toolUseId }
+      : { behavior: 'deny', message: answer.message, toolUseID: answer.toolUseId };
+  return JSON.stringify({
+    type: 'control_response',
+    response: { subtype: 'success', request_id: requestId, response },
+  });
+}
+
+/**
+ * Ends the current turn and keeps the process: the CLI acknowledges at once,
+ * then ends the turn with an aborted `result` and waits for the next message.
+ */
+export function interruptLine(requestId: string): string {
+  return JSON.stringify({ type: 'control_request', request_id: requestId, request: { subtype: 'interrupt' } });
+}

@@ -1,0 +1,84 @@
+/**
+ * The queues: each session's FIFO of prompts waiting to run, and which of
+ * them may start now. The store holds the durable copy (a queued run is
+ * written before the 202); this is the in-memory order the engine serves,
+ * loaded from the store at start.
+ *
+ * One run at a time per session; at most `limit` over all sessions, served
+ * round-robin (scheduler.ts) so one busy session cannot starve the others.
+ */
+import { createScheduler, type Scheduler } from './scheduler.js';
+
+export class RunQueue {
+  readonly #pending = new Map<string, string[]>();
+  readonly #scheduler: Scheduler;
+
+  constructor(limit: number) {
+    this.#scheduler = createScheduler(limit);
+  }
+
+  /** Runs waiting in a session, oldest first. */
+  pending(sessionId: string): readonly string[] {
+    return this.#pending.get(sessionId) ?? [];
+  }
+
+  /** 1 = next to start; 0 = not waiting. */
+  position(sessionId: string, runId: string): number {
+    return this.pending(sessionId).indexOf(runId) + 1;
+  }
+
+  /** Appends a run; returns its position. */
+  push(sessionId: string, runId: string): number {
+    const list = this.#list(sessionId);
+    list.push(runId);
+    this.#scheduler.markReady(sessionId);
+    return list.length;
+  }
+
+  /** Takes a waiting run out (cancelled); false when it was not waiting. */
+  remove(sessionId: string, runId: string): boolean {
+    const list = this.#list(sessionId);
+    const index = list.indexOf(runId);
+    if (index < 0) return false;
+    list.splice(index, 1);
+    if (list.length === 0) this.#scheduler.forget(sessionId);
+    return true;
+  }
+
+  /** Forgets a session (deleted); returns the runs that were waiting. */
+  drop(sessionId: string): string[] {
+    const list = this.#pending.get(sessionId) ?? [];
+    this.#pending.delete(sessionId);
+    this.#scheduler.forget(sessionId);
+    return list;
+  }
+
+  /** The runs to start now, each marked running for its session. */
+  take(): Array<{ sessionId: string; runId: string }> {
+    const out: Array<{ sessionId: string; runId: string }> = [];
+    for (const sessionId of this.#scheduler.takeStartable()) {
+      const runId = this.#list(sessionId).shift();
+      if (runId === undefined) {
+        this.#scheduler.finished(sessionId, false);
+        continue;
+      }
+      out.push({ sessionId, runId });
+    }
+    return out;
+  }
+
+  /** The session's run ended: its next prompt, if any, waits for its turn again. */
+  finished(sessionId: string): void {
+    this.#scheduler.finished(sessionId, this.pending(sessionId).length > 0);
+  }
+
+  get runningCount(): number {
+    return this.#scheduler.runningCount;
+  }
+
+  #list(sessionId: string): string[] {
+    let list = this.#pending.get(sessionId);
+    if (!list) this.#pending.set(sessionId, (list = []));
+    return list;
+  }
+}

@@ -1,0 +1,351 @@
+/**
+ * A run's life: one prompt, one turn of the CLI, from taking a process to
+ * `run.finished`. `execute()` returns how the run ended (never throws); the
+ * engine that started it decides what comes next.
+ *
+ * The turn ends when the CLI prints its `result` line: the run is announced
+ * then, without waiting for a process to exit. The process goes back to the
+ * warm pool (or is told to exit, when warm processes are off). A process that
+ * ends before the result ends the turn too: a crash, or a stop we asked for.
+ * A failed run is data (`status: "error"`), never an exception.
+ */
+import { randomUUID } from 'node:crypto';
+import type { PermissionAnswer } from '../protocol/api.js';
+import type { SessionOptions, TokenUsage } from '../protocol/events.js';
+import { ZERO_USAGE } from '../protocol/events.js';
+import { buildCliArgs, processFingerprint } from './cli/args.js';
+import { conversationFlagToRetry, judge, runCost, type StopReason, type TurnFacts, type Verdict } from './cli/outcome.js';
+import { interruptLine, userMessageLine } from './cli/stdin.js';
+import { RunNormaliser, sumUsage } from './cli/stdout.js';
+import type { ClaudeProcess, SpawnRequest, TurnListener } from './claude-process.js';
+import type { EventLog, LogFn } from './event-log.js';
+import { RunPermissions, type AnsweredRequests } from './permissions.js';
+import type { Clock } from './ports.js';
+import type { RawLog } from './raw-log.js';
+import type { RunRecord, SessionRecord, Store } from './store.js';
+import type { WarmPool } from './warm-pool.js';
+
+export interface RunConfig {
+  cliEnv: Record<string, string>;
+  /** Ask over stdin before tools that need approval (sessions in `default` mode). */
+  permissionPrompts: boolean;
+  permissionTimeoutMs: number;
+  /** How long an interrupt may take before the process is stopped. */
+  killGraceMs: number;
+}
+
+export interface RunDeps {
+  store: Store;
+  events: EventLog;
+  raw: RawLog;
+  pool: WarmPool;
+  clock: Clock;
+  log: LogFn;
+  config: RunConfig;
+  answered: AnsweredRequests;
+  /** The path of the CLI; throws (503) when there is none. */
+  requireCli(): Promise<string>;
+  /** The session's real folder and checked options; throws when the run may not start. */
+  checkRunnable(session: SessionRecord): { cwd: string; options: SessionOptions };
+  allowedForSession(sessionId: string): Set<string>;
+}
+
+/** How a run ended, as recorded and announced. */
+export interface RunEnd extends Verdict {
+  runId: string;
+  sessionId: string;
+  result?: string | undefined;
+  costUsd: number;
+  usage: TokenUsage;
+  durationMs: number;
+  numTurns: number;
+}
+
+/** What the CLI is started with for a session (also used to prewarm it). */
+export function spawnRequest(
+  session: SessionRecord,
+  checked: { cwd: string; options: SessionOptions },
+  resume: boolean,
+  cli: { path: string; env: Record<string, string>; permissionPrompts: boolean },
+): SpawnRequest {
+  const mode = checked.options.permissionMode;
+  const args = {
+    options: checked.options,
+    claudeSessionId: session.claudeSessionId,
+    permissionPrompts: cli.permissionPrompts && session.origin === 'api' && (mode === undefined || mode === 'default'),
+  };
+  return {
+    sessionId: session.id,
+    claudeSessionId: session.claudeSessionId,
+    fingerprint: processFingerprint(args, checked.cwd),
+    cwd: checked.cwd,
+    model: checked.options.model,
+    command: cli.path,
+    args: buildCliArgs({ ...args, resume }),
+    env: cli.env,
+  };
+}
+
+export class Run {
+  readonly runId: string;
+  readonly sessionId: string;
+  readonly #deps: RunDeps;
+  readonly #session: SessionRecord;
+  readonly #record: RunRecord;
+  #startedAt: Date;
+  #process: ClaudeProcess | undefined;
+  #normaliser: RunNormaliser;
+  #stopReason: StopReason | undefined;
+  #interruptTimer: NodeJS.Timeout | undefined;
+  #permissions: RunPermissions | undefined;
+  #announced = false;
+  #done: Promise<RunEnd> | undefined;
+
+  constructor(deps: RunDeps, session: SessionRecord, record: RunRecord) {
+    this.#deps = deps;
+    this.#session = session;
+    this.#record = record;
+    this.runId = record.id;
+    this.sessionId = session.id;
+    this.#startedAt = deps.clock.now();
+    this.#normaliser = new RunNormaliser(record.id);
+  }
+
+  get process(): ClaudeProcess | undefined {
+    return this.#process;
+  }
+
+  get startedAt(): Date {
+    return this.#startedAt;
+  }
+
+  get model(): string | undefined {
+    return this.#normaliser.model ?? this.#session.options.model;
+  }
+
+  /** Runs the turn and records its end; resolves once `run.finished` is logged. Never rejects. */
+  execute(): Promise<RunEnd> {
+    this.#done ??= (async () => {
+      let facts: TurnFacts;
+      try {
+        facts = await this.#turn();
+      } catch (err) {
+        this.#deps.log('error', `run ${this.runId} failed unexpectedly`, err);
+        facts = { exit: { code: null, signal: null, stderrTail: `internal error: ${(err as Error).message}` } };
+      }
+      try {
+        return await this.#finish(facts);
+      } catch (err) {
+        // The store failed while recording the end: say how it ended anyway.
+        this.#deps.log('error', `run ${this.runId}: recording its end failed`, err);
+        const verdict = judge({ ...facts, stopReason: facts.stopReason ?? this.#stopReason });
+        return { ...verdict, runId: this.runId, sessionId: this.sessionId, costUsd: 0, usage: { ...ZERO_USAGE }, durationMs: 0, numTurns: 0 };
+      }
+    })();
+    return this.#done;
+  }
+
+  /** Ends the current turn; the process stays warm if the CLI ends the turn in time. */
+  interrupt(): void {
+    if (this.#stopReason) return;
+    this.#stopReason = 'interrupted';
+    this.#sendInterrupt();
+  }
+
+  /** Stops the run and its process (session deleted, server shutting down); resolves when it ended. */
+  async stop(reason: StopReason): Promise<void> {
+    this.#stopReason ??= reason;
+    await this.#process?.stop();
+    await this.#done;
+  }
+
+  answerPermission(requestId: string, answer: PermissionAnswer, by: string): void {
+    if (!this.#permissions) throw new Error('no turn is running');
+    this.#permissions.answer(requestId, answer, by);
+  }
+
+  hasPermissionRequest(requestId: string): boolean {
+    return this.#permissions?.has(requestId) ?? false;
+  }
+
+  async #turn(): Promise<TurnFacts> {
+    const deps = this.#deps;
+    let cliPath: string;
+    try {
+      cliPath = await deps.requireCli();
+    } catch (err) {
+      return { spawnError: (err as Error).message };
+    }
+    let checked: { cwd: string; options: SessionOptions };
+    try {
+      checked = deps.checkRunnable(this.#session);
+    } catch (err) {
+      deps.log('warn', `run ${this.runId} refused: ${(err as Error).message}`);
+      return { refused: (err as Error).message };
+    }
+    if (this.#stopReason) return { stopReason: this.#stopReason };
+    const cli = { path: cliPath, env: deps.config.cliEnv, permissionPrompts: deps.config.permissionPrompts };
+    let resume = this.#session.claudeStarted;
+    for (let attempt = 1; ; attempt++) {
+      const { process, reused } = deps.pool.acquire(spawnRequest(this.#session, checked, resume, cli));
+      const facts = await this.#onProcess(process);
+      if (facts.outcome || facts.stopReason || attempt > 1 || !facts.exit) return facts;
+      const flag = conversationFlagToRetry(resume, facts.exit);
+      if (flag !== undefined) {
+        // The CLI and our record disagree on whether the transcript exists
+        // (e.g. a run killed just after the CLI created it). Flip and retry once.
+        deps.log('warn', `run ${this.runId}: retrying with ${flag ? '--resume' : '--session-id'}`);
+        resume = flag;
+        await deps.store.updateSession(this.sessionId, { claudeStarted: flag });
+      } else if (reused && this.#normaliser.claudeSessionId === undefined) {
+        // A warm process that died just before this turn: take a fresh one, transparently.
+        deps.log('warn', `run ${this.runId}: its warm process ended before answering; starting a fresh one`);
+        resume = (await deps.store.getSession(this.sessionId))?.claudeStarted ?? resume;
+      } else {
+        return facts;
+      }
+      this.#normaliser = new RunNormaliser(this.runId);
+    }
+  }
+
+  /** Attaches the turn to a process and waits for its result or the process's end. */
+  async #onProcess(process: ClaudeProcess): Promise<TurnFacts> {
+    const deps = this.#deps;
+    this.#process = process;
+    if (!this.#announced) {
+      this.#announced = true;
+      this.#startedAt = deps.clock.now();
+      await deps.store.updateRun(this.runId, {
+        state: 'running',
+        startedAt: this.#startedAt.toISOString(),
+        pid: process.pid,
+        claudeSessionId: this.#session.claudeSessionId,
+        model: this.#session.options.model,
+      });
+      deps.events.record({
+        type: 'run.started',
+        sessionId: this.sessionId,
+        runId: this.runId,
+        pid: process.pid,
+        claudeSessionId: this.#session.claudeSessionId,
+        model: this.#session.options.model,
+      });
+    }
+    this.#permissions = new RunPermissions({
+      sessionId: this.sessionId,
+      runId: this.runId,
+      timeoutMs: deps.config.permissionTimeoutMs,
+      write: (line) => process.write(line),
+      record: (event) => deps.events.record(event),
+      answered: deps.answered,
+      allowedForSession: deps.allowedForSession(this.sessionId),
+    });
+    return new Promise<TurnFacts>((resolve) => {
+      const listener: TurnListener = {
+        onLine: (line) => {
+          // Whatever the CLI prints, a mistake in reading it costs this line, not the server.
+          try {
+            if (this.#onLine(line)) {
+              process.detach(listener, deps.clock.now());
+              this.#endTurn();
+              deps.pool.release(process, this.#stopReason !== 'deleted' && this.#stopReason !== 'shutdown');
+              resolve({ outcome: this.#normaliser.outcome, stopReason: this.#stopReason });
+            }
+          } catch (err) {
+            deps.log('error', `run ${this.runId}: a CLI line could not be handled`, err);
+          }
+        },
+        onExit: (info) => {
+          this.#endTurn();
+          resolve({ exit: info, outcome: this.#normaliser.outcome, stopReason: this.#stopReason });
+        },
+      };
+      if (process.state !== 'idle') {
+        resolve({ exit: process.exit ?? { code: null, signal: null, stderrTail: '' } });
+        return;
+      }
+      process.attach(listener);
+      process.write(userMessageLine(this.#record.prompt));
+      if (this.#stopReason === 'interrupted') this.#sendInterrupt();
+    });
+  }
+
+  /** One stdout line of this turn; true when it was the result that ends it. */
+  #onLine(line: string): boolean {
+    const deps = this.#deps;
+    deps.raw.append(this.sessionId, this.runId, line);
+    const hadOutcome = this.#normaliser.outcome !== undefined;
+    const { events, permission } = this.#normaliser.line(line);
+    for (const event of events) deps.events.record({ ...event, sessionId: this.sessionId });
+    if (permission) this.#permissions?.onRequest(permission);
+    return !hadOutcome && this.#normaliser.outcome !== undefined;
+  }
+
+  #sendInterrupt(): void {
+    const process = this.#process;
+    if (!process || process.state !== 'busy' || this.#interruptTimer) return;
+    process.write(interruptLine(`interrupt-${randomUUID()}`));
+    // No aborted result in time (a tool that ignores it, a hung CLI): stop the process.
+    this.#interruptTimer = setTimeout(() => void process.stop(), this.#deps.config.killGraceMs);
+    this.#interruptTimer.unref();
+  }
+
+  #endTurn(): void {
+    clearTimeout(this.#interruptTimer);
+    this.#permissions?.clear();
+  }
+
+  /** Records the end: the run, the session's totals, `run.finished`, the raw stream's end. */
+  async #finish(facts: TurnFacts): Promise<RunEnd> {
+    const { store, clock, events } = this.#deps;
+    const verdict = judge({ ...facts, stopReason: facts.stopReason ?? this.#stopReason });
+    const n = this.#normaliser;
+    const finishedAt = clock.now();
+    const durationMs = Math.max(0, finishedAt.getTime() - this.#startedAt.getTime());
+    // Text that streamed but never arrived as a complete message (the CLI was
+    // killed or crashed mid-answer) becomes one, so a compact transcript,
+    // which leaves deltas out, still shows it.
+    if (n.unfinishedText !== '') events.record({ type: 'assistant.message', sessionId: this.sessionId, runId: this.runId, text: n.unfinishedText });
+    const outcome = n.outcome;
+    const usage = this.#announced ? n.usage : { ...ZERO_USAGE };
+    const session = await store.getSession(this.sessionId);
+    const sameConversation = session?.claudeSessionId === this.#session.claudeSessionId;
+    const reportedTotal = outcome?.costUsd;
+    const costUsd = runCost(reportedTotal, sameConversation ? (session?.conversationCostUsd ?? 0) : 0);
+    const end: RunEnd = {
+      ...verdict,
+      runId: this.runId,
+      sessionId: this.sessionId,
+      result: outcome?.result ?? (n.lastText || undefined),
+      costUsd,
+      usage,
+      durationMs,
+      numTurns: outcome?.numTurns ?? 0,
+    };
+    await store.updateRun(this.runId, {
+      state: end.status,
+      finishedAt: finishedAt.toISOString(),
+      costUsd,
+      usage,
+      durationMs,
+      numTurns: end.numTurns,
+      result: end.result,
+      error: end.error,
+      errorKind: end.errorKind,
+    });
+    if (session) {
+      await store.updateSession(this.sessionId, {
+        costUsd: session.costUsd + costUsd,
+        ...(sameConversation && reportedTotal !== undefined ? { conversationCostUsd: reportedTotal } : {}),
+        runs: session.runs + 1,
+        usage: sumUsage([session.usage, usage]),
+        // Once the CLI said hello for this conversation, its transcript exists.
+        claudeStarted: sameConversation ? session.claudeStarted || n.claudeSessionId !== undefined : session.claudeStarted,
+        updatedAt: finishedAt.toISOString(),
+      });
+    }
+    await events.append({ type: 'run.finished', ...end });
+    await this.#deps.raw.end(this.sessionId, this.runId, end.status);
+    return end;
+  }
+}

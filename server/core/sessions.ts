@@ -1,0 +1,53 @@
+/**
+ * Sessions as records and as every door shows them: the options a client may
+ * set, the default name, the view.
+ */
+import type { SessionOptions, SessionView } from '../protocol/events.js';
+import type { SessionRecord } from './store.js';
+
+const OPTION_KEYS = [
+  'model',
+  'systemPrompt',
+  'appendSystemPrompt',
+  'permissionMode',
+  'allowedTools',
+  'disallowedTools',
+  'addDirs',
+  'mcpConfig',
+  'tools',
+  'jsonSchema',
+  'agents',
+] as const satisfies readonly (keyof SessionOptions)[];
+
+/** The session options in a request body, without its other fields. */
+export function pickOptions(body: SessionOptions): SessionOptions {
+  const out: Record<string, unknown> = {};
+  for (const key of OPTION_KEYS) if (body[key] !== undefined) out[key] = body[key];
+  return out as SessionOptions;
+}
+
+export function defaultName(cwd: string, ownFolder: boolean): string {
+  if (ownFolder) return 'New session';
+  const parts = cwd.split(/[\\/]/).filter((p) => p !== '');
+  return parts[parts.length - 1] ?? cwd;
+}
+
+export function sessionView(
+  record: SessionRecord,
+  live: { running: boolean; queueLength: number; lastSeq: number },
+): SessionView {
+  return {
+    id: record.id,
+    name: record.name,
+    cwd: record.cwd,
+    ownFolder: record.ownFolder,
+    options: record.options,
+    claudeSessionId: record.claudeSessionId,
+    status: live.running ? 'running' : 'idle',
+    queueLength: live.queueLength,
+    totals: { costUsd: record.costUsd, runs: record.runs, usage: record.usage },
+    createdAt: record.createdAt,
+    updatedAt: record.updatedAt,
+    lastSeq: live.lastSeq,
+  };
+}
