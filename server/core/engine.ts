@@ -1,35 +1,35 @@
 /**
- * The engine: sessions, their queues and their runs. Every door (REST, SSE,
- * WebSocket, /chat) calls these methods and nothing else; no HTTP here.
+ * The engine: sessions, their prompts and runs, their events and files.
+ * Every door (REST, SSE, WebSocket, /chat) calls these methods and nothing
+ * else; no HTTP here.
  *
- * It wires the parts that each own one thing: the event log (event-log.ts,
- * raw-log.ts), the queues (queue.ts), a run's life (run.ts), the warm CLI
- * processes (warm-pool.ts). A run's end comes back to `#startRun` as a value;
- * the engine then announces the session and starts what may start next.
+ * It checks what comes in (prompt limits, folders, the owner's policy) and
+ * wires the parts that each own one thing: the event log (event-log.ts,
+ * raw-log.ts) and the dispatcher (dispatcher.ts: queues, runs, warm
+ * processes).
  */
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CreateSessionBody, PermissionAnswer, UpdateSessionBody } from '../protocol/api.js';
-import type { NewEvent, ServerEvent, SessionOptions, SessionView } from '../protocol/events.js';
+import type { ServerEvent, SessionOptions, SessionView } from '../protocol/events.js';
 import { ZERO_USAGE } from '../protocol/events.js';
 import { MAX_PROMPT_BYTES } from '../protocol/limits.js';
+import { Dispatcher, type ProcessInfo, type SubmitResult } from './dispatcher.js';
 import { AppError } from './errors.js';
 import { EventLog, type EventListener, type LogFn, type Unsubscribe } from './event-log.js';
 import { listFolders, readStorage, realRoots, recheckFolder, resolveCwd, resolveInside, type FolderListing, type StorageItem } from './paths.js';
-import { AnsweredRequests } from './permissions.js';
 import { enforcePolicy, OPEN_POLICY, type OptionsPolicy } from './policy.js';
 import type { Clock, CliLocator, CliRunner } from './ports.js';
-import { RunQueue } from './queue.js';
 import { RawLog, type RawListener } from './raw-log.js';
-import { Run, spawnRequest, type RunDeps } from './run.js';
-import { defaultName, pickOptions, sessionView } from './sessions.js';
+import { defaultName, pickOptions } from './sessions.js';
 import type { RunRecord, SessionRecord, Store } from './store.js';
 import { historyBefore, openTranscript, type TranscriptWindow } from './transcript-window.js';
 import { startOfLocalDay, usageSince, type UsageTotals } from './usage.js';
-import { WarmPool, type PoolStats, type WarmConfig } from './warm-pool.js';
+import type { PoolStats, WarmConfig } from './warm-pool.js';
 
 export type { TranscriptWindow } from './transcript-window.js';
+export type { ProcessInfo, SubmitResult } from './dispatcher.js';
 
 export interface EngineConfig {
   dataDir: string;
@@ -57,34 +57,8 @@ export interface EngineDeps {
   log?: LogFn;
 }
 
-export interface SubmitResult {
-  runId: string;
-  /** 1 = next to start; 0 = already started or finished (a duplicate submit). */
-  position: number;
-  duplicate: boolean;
-}
-
 export interface SubmitOptions {
   clientRequestId?: string | undefined;
-}
-
-/** A CLI process as /api/processes shows it: running a turn, or warm and idle. */
-export interface ProcessInfo {
-  pid: number;
-  sessionId: string;
-  /** Running a turn; warm and waiting for the next; or on its way out. */
-  state: 'running' | 'idle' | 'exiting';
-  runId?: string | undefined;
-  cwd: string;
-  model?: string | undefined;
-  claudeSessionId: string;
-  /** When the current run started (running), or the process (idle). */
-  startedAt: string;
-  processStartedAt: string;
-  idleSince?: string | undefined;
-  turns: number;
-  cpuSeconds?: number | undefined;
-  rssBytes?: number | undefined;
 }
 
 export class Engine {
@@ -93,15 +67,9 @@ export class Engine {
   readonly #config: EngineConfig;
   readonly #log: LogFn;
   readonly #locator: CliLocator;
-  readonly #runner: CliRunner;
   readonly #events: EventLog;
   readonly #raw: RawLog;
-  readonly #queue: RunQueue;
-  readonly #pool: WarmPool;
-  /** The run of each session that has one going. */
-  readonly #runs = new Map<string, Run>();
-  readonly #allowed = new Map<string, Set<string>>();
-  readonly #runDeps: RunDeps;
+  readonly #dispatcher: Dispatcher;
   readonly #roots: string[];
   /** Where own session folders live (real path): they are checked against this, not the roots. */
   readonly #ownRoot: string[];
@@ -113,56 +81,41 @@ export class Engine {
     this.#config = config;
     this.#log = deps.log ?? (() => {});
     this.#locator = deps.locator;
-    this.#runner = deps.runner;
     this.#events = new EventLog(deps.store, deps.clock, this.#log);
     this.#raw = new RawLog(deps.store, this.#events, this.#log);
-    this.#queue = new RunQueue(config.maxConcurrentRuns);
-    const killGraceMs = config.killGraceMs ?? 3000;
-    this.#pool = new WarmPool(deps.runner, deps.clock, this.#log, {
-      ...(config.warm ?? { idleMs: 0, maxCount: 0, maxBytes: 0, prewarm: false }),
-      killGraceMs,
-    });
     this.#roots = realRoots(config.allowedRoots);
     mkdirSync(join(config.dataDir, 'sessions'), { recursive: true, mode: 0o700 });
     this.#ownRoot = realRoots([join(config.dataDir, 'sessions')]);
-    this.#runDeps = {
-      store: deps.store,
-      events: this.#events,
-      raw: this.#raw,
-      pool: this.#pool,
-      clock: deps.clock,
-      log: this.#log,
-      config: { cliEnv: config.cliEnv, permissionPrompts: config.permissionPrompts, permissionTimeoutMs: config.permissionTimeoutMs, killGraceMs },
-      answered: new AnsweredRequests(),
-      requireCli: () => this.#requireCli(),
-      checkRunnable: (session) => this.#checkRunnable(session),
-      allowedForSession: (sessionId) => this.#allowedFor(sessionId),
-    };
+    this.#dispatcher = new Dispatcher(
+      {
+        store: deps.store,
+        events: this.#events,
+        raw: this.#raw,
+        runner: deps.runner,
+        clock: deps.clock,
+        log: this.#log,
+        requireCli: () => this.#requireCli(),
+        checkRunnable: (session) => this.#checkRunnable(session),
+      },
+      {
+        maxConcurrentRuns: config.maxConcurrentRuns,
+        maxQueueLength: config.maxQueueLength,
+        cliEnv: config.cliEnv,
+        permissionPrompts: config.permissionPrompts,
+        permissionTimeoutMs: config.permissionTimeoutMs,
+        killGraceMs: config.killGraceMs ?? 3000,
+        warm: config.warm,
+      },
+    );
   }
 
   get allowedRoots(): readonly string[] {
     return this.#roots;
   }
 
-  /**
-   * Cleans up after a previous life of this server that was killed: runs it
-   * had going are recorded as `server_restart` (never run again: their tools
-   * may already have acted) and every CLI process it left is killed, warm
-   * ones too. Then loads the queues and starts what may start.
-   */
-  async start(): Promise<void> {
-    const orphaned = await this.#store.runsInState('running');
-    await this.#runner.killOrphans(orphaned.flatMap((r) => (r.pid !== undefined && r.pid > 0 ? [r.pid] : [])));
-    const error = 'The server stopped while this run was going. It was not restarted, because its tools may already have acted.';
-    for (const run of orphaned) {
-      await this.#store.updateRun(run.id, { state: 'error', errorKind: 'server_restart', error, finishedAt: this.#clock.now().toISOString() });
-      const usage = { ...ZERO_USAGE };
-      await this.#events.append({ type: 'run.finished', sessionId: run.sessionId, runId: run.id, status: 'error', costUsd: 0, usage, durationMs: 0, numTurns: 0, errorKind: 'server_restart', error });
-    }
-    for (const session of await this.#store.listSessions()) {
-      for (const run of await this.#store.listRuns(session.id, 'queued')) this.#queue.push(session.id, run.id);
-    }
-    this.#pump();
+  /** Cleans up after a previous life of this server, then starts what is queued (see Dispatcher.start). */
+  start(): Promise<void> {
+    return this.#dispatcher.start();
   }
 
   // ---- sessions -----------------------------------------------------------
@@ -192,7 +145,7 @@ export class Engine {
     await this.#store.createSession(record);
     const view = await this.#view(record);
     const stored = await this.#events.append({ type: 'session.created', sessionId: id, session: view });
-    this.#prewarm(record);
+    this.#dispatcher.prewarm(record);
     // The caller's view counts the event just logged (it may subscribe after it).
     return { ...view, lastSeq: stored.seq };
   }
@@ -230,24 +183,18 @@ export class Engine {
     });
     if (!next) throw notFound(id);
     // New options need a new process: the warm one ends (after its turn, if it has one).
-    if (JSON.stringify(options) !== JSON.stringify(record.options)) {
-      await this.#pool.discard(id);
-      this.#prewarm(next);
-    }
-    return this.#announce(next);
+    if (JSON.stringify(options) !== JSON.stringify(record.options)) await this.#dispatcher.replaceProcess(next);
+    return this.#dispatcher.announce(next);
   }
 
   /** Stops the session's run, drops its queue and forgets it. Own folders are removed only with `purge`. */
   async deleteSession(id: string, purge = false): Promise<{ deleted: true; purged: boolean }> {
     const record = await this.#record(id);
-    const pending = this.#queue.drop(id);
-    await this.#runs.get(id)?.stop('deleted');
-    await this.#pool.discard(id);
+    const pending = await this.#dispatcher.dropSession(id);
     for (const runId of pending) await this.#store.updateRun(runId, { state: 'cancelled' });
     await this.#events.append({ type: 'session.deleted', sessionId: id });
     await this.#events.serial(id, () => this.#store.deleteSession(id));
     this.#events.forget(id);
-    this.#allowed.delete(id);
     const purged = purge && record.ownFolder;
     if (purged) rmSync(record.cwd, { recursive: true, force: true });
     return { deleted: true, purged };
@@ -264,10 +211,9 @@ export class Engine {
       updatedAt: this.#clock.now().toISOString(),
     });
     if (!next) throw notFound(id);
-    await this.#pool.discard(id);
     await this.#events.append({ type: 'session.cleared', sessionId: id, claudeSessionId });
-    this.#prewarm(next);
-    return this.#announce(next);
+    await this.#dispatcher.replaceProcess(next);
+    return this.#dispatcher.announce(next);
   }
 
   // ---- prompts and runs ---------------------------------------------------
@@ -293,77 +239,28 @@ export class Engine {
     const record = await this.#record(sessionId);
     // The policy may be stricter than when the session was made: say so now, not when it runs.
     enforcePolicy(record.options, this.#policy, this.#roots);
-    if (opts.clientRequestId !== undefined) {
-      const dup = await this.#duplicate(sessionId, opts.clientRequestId);
-      if (dup) return dup;
-    }
-    await this.#requireCli();
-    if (this.#queue.pending(sessionId).length >= this.#config.maxQueueLength) {
-      throw new AppError('queue_full', `The queue of this session is full (${this.#config.maxQueueLength} prompts).`);
-    }
-    const run: RunRecord = {
-      id: randomUUID(),
-      sessionId,
-      prompt,
-      clientRequestId: opts.clientRequestId,
-      state: 'queued',
-      enqueuedAt: this.#clock.now().toISOString(),
-      costUsd: 0,
-      usage: { ...ZERO_USAGE },
-      durationMs: 0,
-      numTurns: 0,
-    };
-    const { run: stored, duplicate } = await this.#store.enqueueRun(run);
-    // Lost a race with the same id submitted twice at once: the first one counts.
-    if (duplicate) return { runId: stored.id, position: this.#queue.position(sessionId, stored.id), duplicate: true };
-    const position = this.#queue.push(sessionId, run.id);
-    const queued = await this.#events.append({ type: 'run.queued', sessionId, runId: run.id, prompt, position, clientRequestId: opts.clientRequestId });
-    await this.#store.updateRun(run.id, { queuedSeq: queued.seq });
-    await this.#events.append(this.#queueEvent(sessionId));
-    this.#pump();
-    return { runId: run.id, position, duplicate: false };
+    return this.#dispatcher.submit(sessionId, prompt, opts.clientRequestId);
   }
 
   async interrupt(sessionId: string): Promise<{ runId: string }> {
     await this.#record(sessionId);
-    const run = this.#runs.get(sessionId);
-    if (!run) throw new AppError('not_running', 'Nothing is running in this session.');
-    run.interrupt();
-    return { runId: run.runId };
+    return this.#dispatcher.interrupt(sessionId);
   }
 
   /** Cancels a queued run; a run that already started is interrupted instead. */
   async cancel(sessionId: string, runId: string): Promise<{ runId: string; status: 'cancelled' | 'interrupting' }> {
     await this.#record(sessionId);
-    if (this.#queue.remove(sessionId, runId)) {
-      await this.#store.updateRun(runId, { state: 'cancelled', finishedAt: this.#clock.now().toISOString() });
-      const usage = { ...ZERO_USAGE };
-      await this.#events.append({ type: 'run.finished', sessionId, runId, status: 'cancelled', costUsd: 0, usage, durationMs: 0, numTurns: 0 });
-      await this.#raw.end(sessionId, runId, 'cancelled');
-      await this.#events.append(this.#queueEvent(sessionId));
-      return { runId, status: 'cancelled' };
-    }
-    const running = this.#runs.get(sessionId);
-    if (running?.runId === runId) {
-      running.interrupt();
-      return { runId, status: 'interrupting' };
-    }
-    const run = await this.#store.getRun(runId);
-    if (!run || run.sessionId !== sessionId) throw new AppError('run_not_found', `No run ${runId} in this session.`);
-    throw new AppError('conflict', `Run ${runId} already ended (${run.state}).`);
+    return this.#dispatcher.cancel(sessionId, runId);
   }
 
   async answerPermission(sessionId: string, requestId: string, answer: PermissionAnswer, by: string): Promise<void> {
     await this.#record(sessionId);
-    const run = this.#runs.get(sessionId);
-    if (run?.hasPermissionRequest(requestId)) return run.answerPermission(requestId, answer, by);
-    if (this.#runDeps.answered.has(requestId)) throw new AppError('already_answered', 'This permission request was already answered.');
-    throw new AppError('permission_request_not_found', `No open permission request ${requestId} in this session.`);
+    this.#dispatcher.answerPermission(sessionId, requestId, answer, by);
   }
 
   async queue(sessionId: string): Promise<RunRecord[]> {
     await this.#record(sessionId);
-    const runs = await Promise.all(this.#queue.pending(sessionId).map((id) => this.#store.getRun(id)));
+    const runs = await Promise.all(this.#dispatcher.pending(sessionId).map((id) => this.#store.getRun(id)));
     return runs.filter((r): r is RunRecord => r !== undefined);
   }
 
@@ -379,48 +276,18 @@ export class Engine {
   }
 
   /** Interrupts a run by id, wherever it is (the gateway's DELETE /chat/:id). */
-  async interruptRun(runId: string): Promise<void> {
-    const run = await this.#store.getRun(runId);
-    if (!run) throw new AppError('process_not_found', `No process ${runId}.`);
-    if (run.state === 'queued') {
-      await this.cancel(run.sessionId, runId);
-      return;
-    }
-    const active = this.#runs.get(run.sessionId);
-    if (active?.runId !== runId) throw new AppError('process_not_found', `Process ${runId} is not running.`);
-    active.interrupt();
+  interruptRun(runId: string): Promise<void> {
+    return this.#dispatcher.interruptRun(runId);
   }
 
   /** Every CLI process: running a turn, or warm and waiting for the next. */
   processes(): Promise<ProcessInfo[]> {
-    const byProcess = new Map([...this.#runs.values()].map((run) => [run.process, run]));
-    return Promise.all(
-      this.#pool.list().map(async (p): Promise<ProcessInfo> => {
-        const run = p.state === 'busy' ? byProcess.get(p) : undefined;
-        const stats = await p.stats();
-        return {
-          pid: p.pid,
-          sessionId: p.identity.sessionId,
-          state: p.state === 'busy' ? 'running' : p.retiring ? 'exiting' : 'idle',
-          runId: run?.runId,
-          cwd: p.identity.cwd,
-          model: run?.model ?? p.identity.model,
-          claudeSessionId: p.identity.claudeSessionId,
-          startedAt: (run?.startedAt ?? p.startedAt).toISOString(),
-          processStartedAt: p.startedAt.toISOString(),
-          idleSince: p.idleSince?.toISOString(),
-          turns: p.turns,
-          cpuSeconds: stats?.cpuSeconds,
-          rssBytes: stats?.rssBytes,
-        };
-      }),
-    );
+    return this.#dispatcher.processes();
   }
 
   /** The warm pool's size and memory, for /health. */
   poolStats(): Promise<PoolStats & { maxCount: number; maxBytes: number }> {
-    const warm = this.#config.warm;
-    return this.#pool.stats().then((s) => ({ ...s, maxCount: warm?.maxCount ?? 0, maxBytes: warm?.maxBytes ?? 0 }));
+    return this.#dispatcher.poolStats();
   }
 
   // ---- events -------------------------------------------------------------
@@ -475,56 +342,11 @@ export class Engine {
   /** Stops every run and warm process (queued prompts stay queued for the next start) and lets the log settle. */
   async close(): Promise<void> {
     this.#closing = true;
-    await Promise.all([...this.#runs.values()].map((run) => run.stop('shutdown')));
-    await this.#pool.close();
+    await this.#dispatcher.close();
     await this.#events.settle();
   }
 
   // ---- internals ----------------------------------------------------------
-
-  #pump(): void {
-    if (this.#closing) return;
-    for (const { sessionId, runId } of this.#queue.take()) {
-      this.#events.record(this.#queueEvent(sessionId));
-      void this.#startRun(sessionId, runId);
-    }
-  }
-
-  /** Runs one queued prompt to its end, then lets the next start. Never rejects. */
-  async #startRun(sessionId: string, runId: string): Promise<void> {
-    try {
-      const [record, session] = await Promise.all([this.#store.getRun(runId), this.#store.getSession(sessionId)]);
-      if (!record || !session) return;
-      const run = new Run(this.#runDeps, session, record);
-      this.#runs.set(sessionId, run);
-      try {
-        await run.execute();
-      } finally {
-        if (this.#runs.get(sessionId) === run) this.#runs.delete(sessionId);
-      }
-      const now = await this.#store.getSession(sessionId);
-      if (now) await this.#announce(now);
-    } catch (err) {
-      this.#log('error', `run ${runId} could not be run`, err);
-    } finally {
-      this.#queue.finished(sessionId);
-      this.#pump();
-    }
-  }
-
-  /** Starts the session's CLI ahead of its first prompt, when warm processes are on. */
-  #prewarm(session: SessionRecord): void {
-    if (this.#closing || session.origin !== 'api' || this.#runs.has(session.id)) return;
-    void (async () => {
-      const path = await this.#requireCli();
-      const request = spawnRequest(session, this.#checkRunnable(session), session.claudeStarted, {
-        path,
-        env: this.#config.cliEnv,
-        permissionPrompts: this.#config.permissionPrompts,
-      });
-      if (!this.#closing && !this.#runs.has(session.id)) this.#pool.prewarm(request);
-    })().catch(() => undefined);
-  }
 
   /** Throws 503 with install instructions when no CLI can be found. */
   async #requireCli(): Promise<string> {
@@ -540,40 +362,14 @@ export class Engine {
     if (bytes > MAX_PROMPT_BYTES) throw new AppError('payload_too_large', `The prompt is ${bytes} bytes; the limit is ${MAX_PROMPT_BYTES}.`);
   }
 
-  async #duplicate(sessionId: string, clientRequestId: string): Promise<SubmitResult | undefined> {
-    const found = await this.#store.findRunByClientRequestId(sessionId, clientRequestId);
-    if (!found) return undefined;
-    return { runId: found.id, position: this.#queue.position(sessionId, found.id), duplicate: true };
-  }
-
-  #queueEvent(sessionId: string): NewEvent {
-    return { type: 'queue.changed', sessionId, pending: [...this.#queue.pending(sessionId)] };
-  }
-
-  async #announce(record: SessionRecord): Promise<SessionView> {
-    const view = await this.#view(record);
-    const stored = await this.#events.append({ type: 'session.updated', sessionId: record.id, session: view });
-    return { ...view, lastSeq: stored.seq };
-  }
-
   async #record(id: string): Promise<SessionRecord> {
     const record = await this.#store.getSession(id);
     if (!record) throw notFound(id);
     return record;
   }
 
-  async #view(record: SessionRecord): Promise<SessionView> {
-    return sessionView(record, {
-      running: this.#runs.has(record.id),
-      queueLength: this.#queue.pending(record.id).length,
-      lastSeq: await this.#store.lastSeq(record.id),
-    });
-  }
-
-  #allowedFor(sessionId: string): Set<string> {
-    let set = this.#allowed.get(sessionId);
-    if (!set) this.#allowed.set(sessionId, (set = new Set()));
-    return set;
+  #view(record: SessionRecord): Promise<SessionView> {
+    return this.#dispatcher.view(record);
   }
 
   get #policy(): OptionsPolicy {

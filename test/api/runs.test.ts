@@ -142,7 +142,8 @@ describe('interrupt and shutdown, a fresh process per run (WARM_MAX=0)', () => {
       return runs.find((r) => r.state === 'running' && r.pid);
     });
     await own.close();
-    expect(alive(-raw.pid!)).toBe(false);
+    // Killed by the time close() resolves; a moment for the kernel to reap what was killed.
+    await waitUntil(() => !alive(-raw.pid!), 3000, 'the run\'s process group to be gone');
     const again = await startTestServer({ dataDir, maxConcurrentRuns: 1 });
     try {
       const events = await collectEvents(again, s.id, (ev) => finishedRuns(ev).length === 2);

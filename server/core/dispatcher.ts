@@ -1,0 +1,327 @@
+/**
+ * The dispatcher: from queued prompts to running turns. It owns the queues
+ * (queue.ts), the run of each session that has one going (run.ts) and the
+ * warm CLI processes (warm-pool.ts). A run's end comes back to `#startRun`
+ * as a value; the dispatcher then announces the session and starts what may
+ * start next. The engine calls it for everything about prompts and runs.
+ */
+import { randomUUID } from 'node:crypto';
+import type { PermissionAnswer } from '../protocol/api.js';
+import type { NewEvent, SessionOptions, SessionView } from '../protocol/events.js';
+import { ZERO_USAGE } from '../protocol/events.js';
+import { AppError } from './errors.js';
+import type { EventLog, LogFn } from './event-log.js';
+import { AnsweredRequests } from './permissions.js';
+import type { Clock, CliRunner } from './ports.js';
+import { RunQueue } from './queue.js';
+import type { RawLog } from './raw-log.js';
+import { Run, spawnRequest, type RunConfig, type RunDeps } from './run.js';
+import { sessionView } from './sessions.js';
+import type { RunRecord, SessionRecord, Store } from './store.js';
+import { WarmPool, type PoolStats, type WarmConfig } from './warm-pool.js';
+
+export interface DispatcherConfig extends RunConfig {
+  maxConcurrentRuns: number;
+  maxQueueLength: number;
+  /** Warm processes (see warm-pool.ts); off when absent. */
+  warm?: Omit<WarmConfig, 'killGraceMs'> | undefined;
+}
+
+export interface DispatcherDeps {
+  store: Store;
+  events: EventLog;
+  raw: RawLog;
+  runner: CliRunner;
+  clock: Clock;
+  log: LogFn;
+  /** The path of the CLI; throws (503) when there is none. */
+  requireCli(): Promise<string>;
+  /** The session's real folder and checked options; throws when the run may not start. */
+  checkRunnable(session: SessionRecord): { cwd: string; options: SessionOptions };
+}
+
+export interface SubmitResult {
+  runId: string;
+  /** 1 = next to start; 0 = already started or finished (a duplicate submit). */
+  position: number;
+  duplicate: boolean;
+}
+
+/** A CLI process as /api/processes shows it: running a turn, or warm and idle. */
+export interface ProcessInfo {
+  pid: number;
+  sessionId: string;
+  /** Running a turn; warm and waiting for the next; or on its way out. */
+  state: 'running' | 'idle' | 'exiting';
+  runId?: string | undefined;
+  cwd: string;
+  model?: string | undefined;
+  claudeSessionId: string;
+  /** When the current run started (running), or the process (idle). */
+  startedAt: string;
+  processStartedAt: string;
+  idleSince?: string | undefined;
+  turns: number;
+  cpuSeconds?: number | undefined;
+  rssBytes?: number | undefined;
+}
+
+export class Dispatcher {
+  readonly #deps: DispatcherDeps;
+  readonly #config: DispatcherConfig;
+  readonly #queue: RunQueue;
+  readonly #pool: WarmPool;
+  /** The run of each session that has one going. */
+  readonly #runs = new Map<string, Run>();
+  readonly #allowed = new Map<string, Set<string>>();
+  readonly #runDeps: RunDeps;
+  #closing = false;
+
+  constructor(deps: DispatcherDeps, config: DispatcherConfig) {
+    this.#deps = deps;
+    this.#config = config;
+    this.#queue = new RunQueue(config.maxConcurrentRuns);
+    this.#pool = new WarmPool(deps.runner, deps.clock, deps.log, {
+      ...(config.warm ?? { idleMs: 0, maxCount: 0, maxBytes: 0, prewarm: false }),
+      killGraceMs: config.killGraceMs,
+    });
+    this.#runDeps = {
+      ...deps,
+      pool: this.#pool,
+      config,
+      answered: new AnsweredRequests(),
+      allowedForSession: (sessionId) => {
+        let set = this.#allowed.get(sessionId);
+        if (!set) this.#allowed.set(sessionId, (set = new Set()));
+        return set;
+      },
+    };
+  }
+
+  /**
+   * Cleans up after a previous life of this server that was killed: runs it
+   * had going are recorded as `server_restart` (never run again: their tools
+   * may already have acted) and every CLI process it left is killed, warm
+   * ones too. Then loads the queues and starts what may start.
+   */
+  async start(): Promise<void> {
+    const { store, events, clock } = this.#deps;
+    const orphaned = await store.runsInState('running');
+    await this.#deps.runner.killOrphans(orphaned.flatMap((r) => (r.pid !== undefined && r.pid > 0 ? [r.pid] : [])));
+    const error = 'The server stopped while this run was going. It was not restarted, because its tools may already have acted.';
+    for (const run of orphaned) {
+      await store.updateRun(run.id, { state: 'error', errorKind: 'server_restart', error, finishedAt: clock.now().toISOString() });
+      const usage = { ...ZERO_USAGE };
+      await events.append({ type: 'run.finished', sessionId: run.sessionId, runId: run.id, status: 'error', costUsd: 0, usage, durationMs: 0, numTurns: 0, errorKind: 'server_restart', error });
+    }
+    for (const session of await store.listSessions()) {
+      for (const run of await store.listRuns(session.id, 'queued')) this.#queue.push(session.id, run.id);
+    }
+    this.#pump();
+  }
+
+  isRunning(sessionId: string): boolean {
+    return this.#runs.has(sessionId);
+  }
+
+  pending(sessionId: string): readonly string[] {
+    return this.#queue.pending(sessionId);
+  }
+
+  /** Queues a prompt (already checked by the engine); the same client request id twice gives the first run. */
+  async submit(sessionId: string, prompt: string, clientRequestId: string | undefined): Promise<SubmitResult> {
+    const { store, events, clock } = this.#deps;
+    if (clientRequestId !== undefined) {
+      const found = await store.findRunByClientRequestId(sessionId, clientRequestId);
+      if (found) return { runId: found.id, position: this.#queue.position(sessionId, found.id), duplicate: true };
+    }
+    await this.#deps.requireCli();
+    if (this.#queue.pending(sessionId).length >= this.#config.maxQueueLength) {
+      throw new AppError('queue_full', `The queue of this session is full (${this.#config.maxQueueLength} prompts).`);
+    }
+    const run: RunRecord = {
+      id: randomUUID(),
+      sessionId,
+      prompt,
+      clientRequestId,
+      state: 'queued',
+      enqueuedAt: clock.now().toISOString(),
+      costUsd: 0,
+      usage: { ...ZERO_USAGE },
+      durationMs: 0,
+      numTurns: 0,
+    };
+    const { run: stored, duplicate } = await store.enqueueRun(run);
+    // Lost a race with the same id submitted twice at once: the first one counts.
+    if (duplicate) return { runId: stored.id, position: this.#queue.position(sessionId, stored.id), duplicate: true };
+    const position = this.#queue.push(sessionId, run.id);
+    const queued = await events.append({ type: 'run.queued', sessionId, runId: run.id, prompt, position, clientRequestId });
+    await store.updateRun(run.id, { queuedSeq: queued.seq });
+    await events.append(this.#queueEvent(sessionId));
+    this.#pump();
+    return { runId: run.id, position, duplicate: false };
+  }
+
+  interrupt(sessionId: string): { runId: string } {
+    const run = this.#runs.get(sessionId);
+    if (!run) throw new AppError('not_running', 'Nothing is running in this session.');
+    run.interrupt();
+    return { runId: run.runId };
+  }
+
+  /** Cancels a queued run; a run that already started is interrupted instead. */
+  async cancel(sessionId: string, runId: string): Promise<{ runId: string; status: 'cancelled' | 'interrupting' }> {
+    const { store, events, clock } = this.#deps;
+    if (this.#queue.remove(sessionId, runId)) {
+      await store.updateRun(runId, { state: 'cancelled', finishedAt: clock.now().toISOString() });
+      const usage = { ...ZERO_USAGE };
+      await events.append({ type: 'run.finished', sessionId, runId, status: 'cancelled', costUsd: 0, usage, durationMs: 0, numTurns: 0 });
+      await this.#deps.raw.end(sessionId, runId, 'cancelled');
+      await events.append(this.#queueEvent(sessionId));
+      return { runId, status: 'cancelled' };
+    }
+    const running = this.#runs.get(sessionId);
+    if (running?.runId === runId) {
+      running.interrupt();
+      return { runId, status: 'interrupting' };
+    }
+    const run = await store.getRun(runId);
+    if (!run || run.sessionId !== sessionId) throw new AppError('run_not_found', `No run ${runId} in this session.`);
+    throw new AppError('conflict', `Run ${runId} already ended (${run.state}).`);
+  }
+
+  /** Interrupts a run by id, wherever it is (the gateway's DELETE /chat/:id). */
+  async interruptRun(runId: string): Promise<void> {
+    const run = await this.#deps.store.getRun(runId);
+    if (!run) throw new AppError('process_not_found', `No process ${runId}.`);
+    if (run.state === 'queued') {
+      await this.cancel(run.sessionId, runId);
+      return;
+    }
+    const active = this.#runs.get(run.sessionId);
+    if (active?.runId !== runId) throw new AppError('process_not_found', `Process ${runId} is not running.`);
+    active.interrupt();
+  }
+
+  answerPermission(sessionId: string, requestId: string, answer: PermissionAnswer, by: string): void {
+    const run = this.#runs.get(sessionId);
+    if (run?.hasPermissionRequest(requestId)) return run.answerPermission(requestId, answer, by);
+    if (this.#runDeps.answered.has(requestId)) throw new AppError('already_answered', 'This permission request was already answered.');
+    throw new AppError('permission_request_not_found', `No open permission request ${requestId} in this session.`);
+  }
+
+  /** Stops a session's run and drops its queue and process (the session is being deleted); returns the runs that were waiting. */
+  async dropSession(sessionId: string): Promise<string[]> {
+    const pending = this.#queue.drop(sessionId);
+    await this.#runs.get(sessionId)?.stop('deleted');
+    await this.#pool.discard(sessionId);
+    this.#allowed.delete(sessionId);
+    return pending;
+  }
+
+  /** The session's process no longer fits (options changed, conversation cleared): it ends after its turn. */
+  async replaceProcess(session: SessionRecord): Promise<void> {
+    await this.#pool.discard(session.id);
+    this.prewarm(session);
+  }
+
+  /** Starts the session's CLI ahead of its next prompt, when warm processes are on. */
+  prewarm(session: SessionRecord): void {
+    if (this.#closing || session.origin !== 'api' || this.#runs.has(session.id)) return;
+    void (async () => {
+      const path = await this.#deps.requireCli();
+      const cli = { path, env: this.#config.cliEnv, permissionPrompts: this.#config.permissionPrompts };
+      const request = spawnRequest(session, this.#deps.checkRunnable(session), session.claudeStarted, cli);
+      if (!this.#closing && !this.#runs.has(session.id)) this.#pool.prewarm(request);
+    })().catch(() => undefined);
+  }
+
+  /** Every CLI process: running a turn, or warm and waiting for the next. */
+  processes(): Promise<ProcessInfo[]> {
+    const byProcess = new Map([...this.#runs.values()].map((run) => [run.process, run]));
+    return Promise.all(
+      this.#pool.list().map(async (p): Promise<ProcessInfo> => {
+        const run = p.state === 'busy' ? byProcess.get(p) : undefined;
+        const stats = await p.stats();
+        return {
+          pid: p.pid,
+          sessionId: p.identity.sessionId,
+          state: p.state === 'busy' ? 'running' : p.retiring ? 'exiting' : 'idle',
+          runId: run?.runId,
+          cwd: p.identity.cwd,
+          model: run?.model ?? p.identity.model,
+          claudeSessionId: p.identity.claudeSessionId,
+          startedAt: (run?.startedAt ?? p.startedAt).toISOString(),
+          processStartedAt: p.startedAt.toISOString(),
+          idleSince: p.idleSince?.toISOString(),
+          turns: p.turns,
+          cpuSeconds: stats?.cpuSeconds,
+          rssBytes: stats?.rssBytes,
+        };
+      }),
+    );
+  }
+
+  /** The warm pool's size and memory, for /health. */
+  async poolStats(): Promise<PoolStats & { maxCount: number; maxBytes: number }> {
+    const warm = this.#config.warm;
+    return { ...(await this.#pool.stats()), maxCount: warm?.maxCount ?? 0, maxBytes: warm?.maxBytes ?? 0 };
+  }
+
+  /** Stops every run and warm process; queued prompts stay queued for the next start. */
+  async close(): Promise<void> {
+    this.#closing = true;
+    await Promise.all([...this.#runs.values()].map((run) => run.stop('shutdown')));
+    await this.#pool.close();
+  }
+
+  #pump(): void {
+    if (this.#closing) return;
+    for (const { sessionId, runId } of this.#queue.take()) {
+      this.#deps.events.record(this.#queueEvent(sessionId));
+      void this.#startRun(sessionId, runId);
+    }
+  }
+
+  /** Runs one queued prompt to its end, then lets the next start. Never rejects. */
+  async #startRun(sessionId: string, runId: string): Promise<void> {
+    const { store, log } = this.#deps;
+    try {
+      const [record, session] = await Promise.all([store.getRun(runId), store.getSession(sessionId)]);
+      if (!record || !session) return;
+      const run = new Run(this.#runDeps, session, record);
+      this.#runs.set(sessionId, run);
+      try {
+        await run.execute();
+      } finally {
+        if (this.#runs.get(sessionId) === run) this.#runs.delete(sessionId);
+      }
+      const now = await store.getSession(sessionId);
+      if (now) await this.announce(now);
+    } catch (err) {
+      log('error', `run ${runId} could not be run`, err);
+    } finally {
+      this.#queue.finished(sessionId);
+      this.#pump();
+    }
+  }
+
+  /** Publishes the session as it now is (a run started or ended, options or totals changed). */
+  async announce(record: SessionRecord): Promise<SessionView> {
+    const view = await this.view(record);
+    const stored = await this.#deps.events.append({ type: 'session.updated', sessionId: record.id, session: view });
+    return { ...view, lastSeq: stored.seq };
+  }
+
+  async view(record: SessionRecord): Promise<SessionView> {
+    return sessionView(record, {
+      running: this.#runs.has(record.id),
+      queueLength: this.#queue.pending(record.id).length,
+      lastSeq: await this.#deps.store.lastSeq(record.id),
+    });
+  }
+
+  #queueEvent(sessionId: string): NewEvent {
+    return { type: 'queue.changed', sessionId, pending: [...this.#queue.pending(sessionId)] };
+  }
+}
