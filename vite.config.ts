@@ -13,12 +13,16 @@
  */
 import { defineConfig } from 'vite';
 import { VitePWA } from 'vite-plugin-pwa';
+import { serverPathPrefixes } from './server/protocol/routes.js';
 
 const SERVER = 'http://127.0.0.1:8765';
 
-/** Server routes a navigation may hit: never answered with the app shell by the service worker. */
-// Pages and endpoints the server answers itself: the worker must never answer them with the app shell.
-const SERVER_ROUTES = ['/api/', '/ws', '/chat', '/docs', '/health', '/processes', '/login'];
+/**
+ * Pages and endpoints the server answers itself, read from its route table:
+ * the service worker never answers them with the app shell, and the dev
+ * server proxies them to the server.
+ */
+const SERVER_ROUTES = serverPathPrefixes();
 
 const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 
@@ -76,12 +80,6 @@ export default defineConfig({
     }),
   ],
   server: {
-    proxy: {
-      '/api': SERVER,
-      '/ws': { target: SERVER, ws: true },
-      '/health': SERVER,
-      '/chat': SERVER,
-      '/docs': SERVER,
-    },
+    proxy: Object.fromEntries(SERVER_ROUTES.map((prefix) => [prefix, prefix === '/ws' ? { target: SERVER, ws: true } : SERVER])),
   },
 });

@@ -60,6 +60,8 @@ export interface RunningServer {
   port: number;
   /** The tunnel's private listener (a Unix socket), when the tunnel is on. */
   tunnelSocket?: string | undefined;
+  /** Every HTTP route served (method and Express path). */
+  routes(): Array<{ method: string; path: string }>;
   engine: Engine;
   close(): Promise<void>;
 }
@@ -164,9 +166,8 @@ export async function startServer(config: Readonly<Config>, overrides: ServerOve
   });
   await auth.start();
   let tunnel: Tunnel | undefined;
-  const { app, drain } = createAppHandle({
+  const { app, drain, routes } = createAppHandle({
     engine,
-    locator,
     log,
     version,
     auth,
@@ -229,7 +230,7 @@ export async function startServer(config: Readonly<Config>, overrides: ServerOve
       await store.close();
     })());
 
-  return { url, port, engine, close, tunnelSocket };
+  return { url, port, engine, close, tunnelSocket, routes };
 }
 
 /**

@@ -40,12 +40,8 @@ export interface DispatcherDeps {
   checkRunnable(session: SessionRecord): { cwd: string; options: SessionOptions };
 }
 
-export interface SubmitResult {
-  runId: string;
-  /** 1 = next to start; 0 = already started or finished (a duplicate submit). */
-  position: number;
-  duplicate: boolean;
-}
+export type { SubmitResult } from '../protocol/runs.js';
+import type { SubmitResult } from '../protocol/runs.js';
 
 /** A CLI process as /api/processes shows it: running a turn, or warm and idle. */
 export interface ProcessInfo {

@@ -11,7 +11,7 @@
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import type { CreateSessionBody, PermissionAnswer, UpdateSessionBody } from '../protocol/api.js';
+import type { ChatRequest, CreateSessionBody, PermissionAnswer, UpdateSessionBody } from '../protocol/api.js';
 import type { ServerEvent, SessionOptions, SessionView } from '../protocol/events.js';
 import { ZERO_USAGE } from '../protocol/events.js';
 import { MAX_PROMPT_BYTES } from '../protocol/limits.js';
@@ -20,7 +20,7 @@ import { AppError } from './errors.js';
 import { EventLog, type EventListener, type LogFn, type Unsubscribe } from './event-log.js';
 import { listFolders, readStorage, realRoots, recheckFolder, resolveCwd, resolveInside, type FolderListing, type StorageItem } from './paths.js';
 import { enforcePolicy, OPEN_POLICY, type OptionsPolicy } from './policy.js';
-import type { Clock, CliLocator, CliRunner } from './ports.js';
+import type { Clock, CliLocation, CliLocator, CliRunner } from './ports.js';
 import { RawLog, type RawListener } from './raw-log.js';
 import { defaultName, pickOptions } from './sessions.js';
 import type { RunRecord, SessionRecord, Store } from './store.js';
@@ -224,7 +224,7 @@ export class Engine {
    * new session, and queue the prompt. Bad input is refused before anything
    * is made.
    */
-  async chat(request: { prompt: string; cwd?: string | undefined; claudeSessionId?: string | undefined; options: SessionOptions }): Promise<SubmitResult> {
+  async chat(request: ChatRequest): Promise<SubmitResult> {
     this.#checkPrompt(request.prompt);
     await this.#requireCli();
     const session =
@@ -295,6 +295,66 @@ export class Engine {
   async subscribe(sessionId: string, afterSeq: number, listener: EventListener): Promise<Unsubscribe> {
     await this.#record(sessionId);
     return this.#events.subscribe(sessionId, afterSeq, listener);
+  }
+
+  /**
+   * A session's events from where a client says it is: the SSE header
+   * `Last-Event-ID` (a reconnecting browser sends it with the original URL)
+   * is newer than the `after` query, then `after`, then the start.
+   */
+  followEvents(sessionId: string, from: { after?: number | undefined; lastEventId?: number | undefined }, listener: EventListener): Promise<Unsubscribe> {
+    return this.subscribe(sessionId, from.lastEventId ?? from.after ?? 0, listener);
+  }
+
+  /** One run's events, from its `run.queued` on, until its `run.finished` (then nothing more). */
+  async followRun(sessionId: string, runId: string, listener: EventListener): Promise<Unsubscribe> {
+    const run = await this.getRun(sessionId, runId);
+    let over = false;
+    return this.#events.subscribe(sessionId, Math.max(0, (run.queuedSeq ?? 1) - 1), (event) => {
+      if (over || !('runId' in event) || event.runId !== runId) return;
+      if (event.type === 'run.finished') over = true;
+      listener(event);
+    });
+  }
+
+  /** Resolves with the run once it has ended, or undefined when `timeoutMs` passes first. */
+  async waitForRun(sessionId: string, runId: string, timeoutMs: number): Promise<RunRecord | undefined> {
+    const run = await this.getRun(sessionId, runId);
+    const ended = (state: string) => state !== 'queued' && state !== 'running';
+    if (ended(run.state)) return run;
+    let off: Unsubscribe | undefined;
+    let done = false;
+    const finished = await new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => resolve(false), timeoutMs);
+      timer.unref();
+      // Live events only: the run has not ended yet, so its end is still to come.
+      this.#store
+        .lastSeq(sessionId)
+        .then((last) =>
+          this.#events.subscribe(sessionId, last, (event) => {
+            if (event.type === 'run.finished' && event.runId === runId) {
+              clearTimeout(timer);
+              resolve(true);
+            }
+          }),
+        )
+        .then(async (unsubscribe) => {
+          if (done) return unsubscribe();
+          off = unsubscribe;
+          // It may have ended between the first read and the subscription.
+          if (ended((await this.getRun(sessionId, runId)).state)) resolve(true);
+        })
+        .catch(() => resolve(false));
+    });
+    done = true;
+    off?.();
+    return finished ? this.getRun(sessionId, runId) : undefined;
+  }
+
+  /** What /health tells an authenticated client: the CLI found, the warm processes. */
+  async health(): Promise<{ claude: CliLocation; warm: PoolStats & { maxCount: number; maxBytes: number } }> {
+    const [claude, warm] = await Promise.all([this.#locator.locate(), this.#dispatcher.poolStats()]);
+    return { claude, warm };
   }
 
   /** A session's transcript for display: its last runs, compact, then live (see transcript-window.ts). */

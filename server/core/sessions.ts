@@ -2,22 +2,10 @@
  * Sessions as records and as every door shows them: the options a client may
  * set, the default name, the view.
  */
-import type { SessionOptions, SessionView } from '../protocol/events.js';
+import { sessionOptionsSchema, type SessionOptions, type SessionView } from '../protocol/session.js';
 import type { SessionRecord } from './store.js';
 
-const OPTION_KEYS = [
-  'model',
-  'systemPrompt',
-  'appendSystemPrompt',
-  'permissionMode',
-  'allowedTools',
-  'disallowedTools',
-  'addDirs',
-  'mcpConfig',
-  'tools',
-  'jsonSchema',
-  'agents',
-] as const satisfies readonly (keyof SessionOptions)[];
+const OPTION_KEYS = Object.keys(sessionOptionsSchema.shape) as (keyof SessionOptions)[];
 
 /** The session options in a request body, without its other fields. */
 export function pickOptions(body: SessionOptions): SessionOptions {

@@ -45,7 +45,8 @@ export interface SessionRecord {
   updatedAt: string;
 }
 
-export type RunState = 'queued' | 'running' | RunStatus;
+export type { RunState } from '../protocol/runs.js';
+import type { RunState } from '../protocol/runs.js';
 
 export interface RunRecord {
   id: string;

@@ -4,25 +4,25 @@
  * exactly what `main.ts` starts.
  */
 import express, { type Express, type RequestHandler, type Response } from 'express';
-import { AppError } from '../core/errors.js';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { z } from 'zod';
+import { AppError } from '../core/errors.js';
 import type { Engine } from '../core/engine.js';
-import type { CliLocator } from '../core/ports.js';
 import type { Logger } from '../log.js';
 import { MAX_BODY_BYTES } from '../protocol/limits.js';
+import { ROUTES, type RouteId, type RouteSpec } from '../protocol/routes.js';
 import type { Auth } from './auth.js';
+import { chatHandlers } from './chat-gateway.js';
+import { errorMiddleware, notFoundHandler, sendError } from './errors.js';
 import type { RequestGuard } from './guard.js';
-import { chatRouter } from './chat-gateway.js';
-import { loginRouter } from './login.js';
-import { errorMiddleware, notFoundHandler, parse, sendError } from './errors.js';
-import { docsPage, openApiDocument } from './openapi.js';
-import { sessionsRouter } from './sessions.js';
+import type { RouteHandler, RouteHandlers } from './handlers.js';
+import { loginHandlers } from './login.js';
+import { DOCS_CSP } from './openapi.js';
+import { sessionHandlers } from './sessions.js';
+import { systemHandlers } from './system.js';
 
 export interface AppDeps {
   engine: Engine;
-  locator: CliLocator;
   log: Logger;
   version: string;
   startedAt: Date;
@@ -50,11 +50,12 @@ export const APP_CSP = [
   "frame-ancestors 'none'",
 ].join('; ');
 
-const DOCS_CSP = "default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'; frame-ancestors 'none'";
 
 /** The app, and a way to wait for the requests it is still answering. */
 export interface AppHandle {
   app: Express;
+  /** Every route the app serves, as Express registered it (the test that none is undocumented reads it). */
+  routes(): Array<{ method: string; path: string }>;
   /** Refuses new requests (503) and resolves when in-flight ones (but event streams) are done, or after `deadlineMs`. */
   drain(deadlineMs: number): Promise<void>;
 }
@@ -77,6 +78,7 @@ export function createAppHandle(deps: AppDeps): AppHandle {
   });
   return {
     app: wrapped,
+    routes: () => servedRoutes(wrapped),
     async drain(deadlineMs) {
       draining = true;
       const deadline = Date.now() + deadlineMs;
@@ -88,7 +90,7 @@ export function createAppHandle(deps: AppDeps): AppHandle {
 }
 
 function buildApp(deps: AppDeps, gate: RequestHandler): Express {
-  const { engine, locator, log, version, startedAt, auth, guard } = deps;
+  const { engine, log, auth, guard } = deps;
   const app = express();
   app.disable('x-powered-by');
   app.set('etag', false);
@@ -127,31 +129,38 @@ function buildApp(deps: AppDeps, gate: RequestHandler): Express {
     next();
   });
 
-  // ---- public: health, login, the static shell --------------------------------
-  app.get('/health', async (req, res) => {
-    // With auth on, a stranger learns only that something answers here, and
-    // a wrong secret gets exactly the same answer (counted, so no oracle).
-    if (auth.enabled && !(await auth.verify(req)).ok) {
-      res.json({ status: 'ok' });
-      return;
-    }
-    const claude = await locator.locate();
-    res.json({
-      status: 'ok',
-      version,
-      uptimeS: Math.round((Date.now() - startedAt.getTime()) / 1000),
-      claude: { found: claude.found, path: claude.path ?? null, version: claude.version ?? null, hint: claude.hint },
-      // The flat names the gateway we replace answered with.
-      claude_path: claude.path ?? null,
-      claude_version: claude.version ?? null,
-      tunnel: deps.tunnelState?.() ?? { status: 'off' },
-      warm: await engine.poolStats(),
-    });
-  });
-  app.use(loginRouter(auth, guard));
-  const webDir = deps.webDir;
-  const hasWeb = Boolean(webDir && existsSync(join(webDir, 'index.html')));
-  if (webDir && hasWeb) {
+  // Every route of the table has its handler: the compiler checks this object.
+  const handlers: RouteHandlers = {
+    ...systemHandlers(engine, auth, { version: deps.version, startedAt: deps.startedAt, tunnelState: deps.tunnelState }),
+    ...loginHandlers(auth, guard),
+    ...sessionHandlers(engine, guard),
+    ...chatHandlers(engine, guard),
+  };
+  const routes = Object.entries(ROUTES) as [RouteId, RouteSpec][];
+  const register = (id: RouteId, spec: RouteSpec) => {
+    const handler: RouteHandler = handlers[id];
+    app[spec.method](spec.path, ...(Array.isArray(handler) ? handler : [handler]));
+  };
+
+  // ---- public: health, the login page and login, the static shell --------------
+  for (const [id, spec] of routes) if (spec.access === 'public') register(id, spec);
+  serveWebApp(app, deps.webDir, log);
+
+  // ---- everything below needs credentials (when a secret is configured) --------
+  app.use(auth.require);
+  // Bodies are read only once the client proved who it is.
+  app.use(express.json({ limit: MAX_BODY_BYTES, type: ['application/json', 'application/*+json'] }));
+  for (const [id, spec] of routes) if (spec.access === 'user') register(id, spec);
+
+  app.use('/api', notFoundHandler);
+  app.use(notFoundHandler);
+  app.use(errorMiddleware(log));
+  return app;
+}
+
+/** The built app and its assets, or a page that says how to build it. */
+function serveWebApp(app: Express, webDir: string | undefined, log: Logger): void {
+  if (webDir && existsSync(join(webDir, 'index.html'))) {
     app.use(
       express.static(webDir, {
         index: 'index.html',
@@ -162,50 +171,24 @@ function buildApp(deps: AppDeps, gate: RequestHandler): Express {
         },
       }),
     );
-  } else {
-    log.warn(`no built web app in ${webDir ?? '(unset)'}; run "npm run build" to serve the UI`);
-    app.get('/', (_req, res) => {
-      res.setHeader('Content-Security-Policy', DOCS_CSP);
-      res.type('html').send('<!doctype html><title>Claude Remote</title><p>The web app is not built. Run <code>npm run build</code>. The API is at <a href="/docs">/docs</a>.</p>');
-    });
+    return;
   }
-
-  // ---- everything below needs credentials (when a secret is configured) --------
-  app.use(auth.require);
-  // Bodies are read only once the client proved who it is.
-  app.use(express.json({ limit: MAX_BODY_BYTES, type: ['application/json', 'application/*+json'] }));
-  app.get('/api/auth/me', (_req, res) => {
-    res.json({ authenticated: true, authEnabled: auth.enabled });
-  });
-
-  app.get('/api/openapi.json', (_req, res) => {
-    res.json(openApiDocument(version));
-  });
-  app.get('/docs', (_req, res) => {
+  log.warn(`no built web app in ${webDir ?? '(unset)'}; run "npm run build" to serve the UI`);
+  app.get('/', (_req, res) => {
     res.setHeader('Content-Security-Policy', DOCS_CSP);
-    res.type('html').send(docsPage(version));
+    res.type('html').send('<!doctype html><title>Claude Remote</title><p>The web app is not built. Run <code>npm run build</code>. The API is at <a href="/docs">/docs</a>.</p>');
   });
+}
 
-  app.use('/api/sessions', sessionsRouter(engine, guard));
-  app.get('/api/processes', async (_req, res) => {
-    res.json({ processes: await engine.processes() });
-  });
-  app.get('/api/roots', (_req, res) => {
-    res.json({ roots: engine.allowedRoots });
-  });
-  app.get('/api/folders', async (req, res) => {
-    const { path } = parse(z.object({ path: z.string().min(1).max(4096) }), req.query, 'query');
-    res.json(await engine.listFolders(path));
-  });
-  app.get('/api/usage', async (_req, res) => {
-    res.json({ today: await engine.usageToday() });
-  });
-  app.use(chatRouter(engine, guard));
-  app.use('/api', notFoundHandler);
+interface RouterLayer {
+  route?: { path: string; methods: Record<string, boolean> };
+}
 
-  app.use(notFoundHandler);
-  app.use(errorMiddleware(log));
-  return app;
+function servedRoutes(app: Express): Array<{ method: string; path: string }> {
+  const stack = (app as unknown as { router: { stack: RouterLayer[] } }).router.stack;
+  return stack.flatMap((layer) =>
+    layer.route ? Object.keys(layer.route.methods).map((method) => ({ method, path: (layer.route as { path: string }).path })) : [],
+  );
 }
 
 function isSafeMethod(method: string): boolean {

@@ -3,18 +3,18 @@
  * all, so nothing to inject into), the JSON and form login endpoints, and
  * logout. The browser gets a session cookie; see auth.ts.
  */
-import express, { Router, type Request, type Response } from 'express';
-import { z } from 'zod';
+import express, { type Request, type Response } from 'express';
 import { AppError, isAppError } from '../core/errors.js';
+import { loginSchema } from '../protocol/api.js';
 import { sessionCookie, type Auth } from './auth.js';
 import { parse, sendError } from './errors.js';
 import type { RequestGuard } from './guard.js';
+import type { RouteHandlers } from './handlers.js';
 import { escapeHtml } from './html.js';
 
 /** A page with no script: only its own inline styles may apply. */
 export const LOGIN_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
 
-const loginBody = z.object({ password: z.string().min(1).max(1000), next: z.string().max(2000).optional() });
 
 /** Only a path on this site: never `//evil.example` or `https://…`. */
 export function safeNext(next: string | undefined): string {
@@ -50,52 +50,60 @@ button{margin-top:16px;width:100%;min-height:44px;font:inherit;font-weight:700;c
 }
 
 /**
- * The login page and endpoints are public, so they parse only small bodies
- * of their own (the API's body parser runs after authentication).
+ * The login page and endpoints. The page and the login itself are public, so
+ * the login reads only small bodies of its own (the API's body parser runs
+ * after authentication).
  */
-export function loginRouter(auth: Auth, guard: RequestGuard): Router {
-  const r = Router();
+export function loginHandlers(auth: Auth, guard: RequestGuard): RouteHandlers<'loginPage' | 'login' | 'logout' | 'logoutEverywhere' | 'me'> {
   const form = express.urlencoded({ extended: false, limit: '16kb' });
   const json = express.json({ limit: '16kb' });
 
-  r.get('/login', (req: Request, res: Response) => {
-    res.setHeader('Content-Security-Policy', LOGIN_CSP);
-    res.setHeader('Cache-Control', 'no-store');
-    const error = req.query.error === 'rate' ? 'Too many failed attempts. Wait a minute.' : req.query.error ? 'Wrong password.' : undefined;
-    res.type('html').send(loginPage({ error, next: safeNext(String(req.query.next ?? '/')), enabled: auth.enabled }));
-  });
+  return {
+    loginPage(req: Request, res: Response) {
+      res.setHeader('Content-Security-Policy', LOGIN_CSP);
+      res.setHeader('Cache-Control', 'no-store');
+      const error = req.query.error === 'rate' ? 'Too many failed attempts. Wait a minute.' : req.query.error ? 'Wrong password.' : undefined;
+      res.type('html').send(loginPage({ error, next: safeNext(String(req.query.next ?? '/')), enabled: auth.enabled }));
+    },
 
-  r.post('/api/auth/login', form, json, async (req: Request, res: Response) => {
-    const isForm = Boolean(req.is('application/x-www-form-urlencoded'));
-    const body = parse(loginBody, req.body);
-    const next = safeNext(body.next);
-    if (!auth.enabled) throw new AppError('conflict', 'No password is configured (AUTH_PASSWORD); there is nothing to log in to.');
-    try {
-      const { cookie } = await auth.login(body.password, guard.clientKey(req), guard.isSecure(req));
+    login: [
+      form,
+      json,
+      async (req: Request, res: Response) => {
+        const isForm = Boolean(req.is('application/x-www-form-urlencoded'));
+        const body = parse(loginSchema, req.body);
+        const next = safeNext(body.next);
+        if (!auth.enabled) throw new AppError('conflict', 'No password is configured (AUTH_PASSWORD); there is nothing to log in to.');
+        try {
+          const { cookie } = await auth.login(body.password, guard.clientKey(req), guard.isSecure(req));
+          res.setHeader('Set-Cookie', cookie);
+          if (isForm) res.redirect(303, next);
+          else res.json({ ok: true });
+        } catch (err) {
+          if (!isAppError(err)) throw err;
+          const retryAfterMs = (err as AppError & { retryAfterMs?: number }).retryAfterMs;
+          if (retryAfterMs !== undefined) res.setHeader('Retry-After', String(Math.ceil(retryAfterMs / 1000)));
+          if (!isForm) return sendError(res, err);
+          res.redirect(303, `/login?error=${err.code === 'rate_limited' ? 'rate' : '1'}&next=${encodeURIComponent(next)}`);
+        }
+      },
+    ],
+
+    async logout(req: Request, res: Response) {
+      const { cookie } = await auth.logout(req, guard.isSecure(req));
       res.setHeader('Set-Cookie', cookie);
-      if (isForm) res.redirect(303, next);
-      else res.json({ ok: true });
-    } catch (err) {
-      if (!isAppError(err)) throw err;
-      const retryAfterMs = (err as AppError & { retryAfterMs?: number }).retryAfterMs;
-      if (retryAfterMs !== undefined) res.setHeader('Retry-After', String(Math.ceil(retryAfterMs / 1000)));
-      if (!isForm) return sendError(res, err);
-      res.redirect(303, `/login?error=${err.code === 'rate_limited' ? 'rate' : '1'}&next=${encodeURIComponent(next)}`);
-    }
-  });
+      res.json({ ok: true });
+    },
 
-  r.post('/api/auth/logout', async (req: Request, res: Response) => {
-    const { cookie } = await auth.logout(req, guard.isSecure(req));
-    res.setHeader('Set-Cookie', cookie);
-    res.json({ ok: true });
-  });
+    // Ends every browser login (a lost phone): their cookies stop working and their sockets close.
+    async logoutEverywhere(req: Request, res: Response) {
+      const ended = await auth.logoutEverywhere();
+      res.setHeader('Set-Cookie', sessionCookie('', 0, guard.isSecure(req)));
+      res.json({ ok: true, ended });
+    },
 
-  // Ends every browser login (a lost phone): their cookies stop working and their sockets close.
-  r.post('/api/auth/logout-everywhere', auth.require, async (req: Request, res: Response) => {
-    const ended = await auth.logoutEverywhere();
-    res.setHeader('Set-Cookie', sessionCookie('', 0, guard.isSecure(req)));
-    res.json({ ok: true, ended });
-  });
-
-  return r;
+    me(_req: Request, res: Response) {
+      res.json({ authenticated: true, authEnabled: auth.enabled });
+    },
+  };
 }

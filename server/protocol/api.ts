@@ -6,32 +6,9 @@
  */
 import { z } from 'zod';
 import { MAX_CLIENT_REQUEST_ID_CHARS, MAX_NAME_CHARS } from './limits.js';
-import { PERMISSION_MODES } from './events.js';
+import { mcpConfigSchema, PERMISSION_MODES, sessionOptionsSchema, toolListSchema, type SessionOptions } from './session.js';
 
-const toolList = z.array(z.string().min(1).max(500)).max(200);
-
-/**
- * An MCP config is JSON text or a file path; an object is accepted and
- * stringified; several may be given as a list. Always a list once parsed.
- */
-const oneMcpConfig = z
-  .union([z.string().min(1).max(100_000), z.record(z.string(), z.unknown())])
-  .transform((v) => (typeof v === 'string' ? v : JSON.stringify(v)));
-const mcpConfig = z
-  .union([oneMcpConfig, z.array(oneMcpConfig).max(20)])
-  .transform((v) => (Array.isArray(v) ? v : [v]));
-
-export const sessionOptionsSchema = z.object({
-  model: z.string().min(1).max(200).optional(),
-  systemPrompt: z.string().max(100_000).optional(),
-  appendSystemPrompt: z.string().max(100_000).optional(),
-  permissionMode: z.enum(PERMISSION_MODES).optional(),
-  allowedTools: toolList.optional(),
-  disallowedTools: toolList.optional(),
-  addDirs: z.array(z.string().min(1).max(4096)).max(50).optional(),
-  mcpConfig: mcpConfig.optional(),
-  tools: toolList.optional(),
-});
+export { sessionOptionsSchema } from './session.js';
 
 export const createSessionSchema = sessionOptionsSchema.extend({
   name: z.string().trim().min(1).max(MAX_NAME_CHARS).optional(),
@@ -73,21 +50,64 @@ export type PermissionAnswer = z.infer<typeof permissionAnswerSchema>;
 export const seqSchema = z.coerce.number().int().min(0);
 
 /** The body of the `/chat` gateway (snake_case, as its clients send it). */
-export const chatSchema = z.object({
+export const chatBodySchema = z.object({
   prompt: z.string(),
   cwd: z.string().min(1).max(4096).optional(),
   model: z.string().min(1).max(200).optional(),
   session_id: z.string().uuid().optional(),
   system_prompt: z.string().max(100_000).optional(),
   append_system_prompt: z.string().max(100_000).optional(),
-  tools: toolList.optional(),
-  allowed_tools: toolList.optional(),
-  disallowed_tools: toolList.optional(),
+  tools: toolListSchema.optional(),
+  allowed_tools: toolListSchema.optional(),
+  disallowed_tools: toolListSchema.optional(),
   permission_mode: z.enum(PERMISSION_MODES).optional(),
-  mcp_config: mcpConfig.optional(),
+  mcp_config: mcpConfigSchema.optional(),
   add_dir: z.array(z.string().min(1).max(4096)).max(50).optional(),
   debug: z.union([z.boolean(), z.string().max(200)]).optional(),
   json_schema: z.record(z.string(), z.unknown()).optional(),
   agents: z.record(z.string(), z.unknown()).optional(),
 });
-export type ChatBody = z.infer<typeof chatSchema>;
+export type ChatBody = z.infer<typeof chatBodySchema>;
+
+/**
+ * The gateway's body read into what the engine takes: the conversation to
+ * continue, the folder, and session options in our names. Each option name is
+ * mapped here and nowhere else.
+ */
+export const chatSchema = chatBodySchema.transform((b) => {
+  const options: SessionOptions = {
+    model: b.model,
+    systemPrompt: b.system_prompt,
+    appendSystemPrompt: b.append_system_prompt,
+    permissionMode: b.permission_mode,
+    allowedTools: b.allowed_tools,
+    disallowedTools: b.disallowed_tools,
+    tools: b.tools,
+    addDirs: b.add_dir,
+    mcpConfig: b.mcp_config,
+    jsonSchema: b.json_schema ? JSON.stringify(b.json_schema) : undefined,
+    agents: b.agents ? JSON.stringify(b.agents) : undefined,
+  };
+  return {
+    prompt: b.prompt,
+    cwd: b.cwd,
+    claudeSessionId: b.session_id,
+    options: Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as SessionOptions,
+  };
+});
+export type ChatRequest = z.output<typeof chatSchema>;
+
+/** Query flags that read as true or false. */
+const flagSchema = z.enum(['true', 'false', '1', '0']).optional();
+export const isTrue = (flag: string | undefined) => flag === 'true' || flag === '1';
+
+export const idSchema = z.string().min(1).max(100);
+export const purgeQuerySchema = z.object({ purge: flagSchema });
+export const rawQuerySchema = z.object({ raw: flagSchema });
+export const eventsQuerySchema = z.object({ after: seqSchema.optional() });
+export const historyQuerySchema = z.object({ beforeRun: idSchema, runs: z.coerce.number().int().min(1).max(1000).optional() });
+export const storageQuerySchema = z.object({ path: z.string().max(4096).optional() });
+export const foldersQuerySchema = z.object({ path: z.string().min(1).max(4096) });
+
+/** The login form and its JSON twin; `next` is where a form login goes afterwards. */
+export const loginSchema = z.object({ password: z.string().min(1).max(1000), next: z.string().max(2000).optional() });

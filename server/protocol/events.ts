@@ -10,88 +10,13 @@
  * bundle compiles this file too.
  */
 
-export type RunStatus = 'success' | 'error' | 'interrupted' | 'cancelled';
+export { RUN_ERROR_KINDS, RUN_STATUSES } from './runs.js';
+export type { RunErrorKind, RunStatus } from './runs.js';
+import type { RunErrorKind, RunStatus } from './runs.js';
 
-/** Why a run ended in error, when we can tell. */
-export type RunErrorKind =
-  | 'cli_missing'
-  | 'cli_crashed'
-  | 'cli_error'
-  | 'api_error'
-  | 'max_turns'
-  | 'timeout'
-  | 'server_restart'
-  /** The owner's policy or the allowed roots refused the run before it started. */
-  | 'refused';
-
-export interface TokenUsage {
-  inputTokens: number;
-  outputTokens: number;
-  cacheReadTokens: number;
-  cacheWriteTokens: number;
-}
-
-export const ZERO_USAGE: TokenUsage = Object.freeze({
-  inputTokens: 0,
-  outputTokens: 0,
-  cacheReadTokens: 0,
-  cacheWriteTokens: 0,
-});
-
-export interface SessionOptions {
-  model?: string | undefined;
-  systemPrompt?: string | undefined;
-  appendSystemPrompt?: string | undefined;
-  permissionMode?: PermissionMode | undefined;
-  allowedTools?: string[] | undefined;
-  disallowedTools?: string[] | undefined;
-  addDirs?: string[] | undefined;
-  /** MCP configs: each JSON text (`{"mcpServers": ...}`) or a path to one. */
-  mcpConfig?: string[] | undefined;
-  /** Restricts the built-in tool set (`--tools`). */
-  tools?: string[] | undefined;
-  /** JSON text of a JSON Schema the final answer must follow (`--json-schema`). */
-  jsonSchema?: string | undefined;
-  /** JSON text of custom agent definitions (`--agents`). */
-  agents?: string | undefined;
-}
-
-export const PERMISSION_MODES = [
-  'default',
-  'acceptEdits',
-  'bypassPermissions',
-  'plan',
-  'dontAsk',
-  'auto',
-  'manual',
-] as const;
-export type PermissionMode = (typeof PERMISSION_MODES)[number];
-
-export interface SessionTotals {
-  costUsd: number;
-  runs: number;
-  usage: TokenUsage;
-}
-
-export type SessionStatus = 'idle' | 'running';
-
-/** A session as every door shows it. */
-export interface SessionView {
-  id: string;
-  name: string;
-  cwd: string;
-  /** True when the folder was made by us under DATA_DIR (and may be purged). */
-  ownFolder: boolean;
-  options: SessionOptions;
-  /** The Claude conversation id the next run continues (or starts). */
-  claudeSessionId: string;
-  status: SessionStatus;
-  queueLength: number;
-  totals: SessionTotals;
-  createdAt: string;
-  updatedAt: string;
-  lastSeq: number;
-}
+export { PERMISSION_MODES, ZERO_USAGE } from './session.js';
+export type { PermissionMode, SessionOptions, SessionStatus, SessionTotals, SessionView, TokenUsage } from './session.js';
+import type { SessionView, TokenUsage } from './session.js';
 
 interface EventBase {
   seq: number;
