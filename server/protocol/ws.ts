@@ -6,6 +6,7 @@ import { z } from 'zod';
 import { clientRequestIdSchema } from './api.js';
 import type { ServerEvent, SessionView } from './events.js';
 import type { ErrorCode } from './errors.js';
+import type { SubmitResult } from './runs.js';
 
 const sessionId = z.string().min(1).max(100);
 const frameId = z.string().min(1).max(100).optional();
@@ -64,13 +65,34 @@ export const SUMMARY_EVENT_TYPES = [
   'run.finished',
 ] as const;
 
+/** What a `subscribe` opened: where the replay starts, and whether runs before it exist. */
+export interface SubscribeReply {
+  fromSeq: number;
+  hasEarlier: boolean;
+  /** Its oldest run: pass it to GET .../history?beforeRun= to load the runs before. */
+  firstRunId?: string | undefined;
+}
+
+/** The `data` of a successful reply, by the type of the frame it answers. */
+export interface ReplyData {
+  hello: undefined;
+  subscribe: SubscribeReply;
+  unsubscribe: undefined;
+  submit: SubmitResult;
+  interrupt: { runId: string };
+  cancel: { runId: string; status: 'cancelled' | 'interrupting' };
+  permission: undefined;
+  ping: undefined;
+}
+
 export type ServerFrame =
   | { type: 'welcome'; version: string; sessions: SessionView[] }
   /** An event of a session this connection follows, in seq order, each once. */
   | { type: 'event'; event: ServerEvent }
   /** A list-level event of a session this connection does not follow. */
   | { type: 'summary'; event: ServerEvent }
-  | { type: 'reply'; id: string; ok: true; data?: unknown }
+  /** `data` is the ReplyData of the frame type it answers (the client knows which by `id`). */
+  | { type: 'reply'; id: string; ok: true; data?: ReplyData[keyof ReplyData] }
   | { type: 'reply'; id: string; ok: false; error: { code: ErrorCode; message: string } }
   | { type: 'error'; error: { code: ErrorCode; message: string } }
   | { type: 'pong'; id?: string | undefined };

@@ -8,7 +8,7 @@ import type { Engine } from '../core/engine.js';
 import { AppError, isAppError } from '../core/errors.js';
 import type { Logger } from '../log.js';
 import type { ServerEvent } from '../protocol/events.js';
-import { clientFrameSchema, SUMMARY_EVENT_TYPES, type ClientFrame, type ServerFrame } from '../protocol/ws.js';
+import { clientFrameSchema, SUMMARY_EVENT_TYPES, type ClientFrame, type ReplyData, type ServerFrame, type SubscribeReply } from '../protocol/ws.js';
 
 /** A client this far behind is dropped; it comes back with its last seq. */
 export const WS_MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
@@ -32,7 +32,7 @@ export function serveConnection(ws: WebSocket, engine: Engine, log: Logger, vers
     send({ type: 'summary', event });
   });
 
-  const follow = async (sessionId: string, after: number, tailRuns?: number): Promise<unknown> => {
+  const follow = async (sessionId: string, after: number, tailRuns?: number): Promise<SubscribeReply> => {
     await unfollow(sessionId);
     // A frame still queued when the socket closed must not leave a subscription behind.
     if (closed) throw new AppError('bad_request', 'The connection is closed.');
@@ -66,7 +66,7 @@ export function serveConnection(ws: WebSocket, engine: Engine, log: Logger, vers
     if (subscription) (await subscription)();
   };
 
-  const handle = async (frame: ClientFrame): Promise<unknown> => {
+  const handle = async (frame: ClientFrame): Promise<ReplyData[keyof ReplyData]> => {
     switch (frame.type) {
       case 'hello': {
         const sessions = await engine.listSessions();

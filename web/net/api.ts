@@ -1,5 +1,6 @@
-/** The REST calls the app makes; everything live goes over the WebSocket. */
-import type { PermissionMode, ServerEvent, SessionView, TokenUsage } from '../../server/protocol/events.js';
+/** The REST calls the app makes; everything live goes over the WebSocket. Shapes come from server/protocol. */
+import type { PermissionMode, ServerEvent, TokenUsage } from '../../server/protocol/events.js';
+import type { FolderListing, Health, SessionResponse } from '../../server/protocol/responses.js';
 
 export interface NewSessionInput {
   name?: string | undefined;
@@ -40,19 +41,18 @@ async function call<T>(method: string, path: string, body?: unknown): Promise<T>
 
 const sessionPath = (id: string) => `/api/sessions/${encodeURIComponent(id)}`;
 
-export const createSession = (input: NewSessionInput) => call<SessionView>('POST', '/api/sessions', input);
+export const createSession = (input: NewSessionInput) => call<SessionResponse>('POST', '/api/sessions', input);
 
 export const updateSession = (id: string, patch: { name?: string; model?: string }) =>
-  call<SessionView>('PATCH', sessionPath(id), patch);
+  call<SessionResponse>('PATCH', sessionPath(id), patch);
 
 export const deleteSession = (id: string) => call<{ deleted: boolean }>('DELETE', sessionPath(id));
 
-export const clearConversation = (id: string) => call<SessionView>('POST', `${sessionPath(id)}/clear`);
+export const clearConversation = (id: string) => call<SessionResponse>('POST', `${sessionPath(id)}/clear`);
 
 export const listRoots = () => call<{ roots: string[] }>('GET', '/api/roots');
 
-export const listFolders = (path: string) =>
-  call<{ path: string; folders: string[]; truncated: boolean }>('GET', `/api/folders?path=${encodeURIComponent(path)}`);
+export const listFolders = (path: string) => call<FolderListing>('GET', `/api/folders?path=${encodeURIComponent(path)}`);
 
 export interface UsageToday {
   since: string;
@@ -71,14 +71,11 @@ export const history = (id: string, beforeRun: string, runs = 50) =>
 
 export interface ServerHealth {
   authEnabled: boolean;
-  tunnel?: { status: 'off' | 'connecting' | 'online' | 'error'; url?: string; error?: string };
+  tunnel?: Health['tunnel'];
 }
 
 /** What the authenticated /health and /api/auth/me tell the app about the server. */
 export async function serverHealth(): Promise<ServerHealth> {
-  const [health, me] = await Promise.all([
-    call<{ tunnel?: ServerHealth['tunnel'] }>('GET', '/health'),
-    call<{ authEnabled: boolean }>('GET', '/api/auth/me'),
-  ]);
+  const [health, me] = await Promise.all([call<Health>('GET', '/health'), call<{ authEnabled: boolean }>('GET', '/api/auth/me')]);
   return { authEnabled: me.authEnabled, tunnel: health.tunnel };
 }

@@ -8,7 +8,7 @@
  * survives a reconnect and is sent again after the next hello; every other
  * pending request fails when the connection goes.
  */
-import type { ClientFrame, ServerFrame } from '../../server/protocol/ws.js';
+import type { ClientFrame, ReplyData, ServerFrame } from '../../server/protocol/ws.js';
 
 export type ConnectionState = 'connecting' | 'connected' | 'reconnecting';
 
@@ -77,11 +77,12 @@ export class WsClient {
   }
 
   /** Sends a frame and resolves with the reply's data; rejects with a RequestError on an error reply. */
-  request(frame: RequestFrame, options: { retry?: boolean } = {}): Promise<unknown> {
+  request<F extends RequestFrame>(frame: F, options: { retry?: boolean } = {}): Promise<ReplyData[F['type']]> {
     const id = `r${this.#nextId++}`;
     const full = { ...frame, id } as ClientFrame & { id: string };
-    return new Promise((resolve, reject) => {
-      const pending: Pending = { frame: full, retry: options.retry === true, resolve, reject };
+    return new Promise<ReplyData[F['type']]>((resolve, reject) => {
+      // The server answers a frame of this type with this type's data (ReplyData).
+      const pending: Pending = { frame: full, retry: options.retry === true, resolve: resolve as (data: unknown) => void, reject };
       const socket = this.#socket;
       if (socket?.readyState === WebSocket.OPEN) {
         // The hello went out first on this socket; the server handles frames in order.
