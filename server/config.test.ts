@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ConfigError, helpText, loadConfig, parseDotenv } from './config.js';
+import { ConfigError, helpText, loadConfig } from './config.js';
 
 const dotenvFile = (text: string) => {
   const file = join(mkdtempSync(join(tmpdir(), 'cr-env-')), '.env');
@@ -86,13 +86,15 @@ describe('security settings', () => {
   });
 });
 
-describe('parseDotenv', () => {
-  it('reads KEY=value lines with comments, quotes and export', () => {
-    expect(parseDotenv('# c\nA=1\nexport B="two words"\nC=\'x#y\'\nD=val # comment\n\nbad line\n')).toEqual({
-      A: '1',
-      B: 'two words',
-      C: 'x#y',
-      D: 'val',
-    });
+describe('the .env file', () => {
+  it('reads KEY=value lines with comments, quotes and export (Node\'s own parser)', () => {
+    const envFile = dotenvFile('# a comment\nAUTH_USER="two words"\nexport LOG_LEVEL=warn\nALLOWED_HOSTS=\'a#b\'\nMAX_QUEUE_LENGTH=7 # seven\n\nnot a setting\n');
+    const c = loadConfig({ envFile, home: '/h' });
+    expect(c).toMatchObject({ authUser: 'two words', logLevel: 'warn', allowedHosts: ['a#b'], maxQueueLength: 7 });
+  });
+
+  it('reads booleans in any case, and refuses anything else by name', () => {
+    expect(loadConfig({ env: { TRUST_PROXY: 'Yes', PERMISSION_PROMPTS: 'OFF' } })).toMatchObject({ trustProxy: true, permissionPrompts: false });
+    expect(() => loadConfig({ env: { TRUST_PROXY: 'maybe' } })).toThrow(/TRUST_PROXY/);
   });
 });

@@ -6,7 +6,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { delimiter, join, resolve } from 'node:path';
-import { parseArgs } from 'node:util';
+import { parseArgs, parseEnv } from 'node:util';
 import { z } from 'zod';
 import type { McpPolicy } from './core/policy.js';
 import { PERMISSION_MODES, type PermissionMode } from './protocol/events.js';
@@ -106,12 +106,8 @@ export type SettingKey = keyof typeof SETTINGS;
 /** The environment variables this server reads: its own, not the CLI's business. */
 export const SETTING_ENV_NAMES: readonly string[] = Object.values(SETTINGS).map((s) => s.env);
 
-const boolText = z
-  .string()
-  .trim()
-  .toLowerCase()
-  .refine((v) => ['1', '0', 'true', 'false', 'yes', 'no', 'on', 'off'].includes(v), 'expected true or false')
-  .transform((v) => ['1', 'true', 'yes', 'on'].includes(v));
+/** true/false, 1/0, yes/no, on/off, in any case. */
+const boolText = z.stringbool({ truthy: ['1', 'true', 'yes', 'on'], falsy: ['0', 'false', 'no', 'off'] });
 
 const intText = (min: number, max: number) =>
   z
@@ -217,7 +213,7 @@ export function loadConfig(input: ConfigInput = {}): Readonly<Config> {
   const argv = input.argv ?? [];
   const env = input.env ?? {};
   const home = input.home ?? homedir();
-  const dotenv = input.envFile && existsSync(input.envFile) ? parseDotenv(readFileSync(input.envFile, 'utf8')) : {};
+  const dotenv = input.envFile && existsSync(input.envFile) ? parseEnv(readFileSync(input.envFile, 'utf8')) : {};
   const flags = parseFlags(argv);
 
   const raw: Record<string, string> = {};
@@ -337,23 +333,6 @@ function parseFlags(argv: readonly string[]): Record<string, string | undefined>
   } catch (err) {
     throw new ConfigError(`${(err as Error).message}. Run with --help for the list of options.`);
   }
-}
-
-/** KEY=value lines; `#` comments; optional quotes; no variable expansion. */
-export function parseDotenv(text: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const rawLine of text.split(/\r?\n/)) {
-    const line = rawLine.trim();
-    if (line === '' || line.startsWith('#')) continue;
-    const match = /^(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*)$/.exec(line);
-    if (!match) continue;
-    let value = (match[2] ?? '').trim();
-    const quoted = /^(['"])(.*)\1$/.exec(value);
-    if (quoted) value = quoted[2] ?? '';
-    else value = value.replace(/\s+#.*$/, '');
-    out[match[1] as string] = value;
-  }
-  return out;
 }
 
 export function helpText(): string {

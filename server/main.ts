@@ -13,6 +13,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createChildProcessRunner } from './process/child-process.js';
 import { createCliLocator } from './process/locate.js';
 import { ConfigError, helpText, loadConfig, SETTING_ENV_NAMES, type Config } from './config.js';
+import { within } from './core/deadline.js';
 import { createEngine, type Engine } from './core/engine.js';
 import { systemClock, type Clock } from './core/ports.js';
 import type { Store } from './core/store.js';
@@ -220,7 +221,7 @@ export async function startServer(config: Readonly<Config>, overrides: ServerOve
       server.close();
       tunnelServer?.close();
       await ws.close();
-      await withDeadline(engine.close(), SHUTDOWN_DEADLINE_MS, () => log.warn('runs did not stop in time'));
+      if ((await within(engine.close(), SHUTDOWN_DEADLINE_MS)).outcome === 'late') log.warn('runs did not stop in time');
       // Requests in flight finish (new ones get 503), so none meets a closed
       // database; then the long-lived streams are cut.
       await drain(DRAIN_DEADLINE_MS);
@@ -296,18 +297,6 @@ export function checkExposure(config: Readonly<Config>, log: Logger): void {
       'Set AUTH_PASSWORD (the app asks for it) and/or AUTH_TOKEN (for API clients: Authorization: Bearer), ' +
       'or listen on 127.0.0.1 only (HOST=127.0.0.1).',
   );
-}
-
-async function withDeadline(work: Promise<unknown>, ms: number, onLate: () => void): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<void>((r) => {
-    timer = setTimeout(() => {
-      onLate();
-      r();
-    }, ms);
-  });
-  await Promise.race([work, late]);
-  clearTimeout(timer);
 }
 
 export async function main(argv: string[]): Promise<void> {

@@ -6,6 +6,7 @@
 import express, { type Express, type RequestHandler, type Response } from 'express';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { AppError } from '../core/errors.js';
 import type { Engine } from '../core/engine.js';
 import type { Logger } from '../log.js';
@@ -84,7 +85,7 @@ export function createAppHandle(deps: AppDeps): AppHandle {
       const deadline = Date.now() + deadlineMs;
       // Event streams never end on their own: the caller closes their sockets.
       const pending = () => [...inflight].filter((res) => !String(res.getHeader('content-type') ?? '').includes('text/event-stream'));
-      while (pending().length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      while (pending().length > 0 && Date.now() < deadline) await sleep(20);
     },
   };
 }

@@ -18,6 +18,7 @@
  */
 import { createHash, randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
 import { promisify } from 'node:util';
+import { parse as parseCookieHeader } from 'cookie';
 import type { IncomingMessage } from 'node:http';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { Clock } from '../core/ports.js';
@@ -81,20 +82,9 @@ export function secretsEqual(given: string, expected: string): boolean {
   return timingSafeEqual(sha256(given), sha256(expected));
 }
 
-export function parseCookies(header: string | undefined): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const part of (header ?? '').split(';')) {
-    const i = part.indexOf('=');
-    if (i < 0) continue;
-    const name = part.slice(0, i).trim();
-    if (name === '' || name in out) continue;
-    try {
-      out[name] = decodeURIComponent(part.slice(i + 1).trim());
-    } catch {
-      out[name] = part.slice(i + 1).trim();
-    }
-  }
-  return out;
+/** The request's cookies (the first of a name wins; bad escapes are kept as they are). */
+export function parseCookies(header: string | undefined): Record<string, string | undefined> {
+  return parseCookieHeader(header ?? '');
 }
 
 export function sessionCookie(token: string, maxAgeS: number, secure: boolean): string {

@@ -23,6 +23,7 @@
  */
 import ngrok, { type Config } from '@ngrok/ngrok';
 import QRCode from 'qrcode';
+import { within } from '../core/deadline.js';
 import type { Logger } from '../log.js';
 
 /** What the operator configured (NGROK_* settings), before validation. */
@@ -358,18 +359,9 @@ function sleep(ms: number, signal: AbortSignal): Promise<boolean> {
 }
 
 async function withDeadline(work: Promise<unknown>, ms: number, log: Logger, what: string): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<'late'>((r) => {
-    timer = setTimeout(() => r('late'), ms);
-  });
-  try {
-    const outcome = await Promise.race([work.then(() => 'done' as const), late]);
-    if (outcome === 'late') log.warn(`ngrok tunnel: ${what} took over ${formatSeconds(ms)}; going on`);
-  } catch (err) {
-    log.warn(`ngrok tunnel: ${what} failed: ${(err as Error).message}`);
-  } finally {
-    clearTimeout(timer);
-  }
+  const { outcome, error } = await within(work, ms);
+  if (outcome === 'late') log.warn(`ngrok tunnel: ${what} took over ${formatSeconds(ms)}; going on`);
+  else if (error !== undefined) log.warn(`ngrok tunnel: ${what} failed: ${(error as Error).message}`);
 }
 
 async function closeQuietly(l: ForwardedListener, log: Logger): Promise<void> {
