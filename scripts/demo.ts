@@ -12,8 +12,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ConfigError, loadConfig } from '../server/config.js';
 import { startServer } from '../server/main.js';
-import { startFakeAnthropic } from './support/fake-anthropic.js';
-import { makeClaudeEnv, realClaudePath } from './support/real-claude.js';
+import { startFakeAnthropic } from '../test/support/fake-anthropic.js';
+import { makeClaudeEnv, realClaudePath } from '../test/support/real-claude.js';
 
 /** Slow enough to watch the text stream in, fast enough not to bore. */
 const TEXT_CHUNK_DELAY_MS = 30;
