@@ -1,36 +1,18 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startFakeAnthropic, type FakeAnthropic } from '../support/fake-anthropic.js';
 import { makeClaudeEnv, realClaudePath, type ClaudeEnv } from '../support/real-claude.js';
-import { alive, collectEvents, fake, FAKE_CLAUDE, finishedRuns, tempDir, waitUntil } from '../support/server.js';
+import { alive, collectEvents, fake, FAKE_CLAUDE, finishedRuns, spawnServerProcess, tempDir, waitUntil, type ServerProcess } from '../support/server.js';
 
-const MAIN = fileURLToPath(new URL('../../server/main.ts', import.meta.url));
-const started: ChildProcess[] = [];
+const started: ServerProcess[] = [];
 
-/** Starts the server as its own process, as a user would, and waits for its URL. */
-async function startProcess(env: Record<string, string>): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN], {
-    env: { ...process.env, ...env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  started.push(child);
-  let log = '';
-  const url = await new Promise<string>((resolve, reject) => {
-    const onData = (chunk: Buffer) => {
-      log += chunk.toString();
-      const match = /listening on (http:\/\/\S+)/.exec(log);
-      if (match) resolve(match[1] as string);
-    };
-    child.stderr!.on('data', onData);
-    child.stdout!.on('data', onData);
-    child.once('exit', (code) => reject(new Error(`server exited with ${code}: ${log}`)));
-  });
-  return { child, url };
+async function startProcess(env: Record<string, string>): Promise<ServerProcess> {
+  const server = await spawnServerProcess(env);
+  started.push(server);
+  return server;
 }
 
 afterEach(() => {
-  for (const child of started.splice(0)) if (child.exitCode === null) child.kill('SIGKILL');
+  for (const p of started.splice(0)) if (p.child.exitCode === null) p.child.kill('SIGKILL');
 });
 
 interface CliUnderTest {
@@ -95,21 +77,4 @@ describe.each(CLIS)('a server killed with -9 ($name)', (cli) => {
     expect(code).toBe(0);
     await setup.cleanup();
   }, 90_000);
-});
-
-describe('start-up safety', () => {
-
-  it('refuses to start on a non-loopback address and says what to set', async () => {
-    const child = spawn(process.execPath, ['--import', 'tsx', MAIN], {
-      env: { ...process.env, HOST: '0.0.0.0', PORT: '0', DATA_DIR: await tempDir('cr-refuse-') },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    started.push(child);
-    let err = '';
-    child.stderr!.on('data', (c: Buffer) => (err += c.toString()));
-    const code = await new Promise((r) => child.once('exit', r));
-    expect(code).toBe(2);
-    expect(err).toContain('AUTH_PASSWORD');
-    expect(err).toContain('127.0.0.1');
-  });
 });

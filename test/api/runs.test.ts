@@ -2,6 +2,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ServerEvent } from '../../server/protocol/events.js';
+import { newSession, queuePrompt } from '../support/runs.js';
 import {
   alive,
   collectEvents,
@@ -15,18 +16,6 @@ import {
   type TestServer,
 } from '../support/server.js';
 
-const newSession = async (server: TestServer, body: Record<string, unknown> = {}) => {
-  const res = await server.api('POST', '/api/sessions', body);
-  expect(res.status).toBe(201);
-  return res.body as { id: string; cwd: string };
-};
-
-const send = async (server: TestServer, id: string, prompt: string, extra: Record<string, unknown> = {}) => {
-  const res = await server.api('POST', `/api/sessions/${id}/messages`, { prompt, ...extra });
-  expect(res.status, JSON.stringify(res.body)).toBe(202);
-  return res.body as { runId: string; position: number };
-};
-
 describe('queue and scheduler', () => {
   let server: TestServer;
   beforeAll(async () => {
@@ -38,11 +27,11 @@ describe('queue and scheduler', () => {
     const a = await newSession(server, { name: 'A' });
     const b = await newSession(server, { name: 'B' });
     const slow = (label: string) => fake([{ sleep: 150 }, { text: label }]);
-    await send(server, a.id, slow('A1'));
-    await send(server, a.id, slow('A2'));
-    await send(server, a.id, slow('A3'));
-    await send(server, b.id, slow('B1'));
-    await send(server, b.id, slow('B2'));
+    await queuePrompt(server, a.id, slow('A1'));
+    await queuePrompt(server, a.id, slow('A2'));
+    await queuePrompt(server, a.id, slow('A3'));
+    await queuePrompt(server, b.id, slow('B1'));
+    await queuePrompt(server, b.id, slow('B2'));
     await Promise.all([
       collectEvents(server, a.id, (ev) => finishedRuns(ev).length === 3),
       collectEvents(server, b.id, (ev) => finishedRuns(ev).length === 2),
@@ -60,9 +49,9 @@ describe('queue and scheduler', () => {
 
   it('refuses a prompt beyond the queue limit with 429 and keeps the queue as it was', async () => {
     const s = await newSession(server);
-    await send(server, s.id, fake([{ sleep: 400 }, { text: 'first' }]));
+    await queuePrompt(server, s.id, fake([{ sleep: 400 }, { text: 'first' }]));
     await waitUntil(async () => (await server.api('GET', `/api/sessions/${s.id}`)).body.status === 'running', 10_000, 'running');
-    for (let i = 0; i < 3; i++) await send(server, s.id, `queued ${i}`);
+    for (let i = 0; i < 3; i++) await queuePrompt(server, s.id, `queued ${i}`);
     const full = await server.api('POST', `/api/sessions/${s.id}/messages`, { prompt: 'one too many' });
     expect(full.status).toBe(429);
     expect(full.body.error.code).toBe('queue_full');
@@ -73,9 +62,9 @@ describe('queue and scheduler', () => {
 
   it('cancels a queued prompt: it never runs, and the rest keep their order', async () => {
     const s = await newSession(server);
-    await send(server, s.id, fake([{ sleep: 300 }, { text: 'blocker' }]));
-    const victim = await send(server, s.id, 'cancel me');
-    await send(server, s.id, 'keep me');
+    await queuePrompt(server, s.id, fake([{ sleep: 300 }, { text: 'blocker' }]));
+    const victim = await queuePrompt(server, s.id, 'cancel me');
+    await queuePrompt(server, s.id, 'keep me');
     const res = await server.api('DELETE', `/api/sessions/${s.id}/queue/${victim.runId}`);
     expect(res.body).toEqual({ runId: victim.runId, status: 'cancelled' });
     const events = await collectEvents(server, s.id, (ev) => finishedRuns(ev).length === 3);
@@ -97,7 +86,7 @@ describe('interrupt and shutdown, a fresh process per run (WARM_MAX=0)', () => {
 
   it('interrupts a run and ends its whole process group, grandchildren included', async () => {
     const s = await newSession(server);
-    const { runId } = await send(server, s.id, fake([{ grandchild: true }, { text: 'working', chunks: 20, delayMs: 200 }]));
+    const { runId } = await queuePrompt(server, s.id, fake([{ grandchild: true }, { text: 'working', chunks: 20, delayMs: 200 }]));
     let grandchild = 0;
     let pid = 0;
     await collectEvents(server, s.id, (ev) => {
@@ -117,7 +106,7 @@ describe('interrupt and shutdown, a fresh process per run (WARM_MAX=0)', () => {
 
   it('kills a CLI that ignores SIGINT and SIGTERM with SIGKILL', async () => {
     const s = await newSession(server);
-    const { runId } = await send(server, s.id, fake([{ hang: true }]));
+    const { runId } = await queuePrompt(server, s.id, fake([{ hang: true }]));
     let pid = 0;
     await collectEvents(server, s.id, (ev) => {
       for (const e of ev) if (e.type === 'run.started') pid = e.pid;
@@ -135,8 +124,8 @@ describe('interrupt and shutdown, a fresh process per run (WARM_MAX=0)', () => {
     const dataDir = await tempDir('cr-shutdown-');
     const own = await startTestServer({ dataDir, maxConcurrentRuns: 1 });
     const s = await newSession(own);
-    await send(own, s.id, fake([{ grandchild: true }, { sleep: 30_000 }]));
-    await send(own, s.id, 'still queued');
+    await queuePrompt(own, s.id, fake([{ grandchild: true }, { sleep: 30_000 }]));
+    await queuePrompt(own, s.id, 'still queued');
     const raw = await waitUntil(async () => {
       const runs = (await own.api('GET', `/api/sessions/${s.id}/runs`)).body.runs as Array<{ pid?: number; state: string }>;
       return runs.find((r) => r.state === 'running' && r.pid);
@@ -164,7 +153,7 @@ describe('event replay', () => {
 
   it('Last-Event-ID returns exactly the events after it, each once, and then live ones', async () => {
     const s = await newSession(server);
-    await send(server, s.id, 'first');
+    await queuePrompt(server, s.id, 'first');
     const all = await collectEvents(server, s.id, (ev) => finishedRuns(ev).length === 1);
     const cut = all[Math.floor(all.length / 2)]!.seq;
     const missed = all.filter((e) => e.seq > cut);
@@ -173,7 +162,7 @@ describe('event replay', () => {
     expect(replay).toEqual(missed);
     // Replay then live with no gap: a second run's events follow on.
     const follow = collectEvents(server, s.id, (ev) => finishedRuns(ev).length === 1, { after: all[all.length - 1]!.seq });
-    await send(server, s.id, 'second');
+    await queuePrompt(server, s.id, 'second');
     const live = await follow;
     expect(live[0]!.seq).toBe(all[all.length - 1]!.seq + 1);
     expect(live.map((e) => e.seq)).toEqual(live.map((_, i) => live[0]!.seq + i));
@@ -245,7 +234,7 @@ describe('permissions', () => {
 
   it('asks before a tool that needs approval; the first answer wins and a second is 409', async () => {
     const s = await newSession(server);
-    await send(server, s.id, askScript);
+    await queuePrompt(server, s.id, askScript);
     const asked = await collectEvents(server, s.id, (ev) => ev.some((e) => e.type === 'permission.requested'));
     const request = asked.find((e) => e.type === 'permission.requested') as Extract<ServerEvent, { type: 'permission.requested' }>;
     expect(request).toMatchObject({ toolName: 'Write', input: { file_path: 'x.txt' } });
@@ -260,7 +249,7 @@ describe('permissions', () => {
 
   it('a denial reaches the CLI as a failed tool call with the message', async () => {
     const s = await newSession(server);
-    await send(server, s.id, askScript);
+    await queuePrompt(server, s.id, askScript);
     const asked = await collectEvents(server, s.id, (ev) => ev.some((e) => e.type === 'permission.requested'));
     const { requestId } = asked.find((e) => e.type === 'permission.requested') as { requestId: string };
     await server.api('POST', `/api/sessions/${s.id}/permissions/${requestId}`, { behavior: 'deny', message: 'not today' });
@@ -278,7 +267,7 @@ describe('permissions', () => {
 
   it('does not ask in bypassPermissions mode', async () => {
     const s = await newSession(server, { permissionMode: 'bypassPermissions' });
-    await send(server, s.id, askScript);
+    await queuePrompt(server, s.id, askScript);
     const events = await collectEvents(server, s.id, (ev) => finishedRuns(ev).length === 1);
     expect(events.some((e) => e.type === 'permission.requested')).toBe(false);
     expect(finishedRuns(events)[0]?.status).toBe('success');
@@ -293,9 +282,9 @@ describe('CLI options and detection', () => {
     const server = await startTestServer({ cliEnv: { FAKE_CLAUDE_LOG: log }, config: { WARM_MAX: '0' } });
     try {
       const s = await newSession(server, { model: 'sonnet', appendSystemPrompt: 'be brief', allowedTools: ['Read', 'Bash(git *)'], permissionMode: 'acceptEdits' });
-      await send(server, s.id, 'one');
+      await queuePrompt(server, s.id, 'one');
       await collectEvents(server, s.id, (ev) => finishedRuns(ev).length === 1);
-      await send(server, s.id, 'two');
+      await queuePrompt(server, s.id, 'two');
       await collectEvents(server, s.id, (ev) => finishedRuns(ev).length === 2);
       const calls = (await readFile(log, 'utf8'))
         .trim()
@@ -368,7 +357,7 @@ describe('CLI options and detection', () => {
     const server = await startTestServer({ claudePath: wrapper });
     try {
       const s = await newSession(server);
-      await send(server, s.id, 'hello again');
+      await queuePrompt(server, s.id, 'hello again');
       const events = await collectEvents(server, s.id, (ev) => finishedRuns(ev).length === 1);
       expect(finishedRuns(events)[0]).toMatchObject({ status: 'success', result: 'Echo: hello again' });
     } finally {

@@ -2,6 +2,7 @@ import { mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { collectEvents, fake, finishedRuns, startTestServer, tempDir, type TestServer } from '../support/server.js';
+import { newSession } from '../support/runs.js';
 
 let server: TestServer;
 
@@ -12,15 +13,9 @@ afterAll(async () => {
   await server.close();
 });
 
-async function newSession(body: Record<string, unknown> = {}) {
-  const res = await server.api('POST', '/api/sessions', body);
-  expect(res.status).toBe(201);
-  return res.body as { id: string; cwd: string; session_id: string; name: string };
-}
-
 describe('sessions', () => {
   it('creates a session with a folder of its own under DATA_DIR and lists, gets, renames it', async () => {
-    const created = await newSession({ name: 'Alpha', model: 'sonnet', allowedTools: ['Read'] });
+    const created = await newSession(server, { name: 'Alpha', model: 'sonnet', allowedTools: ['Read'] });
     expect(created.session_id).toBe(created.id);
     expect(created.cwd.startsWith(join(server.dataDir, 'sessions'))).toBe(true);
     expect(created).toMatchObject({ name: 'Alpha', status: 'idle', queueLength: 0, options: { model: 'sonnet' } });
@@ -32,15 +27,15 @@ describe('sessions', () => {
   });
 
   it('accepts session_name as the name, as the session manager it replaces did', async () => {
-    const created = await newSession({ session_name: 'legacy' });
+    const created = await newSession(server, { session_name: 'legacy' });
     expect(created.name).toBe('legacy');
   });
 
   it('uses a folder inside the allowed roots', async () => {
     const dir = join(server.root, 'project');
     await mkdir(dir, { recursive: true });
-    expect((await newSession({ cwd: dir })).cwd).toBe(dir);
-    expect((await newSession({ cwd: 'project' })).cwd).toBe(dir);
+    expect((await newSession(server, { cwd: dir })).cwd).toBe(dir);
+    expect((await newSession(server, { cwd: 'project' })).cwd).toBe(dir);
   });
 
   it('refuses folders outside the roots, with "..", missing, or reached through a symlink that leads out', async () => {
@@ -57,12 +52,12 @@ describe('sessions', () => {
   });
 
   it('deletes a session, and removes its own folder only with purge', async () => {
-    const keep = await newSession();
+    const keep = await newSession(server);
     await writeFile(join(keep.cwd, 'a.txt'), 'x');
     expect((await server.api('DELETE', `/api/sessions/${keep.id}`)).body).toEqual({ deleted: true, purged: false });
     expect(await readFile(join(keep.cwd, 'a.txt'), 'utf8')).toBe('x');
     expect((await server.api('GET', `/api/sessions/${keep.id}`)).status).toBe(404);
-    const purge = await newSession();
+    const purge = await newSession(server);
     expect((await server.api('DELETE', `/api/sessions/${purge.id}?purge=true`)).body).toEqual({ deleted: true, purged: true });
     await expect(readFile(join(purge.cwd, 'a.txt'))).rejects.toThrow();
   });
@@ -85,7 +80,7 @@ describe('folders and usage', () => {
 
   it('sums today\'s cost and tokens over finished runs', async () => {
     const before = (await server.api('GET', '/api/usage')).body.today;
-    const s = await newSession();
+    const s = await newSession(server);
     await server.api('POST', `/api/sessions/${s.id}/execute`, { prompt: 'count me' });
     const after = (await server.api('GET', '/api/usage')).body.today;
     expect(after.runs).toBe(before.runs + 1);
@@ -115,7 +110,7 @@ describe('bad input gets a clear JSON error and changes nothing', () => {
   });
 
   it('an empty prompt is 400 and an oversized one 413, and neither is queued', async () => {
-    const s = await newSession();
+    const s = await newSession(server);
     const empty = await server.api('POST', `/api/sessions/${s.id}/messages`, { prompt: '   ' });
     expect(empty.status).toBe(400);
     const big = await server.api('POST', `/api/sessions/${s.id}/messages`, { prompt: 'x'.repeat(100 * 1024 + 1) });
@@ -127,7 +122,7 @@ describe('bad input gets a clear JSON error and changes nothing', () => {
   });
 
   it('a body over the limit is 413 before it is parsed', async () => {
-    const s = await newSession();
+    const s = await newSession(server);
     const res = await server.api('POST', `/api/sessions/${s.id}/messages`, { prompt: 'y'.repeat(2 * 1024 * 1024) });
     expect(res.status).toBe(413);
   });
@@ -160,7 +155,7 @@ describe('bad input gets a clear JSON error and changes nothing', () => {
   });
 
   it('interrupting an idle session is 409 and cancelling an unknown run 404', async () => {
-    const s = await newSession();
+    const s = await newSession(server);
     expect((await server.api('POST', `/api/sessions/${s.id}/interrupt`)).status).toBe(409);
     expect((await server.api('DELETE', `/api/sessions/${s.id}/queue/nope`)).status).toBe(404);
   });
@@ -168,7 +163,7 @@ describe('bad input gets a clear JSON error and changes nothing', () => {
 
 describe('storage', () => {
   it('lists and reads files of the session folder', async () => {
-    const s = await newSession();
+    const s = await newSession(server);
     await mkdir(join(s.cwd, 'sub'));
     await writeFile(join(s.cwd, 'sub', 'note.txt'), 'hello storage');
     const root = await server.api('GET', `/api/sessions/${s.id}/storage`);
@@ -181,7 +176,7 @@ describe('storage', () => {
   });
 
   it('refuses paths that escape the session folder: plain, encoded, absolute and symlinked', async () => {
-    const s = await newSession();
+    const s = await newSession(server);
     const outside = await tempDir('cr-outside-');
     await writeFile(join(outside, 'secret.txt'), 'TOP-SECRET-CONTENT');
     await symlink(outside, join(s.cwd, 'link'));
@@ -197,7 +192,7 @@ describe('storage', () => {
 
 describe('runs with the scripted CLI', () => {
   it('runs a prompt and streams its events to the end', async () => {
-    const s = await newSession();
+    const s = await newSession(server);
     const res = await server.api('POST', `/api/sessions/${s.id}/messages`, { prompt: 'hello there' });
     expect(res.status).toBe(202);
     expect(res.body).toMatchObject({ position: 1, duplicate: false });
@@ -215,7 +210,7 @@ describe('runs with the scripted CLI', () => {
   });
 
   it('enqueues the same client request id once', async () => {
-    const s = await newSession();
+    const s = await newSession(server);
     const a = await server.api('POST', `/api/sessions/${s.id}/messages`, { prompt: 'once', clientRequestId: 'req-1' });
     const b = await server.api('POST', `/api/sessions/${s.id}/messages`, { prompt: 'once', clientRequestId: 'req-1' });
     expect(b.body.runId).toBe(a.body.runId);
@@ -225,7 +220,7 @@ describe('runs with the scripted CLI', () => {
   });
 
   it('a CLI crash mid-run ends the run as error with stderr, and the queue goes on', async () => {
-    const s = await newSession();
+    const s = await newSession(server);
     await server.api('POST', `/api/sessions/${s.id}/messages`, {
       prompt: fake([{ text: 'partial', chunks: 2 }, { stderr: 'boom: something broke' }, { crash: 3 }]),
     });
@@ -242,7 +237,7 @@ describe('runs with the scripted CLI', () => {
   });
 
   it('garbage and huge lines from the CLI do not break the run', async () => {
-    const s = await newSession();
+    const s = await newSession(server);
     await server.api('POST', `/api/sessions/${s.id}/messages`, {
       prompt: fake([{ raw: 'this is not json' }, { bigLine: 5_000_000 }, { text: 'still fine' }]),
     });
@@ -254,7 +249,7 @@ describe('runs with the scripted CLI', () => {
   });
 
   it('reports tool calls as started then finished', async () => {
-    const s = await newSession();
+    const s = await newSession(server);
     await server.api('POST', `/api/sessions/${s.id}/messages`, {
       prompt: fake([{ tool: { name: 'Bash', input: { command: 'ls -la' }, output: 'a\nb' } }, { tool: { name: 'Read', input: { file_path: '/x' }, output: 'nope', isError: true } }, { text: 'ok' }]),
     });

@@ -3,6 +3,7 @@ import { WebSocket } from 'ws';
 import type { ServerEvent } from '../../server/protocol/events.js';
 import type { ServerFrame } from '../../server/protocol/ws.js';
 import { connectWs, fake, startTestServer, type TestServer } from '../support/server.js';
+import { newSession } from '../support/runs.js';
 
 let server: TestServer;
 beforeAll(async () => {
@@ -10,7 +11,6 @@ beforeAll(async () => {
 });
 afterAll(() => server.close());
 
-const newSession = async () => (await server.api('POST', '/api/sessions', {})).body as { id: string };
 type EventFrame = Extract<ServerFrame, { type: 'event' }>;
 const isEvent = (f: ServerFrame): f is EventFrame => f.type === 'event';
 const eventsOf = (frames: ServerFrame[], sessionId: string): ServerEvent[] =>
@@ -34,7 +34,7 @@ function upgradeStatus(headers: Record<string, string>, path = '/ws'): Promise<n
 
 describe('WebSocket protocol', () => {
   it('welcomes with the session list and replays a followed session from the given seq, each event once', async () => {
-    const s = await newSession();
+    const s = await newSession(server);
     const c1 = await connectWs(server.url);
     lastFrames = c1.frames;
     c1.send({ type: 'hello', resume: { [s.id]: 0 } });
@@ -56,7 +56,7 @@ describe('WebSocket protocol', () => {
   });
 
   it('enqueues a re-sent submit once (same client request id)', async () => {
-    const s = await newSession();
+    const s = await newSession(server);
     const c = await connectWs(server.url);
     lastFrames = c.frames;
     c.send({ type: 'hello', resume: { [s.id]: 0 } });
@@ -74,7 +74,7 @@ describe('WebSocket protocol', () => {
   });
 
   it('survives a connection cut mid-run: the transcript is complete and nothing repeats', async () => {
-    const s = await newSession();
+    const s = await newSession(server);
     const text = 'abcdefghijklmnopqrstuvwxyz0123456789';
     const c1 = await connectWs(server.url);
     c1.send({ type: 'hello', resume: { [s.id]: 0 } });
@@ -98,7 +98,7 @@ describe('WebSocket protocol', () => {
   });
 
   it('interrupts and cancels over the socket', async () => {
-    const s = await newSession();
+    const s = await newSession(server);
     const c = await connectWs(server.url);
     lastFrames = c.frames;
     c.send({ type: 'hello', resume: { [s.id]: 0 } });
@@ -120,14 +120,14 @@ describe('WebSocket protocol', () => {
     const c = await connectWs(server.url);
     c.send({ type: 'hello' });
     await c.waitFor((f): f is Extract<ServerFrame, { type: 'welcome' }> => f.type === 'welcome');
-    const s = await newSession();
+    const s = await newSession(server);
     const created = await c.waitFor((f): f is Extract<ServerFrame, { type: 'summary' }> => f.type === 'summary' && f.event.sessionId === s.id);
     expect(created.event.type).toBe('session.created');
     await c.close();
   });
 
   it('answers bad frames with clear errors and keeps the connection', async () => {
-    const s = await newSession();
+    const s = await newSession(server);
     const c = await connectWs(server.url);
     c.ws.send('{not json');
     expect(await c.waitFor((f): f is Extract<ServerFrame, { type: 'error' }> => f.type === 'error')).toMatchObject({ error: { code: 'invalid_json' } });
@@ -145,7 +145,7 @@ describe('WebSocket protocol', () => {
   });
 
   it('opens a long transcript at its last runs, compact, and pages back with history', async () => {
-    const s = await newSession();
+    const s = await newSession(server);
     const c = await connectWs(server.url);
     lastFrames = c.frames;
     c.send({ type: 'hello', resume: { [s.id]: 0 } });

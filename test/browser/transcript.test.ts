@@ -274,16 +274,14 @@ describe('(a) hostile content renders inert', () => {
       await page.goto(`${harnessUrl}/unsafe`);
       await page.waitForFunction(() => document.documentElement.dataset.ready === 'true');
       // A sanity check that this page really runs inline handlers.
-      expect(
-        await page.evaluate(async () => {
-          const probe = document.createElement('div');
-          probe.innerHTML = '<img src="x:" onerror="window.__probe=1">';
-          document.body.append(probe);
-          await new Promise((r) => setTimeout(r, 200));
-          probe.remove();
-          return (window as { __probe?: number }).__probe;
-        }),
-      ).toBe(1);
+      await page.evaluate(() => {
+        const probe = document.createElement('div');
+        probe.id = 'probe';
+        probe.innerHTML = '<img src="x:" onerror="window.__probe=1">';
+        document.body.append(probe);
+      });
+      await page.waitForFunction(() => (window as { __probe?: number }).__probe === 1);
+      await page.evaluate(() => document.getElementById('probe')?.remove());
 
       const sanitized = await page.evaluate(
         ({ html }) => {

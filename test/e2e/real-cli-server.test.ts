@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ServerEvent } from '../../server/protocol/events.js';
 import { startFakeAnthropic, type FakeAnthropic, type RecordedRequest } from '../support/fake-anthropic.js';
 import { makeClaudeEnv, realClaudePath, type ClaudeEnv } from '../support/real-claude.js';
+import { finishedOf, isRunEnd, newSession, only, runEvents, submit, type EventOf } from '../support/runs.js';
 import {
   alive,
   collectEvents,
@@ -27,7 +28,6 @@ import {
 const TEST_TIMEOUT = 90_000;
 const TEE_CLAUDE = fileURLToPath(new URL('../support/tee-claude.sh', import.meta.url));
 
-type EventOf<T extends ServerEvent['type']> = Extract<ServerEvent, { type: T }>;
 
 interface RunJson {
   id: string;
@@ -43,36 +43,6 @@ interface RunJson {
 
 // ---------------------------------------------------------------------------
 // Helpers
-
-async function newSession(server: TestServer, body: Record<string, unknown> = {}) {
-  const res = await server.api('POST', '/api/sessions', body);
-  expect(res.status, JSON.stringify(res.body)).toBe(201);
-  return res.body as { id: string; cwd: string; claudeSessionId: string; lastSeq: number };
-}
-
-async function submit(server: TestServer, sessionId: string, prompt: string): Promise<string> {
-  const res = await server.api('POST', `/api/sessions/${sessionId}/messages`, { prompt });
-  expect(res.status, JSON.stringify(res.body)).toBe(202);
-  return (res.body as { runId: string }).runId;
-}
-
-const isRunEnd = (runId: string) => (e: ServerEvent) => e.type === 'run.finished' && e.runId === runId;
-
-/** Every event of one run, read from the session's SSE stream until its run.finished. */
-async function runEvents(server: TestServer, sessionId: string, runId: string, after = 0): Promise<ServerEvent[]> {
-  const events = await collectEvents(server, sessionId, (all) => all.some(isRunEnd(runId)), { after, timeoutMs: 80_000 });
-  return events.filter((e) => 'runId' in e && e.runId === runId);
-}
-
-function only<T extends ServerEvent['type']>(events: ServerEvent[], type: T): EventOf<T>[] {
-  return events.filter((e): e is EventOf<T> => e.type === type);
-}
-
-function finishedOf(events: ServerEvent[]): EventOf<'run.finished'> {
-  const [finished] = finishedRuns(events);
-  if (!finished) throw new Error(`no run.finished in ${events.map((e) => e.type).join(', ')}`);
-  return finished;
-}
 
 /** Text the user typed in one API message (the CLI adds <system-reminder> blocks). */
 function typedText(message: { content?: unknown }): string {

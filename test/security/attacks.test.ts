@@ -57,7 +57,11 @@ describe('1. no client input ends the process', () => {
     big.ws.send(JSON.stringify({ type: 'ping', pad: 'x'.repeat(300 * 1024) }));
     expect(await closed).toBe(1009);
 
-    await new Promise((r) => setTimeout(r, 300));
+    // A full round trip after every hostile frame: the server has long handled them all.
+    const after = await connectWs(server.url);
+    after.send({ type: 'ping', id: 'p' });
+    await after.waitFor((f): f is Extract<typeof f, { type: 'pong' }> => f.type === 'pong');
+    await after.close();
     expect(server.child.exitCode).toBeNull();
     expect((await fetch(`${server.url}/health`)).status).toBe(200);
     // Fixed at the source: the safety net below had nothing to catch.

@@ -3,12 +3,10 @@
  * background, with its state in /health, and never taking the server down.
  */
 import { readFile } from 'node:fs/promises';
-import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { defaultCliEnv } from '../../server/main.js';
-import { FAKE_CLAUDE, startTestServer, tempDir, waitUntil } from '../support/server.js';
+import { spawnServerProcess, startTestServer, tempDir, waitUntil } from '../support/server.js';
 
 const TOKEN = 'tok_for_tunnel_tests_123456';
 const auth = { authorization: `Bearer ${TOKEN}` };
@@ -79,31 +77,15 @@ describe('secrets and the CLI', () => {
   it('a server started with secrets in its environment does not pass them to the CLI', async () => {
     const dir = await tempDir('cr-env-');
     const log = join(dir, 'cli.jsonl');
-    const main = fileURLToPath(new URL('../../server/main.ts', import.meta.url));
-    const child = spawn(process.execPath, ['--import', 'tsx', main], {
-      env: {
-        ...process.env,
-        PORT: '0',
-        LOG_LEVEL: 'info',
-        DATA_DIR: dir,
-        CLAUDE_PATH: FAKE_CLAUDE,
-        AUTH_TOKEN: TOKEN,
-        AUTH_PASSWORD: 'pw-secret',
-        FAKE_CLAUDE_LOG: log,
-        FAKE_CLAUDE_LOG_ENV: 'AUTH_TOKEN,AUTH_PASSWORD,NGROK_AUTHTOKEN,PATH',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
+    const server = await spawnServerProcess({
+      DATA_DIR: dir,
+      AUTH_TOKEN: TOKEN,
+      AUTH_PASSWORD: 'pw-secret',
+      FAKE_CLAUDE_LOG: log,
+      FAKE_CLAUDE_LOG_ENV: 'AUTH_TOKEN,AUTH_PASSWORD,NGROK_AUTHTOKEN,PATH',
     });
+    const url = server.url;
     try {
-      let out = '';
-      const url = await new Promise<string>((resolve, reject) => {
-        child.stderr.on('data', (c: Buffer) => {
-          out += c.toString();
-          const m = /listening on (http:\/\/\S+)/.exec(out);
-          if (m) resolve(m[1] as string);
-        });
-        child.once('exit', (code) => reject(new Error(`exited ${code}: ${out}`)));
-      });
       const headers = { ...auth, 'content-type': 'application/json' };
       const session = await (await fetch(`${url}/api/sessions`, { method: 'POST', headers, body: '{}' })).json();
       const res = await fetch(`${url}/api/sessions/${session.id}/execute`, { method: 'POST', headers, body: JSON.stringify({ prompt: 'hi' }) });
@@ -115,7 +97,8 @@ describe('secrets and the CLI', () => {
       expect(seen).not.toContain('pw-secret');
       expect(seen).toContain('PATH');
     } finally {
-      child.kill('SIGTERM');
+      server.child.kill('SIGTERM');
+      await server.exited;
     }
   });
 });

@@ -10,6 +10,8 @@ export type EventOf<T extends ServerEvent['type']> = Extract<ServerEvent, { type
 
 export interface SessionJson {
   id: string;
+  session_id: string;
+  name: string;
   cwd: string;
   claudeSessionId: string;
   lastSeq: number;
@@ -21,11 +23,16 @@ export async function newSession(server: TestServer, body: Record<string, unknow
   return res.body as SessionJson;
 }
 
+/** Queues a prompt (with any other body fields, e.g. a clientRequestId); resolves with the 202's body. */
+export async function queuePrompt(server: TestServer, sessionId: string, prompt: string, extra: Record<string, unknown> = {}) {
+  const res = await server.api('POST', `/api/sessions/${sessionId}/messages`, { prompt, ...extra });
+  expect(res.status, JSON.stringify(res.body)).toBe(202);
+  return res.body as { runId: string; position: number; duplicate: boolean };
+}
+
 /** Queues a prompt; resolves with its run id. */
 export async function submit(server: TestServer, sessionId: string, prompt: string): Promise<string> {
-  const res = await server.api('POST', `/api/sessions/${sessionId}/messages`, { prompt });
-  expect(res.status, JSON.stringify(res.body)).toBe(202);
-  return (res.body as { runId: string }).runId;
+  return (await queuePrompt(server, sessionId, prompt)).runId;
 }
 
 export const isRunEnd = (runId: string) => (e: ServerEvent) => e.type === 'run.finished' && e.runId === runId;

@@ -8,7 +8,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { WEB_DIR } from './support/browser.js';
+import { WEB_DIR } from '../support/browser.js';
 
 /** The gzipped JavaScript of the page (dist/web/assets/*.js) stays under this. */
 const JS_GZIP_BUDGET = 100 * 1024;

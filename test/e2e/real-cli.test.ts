@@ -7,8 +7,8 @@ import { randomUUID } from 'node:crypto';
 import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startFakeAnthropic, type FakeAnthropic } from './support/fake-anthropic.js';
-import { makeClaudeEnv, makeTempDir, spawnClaude, type ClaudeEnv, type ClaudeRun, type StreamLine } from './support/real-claude.js';
+import { startFakeAnthropic, type FakeAnthropic } from '../support/fake-anthropic.js';
+import { makeClaudeEnv, makeTempDir, spawnClaude, type ClaudeEnv, type ClaudeRun, type StreamLine } from '../support/real-claude.js';
 
 const STREAM_JSON = ['--output-format', 'stream-json', '--verbose'];
 const STDIN_PROTOCOL = ['-p', '--input-format', 'stream-json', ...STREAM_JSON];
