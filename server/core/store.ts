@@ -14,7 +14,6 @@
 import type {
   NewEvent,
   RunErrorKind,
-  RunStatus,
   ServerEvent,
   SessionOptions,
   TokenUsage,

@@ -150,7 +150,7 @@ function watchErrors(page: Page): string[] {
   return errors;
 }
 
-async function openSession(page: Page, name: string, phone: boolean): Promise<void> {
+async function openSession(page: Page, name: string): Promise<void> {
   await page.goto(server.url);
   await openSessionsDrawer(page);
   await page.getByLabel('Name').fill(name);
@@ -174,7 +174,7 @@ async function dangerous(page: Page, scope: string): Promise<Record<string, numb
     const handlers = all.filter((el) => Array.from(el.attributes).some((a) => a.name.startsWith('on'))).map((el) => el.outerHTML.slice(0, 80));
     const badUrls = all
       .flatMap((el) => ['href', 'src', 'xlink:href', 'action', 'data'].map((a) => el.getAttribute(a)))
-      .filter((v): v is string => v !== null && /^\s*(javascript|data|vbscript):/i.test(v.replace(/[\u0000-\u0020]/g, '')));
+      .filter((v): v is string => v !== null && /^\s*(javascript|data|vbscript):/i.test(v.replace(/[\p{Cc} ]/gu, '')));
     return {
       script: count('script'),
       iframe: count('iframe'),
@@ -230,7 +230,7 @@ describe('(a) hostile content renders inert', () => {
     const page = await context.newPage();
     const errors = watchErrors(page);
     try {
-      await openSession(page, SESSION_NAME, false);
+      await openSession(page, SESSION_NAME);
       await send(page, fake([{ tool: { name: 'Bash', input: { command: 'echo <script>' }, output: TOOL_OUTPUT } }, { text: XSS_MARKDOWN, chunks: 4, delayMs: 30 }]));
       await page.locator('.run-footer .badge[data-status="success"]').first().waitFor({ timeout: 20_000 });
       const answer = page.locator('.transcript .md').last();
@@ -343,7 +343,7 @@ describe('(b) markdown', () => {
     const page = await context.newPage();
     const errors = watchErrors(page);
     try {
-      await openSession(page, `Markdown ${label}`, viewport === PHONE);
+      await openSession(page, `Markdown ${label}`);
       await send(page, 'Show me some markdown');
       await page.locator('.transcript .md', { hasText: 'Echo: Show me some markdown' }).waitFor({ timeout: 15_000 });
       await send(page, fake([{ thinking: 'Let me think about the formatting.' }, { tool: { name: 'Read', input: { file_path: 'README.md' }, output: '# README\nline 2' } }, { text: MARKDOWN, chunks: 6, delayMs: 40 }]));

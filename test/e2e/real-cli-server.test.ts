@@ -16,7 +16,6 @@ import { finishedOf, isRunEnd, newSession, only, runEvents, submit, type EventOf
 import {
   alive,
   collectEvents,
-  finishedRuns,
   readSse,
   startTestServer,
   tempDir,

@@ -23,8 +23,12 @@ export interface RecordedRequest {
   url: string;
   headers: Record<string, string | string[] | undefined>;
   /** Parsed JSON body; the raw string when it is not JSON; undefined when empty. */
-  body: any;
+  /** The request body as JSON.parse read it. */
+  body: ParsedJson;
 }
+
+/** Whatever JSON.parse made of a request body: the fake reads what it needs and tolerates the rest. */
+type ParsedJson = ReturnType<typeof JSON.parse>;
 
 export interface FakeAnthropic {
   url: string;
@@ -117,7 +121,7 @@ function promptTextOf(message: MessageLike): string {
     .join('\n');
 }
 
-function messagesOf(body: any): MessageLike[] {
+function messagesOf(body: ParsedJson): MessageLike[] {
   const messages: unknown = body?.messages;
   if (!Array.isArray(messages)) return [];
   return messages.filter((m): m is MessageLike => typeof m === 'object' && m !== null);
@@ -220,7 +224,7 @@ function toolUsePlan(intro: string, name: string, input: Record<string, unknown>
   ];
 }
 
-function promptPlan(prompt: string, body: any, delayMs: number): ReplyPlan {
+function promptPlan(prompt: string, body: ParsedJson, delayMs: number): ReplyPlan {
   const error = /\[\[error:(\d{3})\]\]/.exec(prompt);
   if (error?.[1]) return errorPlan(Number(error[1]));
 
@@ -246,7 +250,7 @@ function promptPlan(prompt: string, body: any, delayMs: number): ReplyPlan {
   return { kind: 'stream', blocks, stopReason: 'end_turn' };
 }
 
-function answerTextBlock(prompt: string, body: any, delayMs: number): PlannedBlock {
+function answerTextBlock(prompt: string, body: ParsedJson, delayMs: number): PlannedBlock {
   if (prompt.includes('[[slow]]')) {
     const chunks = Array.from({ length: SLOW_CHUNKS }, (_, i) => `tick ${i + 1} `);
     return { kind: 'text', chunks, delayMs: SLOW_CHUNK_DELAY_MS };
@@ -280,7 +284,7 @@ function latestTypedText(messages: MessageLike[]): string {
   return '';
 }
 
-function planReply(body: any, delayMs: number): ReplyPlan {
+function planReply(body: ParsedJson, delayMs: number): ReplyPlan {
   const messages = messagesOf(body);
   const toolResults = trailingToolResults(messages);
   if (toolResults.length > 0) return toolResultPlan(toolResults, delayMs);
@@ -354,7 +358,7 @@ async function streamBlock(sse: SseWriter, index: number, block: PlannedBlock, i
   sse.send({ type: 'content_block_stop', index });
 }
 
-async function streamPlan(sse: SseWriter, plan: StreamPlan, body: any, messageId: string, ids: IdCounters, delayMs: number): Promise<void> {
+async function streamPlan(sse: SseWriter, plan: StreamPlan, body: ParsedJson, messageId: string, ids: IdCounters, delayMs: number): Promise<void> {
   sse.send({
     type: 'message_start',
     message: {
@@ -416,7 +420,7 @@ export async function startFakeAnthropic(options: FakeAnthropicOptions = {}): Pr
   const ids: IdCounters = { message: 0, tool: 0 };
   const openResponses = new Set<http.ServerResponse>();
 
-  async function handleMessages(body: any, res: http.ServerResponse): Promise<void> {
+  async function handleMessages(body: ParsedJson, res: http.ServerResponse): Promise<void> {
     const messageId = `msg_fake${++ids.message}`;
     const requestHeader = { 'request-id': `req_fake${ids.message}` };
     if (typeof body !== 'object' || body === null) {

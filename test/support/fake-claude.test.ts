@@ -9,7 +9,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 const FAKE = path.join(path.dirname(fileURLToPath(import.meta.url)), 'fake-claude.mjs');
 const BASE_ARGS = ['-p', '--input-format', 'stream-json', '--output-format', 'stream-json', '--verbose', '--include-partial-messages'];
 
-type Json = Record<string, any>;
+/** A line of the fake's output as JSON.parse read it. */
+type Json = Record<string, ReturnType<typeof JSON.parse>>;
 
 interface Fake {
   child: ChildProcess;

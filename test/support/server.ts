@@ -49,7 +49,8 @@ export interface TestServer extends RunningServer {
 
 export interface ApiResponse {
   status: number;
-  body: any;
+  /** The answer as JSON.parse read it (or its text): tests read the fields they check. */
+  body: ReturnType<typeof JSON.parse>;
   headers: Headers;
 }
 
