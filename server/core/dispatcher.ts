@@ -295,7 +295,7 @@ export class Dispatcher {
       const now = await store.getSession(sessionId);
       if (now) await this.announce(now);
     } catch (err) {
-      log('error', `run ${runId} could not be run`, err);
+      log('error', 'a run could not be run', { sessionId, runId, err });
     } finally {
       this.#queue.finished(sessionId);
       this.#pump();

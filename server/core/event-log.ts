@@ -22,7 +22,8 @@ import type { Store } from './store.js';
 
 export type EventListener = (event: ServerEvent) => void;
 export type Unsubscribe = () => void;
-export type LogFn = (level: 'info' | 'warn' | 'error', message: string, extra?: unknown) => void;
+export type { LogFn } from './ports.js';
+import type { LogFn } from './ports.js';
 
 const REPLAY_PAGE = 1000;
 
@@ -69,7 +70,7 @@ export class EventLog {
 
   /** `append` for events nobody waits on: a failure is logged, not thrown. */
   record(event: NewEvent): void {
-    this.append(event).catch((err: unknown) => this.#log('error', `could not log a ${event.type} event of session ${event.sessionId}`, err));
+    this.append(event).catch((err: unknown) => this.#log('error', `could not log a ${event.type} event`, { sessionId: event.sessionId, err }));
   }
 
   /**
@@ -165,7 +166,7 @@ export class EventLog {
       try {
         listener(event);
       } catch (err) {
-        this.#log('error', `an event listener failed on ${event.type}`, err);
+        this.#log('error', `an event listener failed on ${event.type}`, { sessionId: event.sessionId, err });
       }
     }
   }

@@ -77,3 +77,14 @@ export interface CliLocation {
 export interface CliLocator {
   locate(): Promise<CliLocation>;
 }
+
+/** What a log line is about: the session and run it concerns, an error with its stack, any other fields. */
+export interface LogContext {
+  sessionId?: string | undefined;
+  runId?: string | undefined;
+  err?: unknown;
+  [field: string]: unknown;
+}
+
+/** Where the core logs. It passes no secrets; the logger adds nothing but time and level. */
+export type LogFn = (level: 'debug' | 'info' | 'warn' | 'error', message: string, context?: LogContext) => void;

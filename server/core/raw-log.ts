@@ -46,7 +46,7 @@ export class RawLog {
         await this.#store.appendRawLines(runId, items.map((i) => i.line));
         for (const listener of [...(this.#listeners.get(runId) ?? [])]) for (const item of items) listener(item);
       })
-      .catch((err: unknown) => this.#log('error', `could not keep raw lines of run ${runId}`, err));
+      .catch((err: unknown) => this.#log('error', 'could not keep raw CLI lines', { sessionId, runId, err }));
   }
 
   /** Tells the run's followers it is over, after its last line was kept. */

@@ -111,6 +111,11 @@ export class Run {
     this.#normaliser = new RunNormaliser(record.id);
   }
 
+  /** What this run's log lines are about. */
+  get #about(): { sessionId: string; runId: string } {
+    return { sessionId: this.sessionId, runId: this.runId };
+  }
+
   get process(): ClaudeProcess | undefined {
     return this.#process;
   }
@@ -130,14 +135,14 @@ export class Run {
       try {
         facts = await this.#turn();
       } catch (err) {
-        this.#deps.log('error', `run ${this.runId} failed unexpectedly`, err);
+        this.#deps.log('error', 'the run failed unexpectedly', { ...this.#about, err });
         facts = { exit: { code: null, signal: null, stderrTail: `internal error: ${(err as Error).message}` } };
       }
       try {
         return await this.#finish(facts);
       } catch (err) {
         // The store failed while recording the end: say how it ended anyway.
-        this.#deps.log('error', `run ${this.runId}: recording its end failed`, err);
+        this.#deps.log('error', 'recording the end of the run failed', { ...this.#about, err });
         const verdict = judge({ ...facts, stopReason: facts.stopReason ?? this.#stopReason });
         return { ...verdict, runId: this.runId, sessionId: this.sessionId, costUsd: 0, usage: { ...ZERO_USAGE }, durationMs: 0, numTurns: 0 };
       }
@@ -180,7 +185,7 @@ export class Run {
     try {
       checked = deps.checkRunnable(this.#session);
     } catch (err) {
-      deps.log('warn', `run ${this.runId} refused: ${(err as Error).message}`);
+      deps.log('warn', `run refused: ${(err as Error).message}`, this.#about);
       return { refused: (err as Error).message };
     }
     if (this.#stopReason) return { stopReason: this.#stopReason };
@@ -194,12 +199,12 @@ export class Run {
       if (flag !== undefined) {
         // The CLI and our record disagree on whether the transcript exists
         // (e.g. a run killed just after the CLI created it). Flip and retry once.
-        deps.log('warn', `run ${this.runId}: retrying with ${flag ? '--resume' : '--session-id'}`);
+        deps.log('warn', `retrying the run with ${flag ? '--resume' : '--session-id'}`, this.#about);
         resume = flag;
         await deps.store.updateSession(this.sessionId, { claudeStarted: flag });
       } else if (reused && this.#normaliser.claudeSessionId === undefined) {
         // A warm process that died just before this turn: take a fresh one, transparently.
-        deps.log('warn', `run ${this.runId}: its warm process ended before answering; starting a fresh one`);
+        deps.log('warn', 'the warm process ended before answering; starting a fresh one', this.#about);
         resume = (await deps.store.getSession(this.sessionId))?.claudeStarted ?? resume;
       } else {
         return facts;
@@ -252,7 +257,7 @@ export class Run {
               resolve({ outcome: this.#normaliser.outcome, stopReason: this.#stopReason });
             }
           } catch (err) {
-            deps.log('error', `run ${this.runId}: a CLI line could not be handled`, err);
+            deps.log('error', 'a CLI line could not be handled', { ...this.#about, err });
           }
         },
         onExit: (info) => {

@@ -80,7 +80,7 @@ export class WarmPool {
       return;
     }
     const timer = setTimeout(() => {
-      this.#log('info', `warm process of session ${process.identity.sessionId} idle for ${Math.round(this.#config.idleMs / 1000)} s: ending it`);
+      this.#log('info', `warm process idle for ${Math.round(this.#config.idleMs / 1000)} s: ending it`, { sessionId: process.identity.sessionId, pid: process.pid });
       this.#retire(process);
     }, this.#config.idleMs);
     timer.unref();
@@ -200,7 +200,7 @@ export class WarmPool {
         rssBytes -= size;
       }
     } catch (err) {
-      this.#log('warn', 'could not measure the warm processes', err);
+      this.#log('warn', 'could not measure the warm processes', { err });
     }
   }
 }
