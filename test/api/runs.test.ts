@@ -23,15 +23,29 @@ describe('queue and scheduler', () => {
   });
   afterAll(() => server.close());
 
+  /**
+   * A prompt whose run holds the one run slot until `release` answers the
+   * permission it asks for: what happens meanwhile does not race the clock.
+   */
+  const BLOCKER = fake([{ tool: { name: 'Bash', input: { command: 'true' }, output: 'ok', ask: true } }, { text: 'blocker' }]);
+  async function release(sessionId: string): Promise<void> {
+    const events = await collectEvents(server, sessionId, (ev) => ev.some((e) => e.type === 'permission.requested'));
+    const asked = events.find((e): e is Extract<ServerEvent, { type: 'permission.requested' }> => e.type === 'permission.requested')!;
+    expect((await server.api('POST', `/api/sessions/${sessionId}/permissions/${asked.requestId}`, { behavior: 'allow' })).status).toBe(200);
+  }
+
   it('serves two sessions in fair round-robin order with one run at a time', async () => {
+    const held = await newSession(server, { name: 'held' });
     const a = await newSession(server, { name: 'A' });
     const b = await newSession(server, { name: 'B' });
-    const slow = (label: string) => fake([{ sleep: 150 }, { text: label }]);
+    await queuePrompt(server, held.id, BLOCKER);
+    const slow = (label: string) => fake([{ sleep: 50 }, { text: label }]);
     await queuePrompt(server, a.id, slow('A1'));
     await queuePrompt(server, a.id, slow('A2'));
     await queuePrompt(server, a.id, slow('A3'));
     await queuePrompt(server, b.id, slow('B1'));
     await queuePrompt(server, b.id, slow('B2'));
+    await release(held.id);
     await Promise.all([
       collectEvents(server, a.id, (ev) => finishedRuns(ev).length === 3),
       collectEvents(server, b.id, (ev) => finishedRuns(ev).length === 2),
@@ -49,7 +63,7 @@ describe('queue and scheduler', () => {
 
   it('refuses a prompt beyond the queue limit with 429 and keeps the queue as it was', async () => {
     const s = await newSession(server);
-    await queuePrompt(server, s.id, fake([{ sleep: 400 }, { text: 'first' }]));
+    await queuePrompt(server, s.id, BLOCKER);
     await waitUntil(async () => (await server.api('GET', `/api/sessions/${s.id}`)).body.status === 'running', 10_000, 'running');
     for (let i = 0; i < 3; i++) await queuePrompt(server, s.id, `queued ${i}`);
     const full = await server.api('POST', `/api/sessions/${s.id}/messages`, { prompt: 'one too many' });
@@ -57,16 +71,18 @@ describe('queue and scheduler', () => {
     expect(full.body.error.code).toBe('queue_full');
     const queue = await server.api('GET', `/api/sessions/${s.id}/queue`);
     expect(queue.body.pending.map((r: { prompt: string }) => r.prompt)).toEqual(['queued 0', 'queued 1', 'queued 2']);
+    await release(s.id);
     await collectEvents(server, s.id, (ev) => finishedRuns(ev).length === 4);
   });
 
   it('cancels a queued prompt: it never runs, and the rest keep their order', async () => {
     const s = await newSession(server);
-    await queuePrompt(server, s.id, fake([{ sleep: 300 }, { text: 'blocker' }]));
+    await queuePrompt(server, s.id, BLOCKER);
     const victim = await queuePrompt(server, s.id, 'cancel me');
     await queuePrompt(server, s.id, 'keep me');
     const res = await server.api('DELETE', `/api/sessions/${s.id}/queue/${victim.runId}`);
     expect(res.body).toEqual({ runId: victim.runId, status: 'cancelled' });
+    await release(s.id);
     const events = await collectEvents(server, s.id, (ev) => finishedRuns(ev).length === 3);
     const finished = finishedRuns(events);
     expect(finished.map((f) => f.status)).toEqual(['cancelled', 'success', 'success']);
