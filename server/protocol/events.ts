@@ -10,11 +10,10 @@
  * bundle compiles this file too.
  */
 
-export { RUN_ERROR_KINDS, RUN_STATUSES } from './runs.js';
+export { PERMISSION_MODES, RUN_ERROR_KINDS, RUN_STATUSES, ZERO_USAGE } from './constants.js';
 export type { RunErrorKind, RunStatus } from './runs.js';
 import type { RunErrorKind, RunStatus } from './runs.js';
 
-export { PERMISSION_MODES, ZERO_USAGE } from './session.js';
 export type { PermissionMode, SessionOptions, SessionStatus, SessionTotals, SessionView, TokenUsage } from './session.js';
 import type { SessionView, TokenUsage } from './session.js';
 

@@ -3,24 +3,13 @@
  * Declared once, as zod schemas; the types are inferred.
  */
 import { z } from 'zod';
+import { RUN_ERROR_KINDS, RUN_STATUSES } from './constants.js';
 import { tokenUsageSchema } from './session.js';
 
-export const RUN_STATUSES = ['success', 'error', 'interrupted', 'cancelled'] as const;
+export { RUN_ERROR_KINDS, RUN_STATUSES } from './constants.js';
 export const runStatusSchema = z.enum(RUN_STATUSES);
 export type RunStatus = z.infer<typeof runStatusSchema>;
 
-/** Why a run ended in error, when we can tell. */
-export const RUN_ERROR_KINDS = [
-  'cli_missing',
-  'cli_crashed',
-  'cli_error',
-  'api_error',
-  'max_turns',
-  'timeout',
-  'server_restart',
-  /** The owner's policy or the allowed roots refused the run before it started. */
-  'refused',
-] as const;
 export const runErrorKindSchema = z.enum(RUN_ERROR_KINDS);
 export type RunErrorKind = z.infer<typeof runErrorKindSchema>;
 

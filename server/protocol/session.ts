@@ -6,7 +6,9 @@
 import { z } from 'zod';
 import { MAX_NAME_CHARS } from './limits.js';
 
-export const PERMISSION_MODES = ['default', 'acceptEdits', 'bypassPermissions', 'plan', 'dontAsk', 'auto', 'manual'] as const;
+import { PERMISSION_MODES } from './constants.js';
+
+export { PERMISSION_MODES, ZERO_USAGE } from './constants.js';
 export type PermissionMode = (typeof PERMISSION_MODES)[number];
 
 export const tokenUsageSchema = z.object({
@@ -17,12 +19,6 @@ export const tokenUsageSchema = z.object({
 });
 export type TokenUsage = z.infer<typeof tokenUsageSchema>;
 
-export const ZERO_USAGE: TokenUsage = Object.freeze({
-  inputTokens: 0,
-  outputTokens: 0,
-  cacheReadTokens: 0,
-  cacheWriteTokens: 0,
-});
 
 export const toolListSchema = z.array(z.string().min(1).max(500)).max(200);
 

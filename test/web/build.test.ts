@@ -128,4 +128,11 @@ describe('the built web app (dist/web)', () => {
     );
     expect(gzipped).toBeLessThan(JS_GZIP_BUDGET);
   });
+
+  it('leaves the server\'s validation library out of the app: the protocol\'s values come zod-free', () => {
+    const assets = join(WEB_DIR, 'assets');
+    for (const file of readdirSync(assets).filter((f) => f.endsWith('.js'))) {
+      expect(readFileSync(join(assets, file), 'utf8'), file).not.toMatch(/ZodError|\$ZodType/);
+    }
+  });
 });
