@@ -29,6 +29,7 @@ import {
 } from './tunnel/ngrok.js';
 import { createLogger, type Logger } from './log.js';
 import { createSqliteStore } from './store/sqlite.js';
+import { createUsageService, transcriptRoots } from './usage/index.js';
 import { attachWebSocket } from './ws/upgrade.js';
 
 export interface ServerOverrides {
@@ -154,6 +155,15 @@ export async function startServer(config: Readonly<Config>, overrides: ServerOve
     allowedHosts: config.allowedHosts,
     trustProxy: config.trustProxy,
   });
+  const clock = overrides.clock ?? systemClock;
+  const usage = createUsageService({
+    roots: transcriptRoots(cliEnv, homedir()),
+    scanIntervalMs: config.usageScanIntervalMs,
+    now: () => clock.now().getTime(),
+    log: (level, message, extra) => log[level](message, extra),
+    serverTotals: () => engine.usageToday(),
+  });
+  usage.start();
   const auth = createAuth({
     password: config.authPassword,
     token: config.authToken,
@@ -172,6 +182,7 @@ export async function startServer(config: Readonly<Config>, overrides: ServerOve
     version,
     auth,
     guard,
+    usage,
     tunnelState: () => tunnel?.state ?? { status: 'off' },
     startedAt: new Date(),
     webDir: config.webDir ?? join(packageRoot(), 'dist', 'web'),
@@ -221,6 +232,7 @@ export async function startServer(config: Readonly<Config>, overrides: ServerOve
       tunnelServer?.close();
       await ws.close();
       await withDeadline(engine.close(), SHUTDOWN_DEADLINE_MS, () => log.warn('runs did not stop in time'));
+      await usage.close();
       // Requests in flight finish (new ones get 503), so none meets a closed
       // database; then the long-lived streams are cut.
       await drain(DRAIN_DEADLINE_MS);

@@ -10,7 +10,7 @@ import type { ServerEvent, SessionView } from '../server/protocol/events.js';
 import type { ServerFrame } from '../server/protocol/ws.js';
 import { byId, h, setText } from './dom.js';
 import { formatCost, plural } from './format.js';
-import { history as fetchHistory, serverHealth, usageToday } from './net/api.js';
+import { history as fetchHistory, serverHealth, usage } from './net/api.js';
 import { checkAuth, goToLogin, logout } from './net/auth.js';
 import { runCommand, wireNewSessionForm, wireSessionActions, type ActionContext } from './features/actions.js';
 import { attachCommandMenu } from './features/command-menu.js';
@@ -110,8 +110,8 @@ function showCostToday(usd: number): void {
 function refreshCostToday(delayMs = 1000): void {
   clearTimeout(costTimer);
   costTimer = setTimeout(() => {
-    usageToday().then(
-      (today) => showCostToday(today.costUsd),
+    usage().then(
+      (answer) => showCostToday(answer.today.costUsd),
       () => undefined, // offline: keep the last figure
     );
   }, delayMs);

@@ -83,6 +83,7 @@ export const serverTotalsSchema = z.object({
   since: z.string(),
   costUsd: z.number(),
   runs: z.number(),
+  usage: z.object({ inputTokens: z.number(), outputTokens: z.number(), cacheReadTokens: z.number(), cacheWriteTokens: z.number() }),
 });
 
 export const usageAnswerSchema = z.object({
