@@ -29,22 +29,23 @@ export interface Block {
 
 const floorToHour = (time: number): number => Math.floor(time / HOUR_MS) * HOUR_MS;
 
-/** Precondition: `entries` sorted by time. */
-export function identifyBlocks(entries: readonly UsageEntry[]): Block[] {
+/**
+ * Precondition: `entries` sorted by time, and `from` is 0 or the index of an
+ * entry that starts a block (the blocks before it are unchanged).
+ */
+export function identifyBlocks(entries: readonly UsageEntry[], from = 0): Block[] {
   const blocks: Block[] = [];
   let current: Block | undefined;
-  for (const [i, entry] of entries.entries()) {
+  for (let i = from; i < entries.length; i++) {
+    const entry = entries[i] as UsageEntry;
     const previous = entries[i - 1];
-    const startsNew = !current || entry.time - current.start >= BLOCK_MS || (previous !== undefined && entry.time - previous.time >= BLOCK_MS);
-    if (startsNew) {
+    if (!current || entry.time - current.start >= BLOCK_MS || (previous !== undefined && entry.time - previous.time >= BLOCK_MS)) {
       const start = floorToHour(entry.time);
       current = { start, end: start + BLOCK_MS, from: i, to: i, totals: emptyTotals() };
       blocks.push(current);
     }
-    // `current` is set: the first entry always starts a block.
-    const block = current as Block;
-    block.to = i + 1;
-    add(block.totals, entry);
+    current.to = i + 1;
+    add(current.totals, entry);
   }
   return blocks;
 }

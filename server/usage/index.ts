@@ -9,7 +9,8 @@ import { join, resolve } from 'node:path';
 import type { UsageAnswer } from '../protocol/usage.js';
 import { PRICE_TABLE } from './prices.js';
 import { createPricer, type PriceTable } from './pricing.js';
-import { deriveUsage, usageAnswer, type DerivedUsage } from './report.js';
+import { applyAdditions, deriveUsage, emptyUsage, type DerivedUsage } from './derive.js';
+import { usageAnswer } from './report.js';
 import { createTranscriptIndex } from './scan.js';
 
 export interface UsageServiceOptions {
@@ -56,7 +57,7 @@ export function createUsageService(options: UsageServiceOptions): UsageService {
   const log = options.log ?? (() => undefined);
   const table = options.priceTable ?? PRICE_TABLE;
   const index = createTranscriptIndex(options.roots, createPricer(table));
-  let derived: DerivedUsage = deriveUsage([]);
+  let derived: DerivedUsage = emptyUsage();
   let scannedAt: number | undefined;
   let firstScan: Promise<void> | undefined;
   let running: Promise<void> | undefined;
@@ -68,7 +69,10 @@ export function createUsageService(options: UsageServiceOptions): UsageService {
 
   async function pass(): Promise<void> {
     try {
-      if (await index.refresh()) derived = deriveUsage(index.files());
+      const change = await index.refresh();
+      if (change.kind === 'rebuild' || (change.kind === 'appended' && !applyAdditions(derived, change.additions))) {
+        derived = await deriveUsage(index.files());
+      }
       scannedAt = now();
       if (options.watch !== false) armWatchers();
     } catch (err) {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { localDay, type CostSource, type UsageEntry } from './entry.js';
-import { deriveUsage, periodDays, usageAnswer } from './report.js';
+import { deriveUsage } from './derive.js';
+import { periodDays, usageAnswer } from './report.js';
 import type { TranscriptFile } from './scan.js';
 
 interface Spec {
@@ -39,8 +40,8 @@ const NOW = Date.parse('2026-03-10T12:00:00.000Z');
 const today = localDay(NOW);
 
 describe('summing the transcripts', () => {
-  it("counts a message once however many lines and files carry it: the earliest file's copy", () => {
-    const derived = deriveUsage([
+  it("counts a message once however many lines and files carry it: the earliest file's copy", async () => {
+    const derived = await deriveUsage([
       file('/b.jsonl', 'later', [{ at: '2026-03-10T11:00:00.000Z', out: 7, key: 'm1:r1' }]),
       file('/a.jsonl', 'earlier', [
         { at: '2026-03-10T10:00:00.000Z', out: 5, key: 'm1:r1' },
@@ -55,8 +56,8 @@ describe('summing the transcripts', () => {
     expect(answer.projects.map((p) => p.project)).toEqual(['earlier']);
   });
 
-  it('gives today, 30 days oldest first with zeros, by model and by project (real path from cwd), costliest first', () => {
-    const derived = deriveUsage([
+  it('gives today, 30 days oldest first with zeros, by model and by project (real path from cwd), costliest first', async () => {
+    const derived = await deriveUsage([
       file('/p1/a.jsonl', '-work-shop', [
         { at: '2026-03-10T09:00:00.000Z', out: 100, cost: 1, cwd: '/work/shop' },
         { at: '2026-03-09T09:00:00.000Z', out: 50, cost: 0.5, model: 'claude-opus-4-1-20250805', source: 'transcript', cwd: '/work/shop' },
@@ -87,14 +88,14 @@ describe('summing the transcripts', () => {
     expect(derived.unpricedModels.size).toBe(0);
   });
 
-  it('has no active block and no burn-down when the last message is 5 hours old', () => {
-    const derived = deriveUsage([file('/a.jsonl', 'p', [{ at: '2026-03-10T06:59:00.000Z', out: 1 }])]);
+  it('has no active block and no burn-down when the last message is 5 hours old', async () => {
+    const derived = await deriveUsage([file('/a.jsonl', 'p', [{ at: '2026-03-10T06:59:00.000Z', out: 1 }])]);
     expect(usageAnswer(derived, NOW)).toMatchObject({ activeBlock: null, burnDown: [] });
     expect(usageAnswer(derived, Date.parse('2026-03-10T07:30:00.000Z')).activeBlock).toMatchObject({ startTime: '2026-03-10T06:00:00.000Z' });
   });
 
-  it('answers for no transcripts at all', () => {
-    const answer = usageAnswer(deriveUsage([]), NOW);
+  it('answers for no transcripts at all', async () => {
+    const answer = usageAnswer(await deriveUsage([]), NOW);
     expect(answer).toMatchObject({ activeBlock: null, models: [], projects: [], burnDown: [] });
     expect(answer.today).toEqual({ date: today, inputTokens: 0, outputTokens: 0, cacheCreationTokens: 0, cacheReadTokens: 0, totalTokens: 0, costUsd: 0 });
   });

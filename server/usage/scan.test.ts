@@ -28,7 +28,7 @@ describe('reading the transcripts incrementally', () => {
     await mkdir(join(root, 'projects', '-home-dev-shop-app', 'a', 'subagents'), { recursive: true });
     await writeFile(join(root, 'projects', '-home-dev-shop-app', 'a', 'subagents', 'agent-1.jsonl'), `${line(2)}\n`);
     await writeFile(join(root, 'projects', '-home-dev-shop-app', 'notes.txt'), `${line(99)}\n`);
-    expect(await index.refresh()).toBe(true);
+    expect((await index.refresh()).kind).toBe('appended');
     expect(outputs()).toEqual([1, 2]);
     expect(new Set([...index.files()].map((f) => f.project))).toEqual(new Set(['-home-dev-shop-app']));
     expect(index.roots()).toEqual([{ path: root, exists: true }]);
@@ -38,9 +38,10 @@ describe('reading the transcripts incrementally', () => {
     const file = await writeTranscript(root, CWD, 'a', [line(1)]);
     await index.refresh();
     await appendLines(file, [line(2), line(3)]);
-    expect(await index.refresh()).toBe(true);
+    const change = await index.refresh();
+    expect(change.kind === 'appended' && change.additions.flatMap((a) => a.entries.map((e) => e.outputTokens))).toEqual([2, 3]);
     expect(outputs()).toEqual([1, 2, 3]);
-    expect(await index.refresh()).toBe(false);
+    expect(await index.refresh()).toEqual({ kind: 'none' });
   });
 
   it('waits for a line that is still being written, and counts it once it is whole', async () => {
@@ -75,7 +76,7 @@ describe('reading the transcripts incrementally', () => {
     await index.refresh();
     await truncate(file, 0);
     await appendLines(file, [line(7)]);
-    expect(await index.refresh()).toBe(true);
+    expect(await index.refresh()).toEqual({ kind: 'rebuild' });
     expect(outputs()).toEqual([7]);
   });
 
@@ -87,6 +88,13 @@ describe('reading the transcripts incrementally', () => {
     await rename(other, file);
     await index.refresh();
     expect(outputs()).toEqual([5, 6, 8]);
+  });
+
+  it('asks for a rebuild when a line earlier than any before it is appended (it changes which copy of a message counts)', async () => {
+    const file = await writeTranscript(root, CWD, 'a', [line(1, '2026-03-10T10:00:00.000Z')]);
+    await index.refresh();
+    await appendLines(file, [line(2, '2026-03-09T10:00:00.000Z')]);
+    expect(await index.refresh()).toEqual({ kind: 'rebuild' });
   });
 
   it('notices a file rewritten in place to a larger size', async () => {
@@ -104,17 +112,17 @@ describe('reading the transcripts incrementally', () => {
     await writeTranscript(root, CWD, 'b', [line(2)]);
     await index.refresh();
     await rm(file);
-    expect(await index.refresh()).toBe(true);
+    expect(await index.refresh()).toEqual({ kind: 'rebuild' });
     expect(outputs()).toEqual([2]);
   });
 
   it('treats a missing folder as empty, and picks it up once it exists', async () => {
     const missing = join(root, 'nowhere');
     const other = createTranscriptIndex([missing], pricer);
-    expect(await other.refresh()).toBe(false);
+    expect(await other.refresh()).toEqual({ kind: 'none' });
     expect(other.roots()).toEqual([{ path: missing, exists: false }]);
     await writeTranscript(missing, CWD, 'a', [line(1)]);
-    expect(await other.refresh()).toBe(true);
+    expect((await other.refresh()).kind).toBe('appended');
     expect(other.roots()).toEqual([{ path: missing, exists: true }]);
   });
 

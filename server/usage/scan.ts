@@ -42,9 +42,23 @@ export interface ScanRoot {
   exists: boolean;
 }
 
+/** Lines a refresh found at the end of a file. */
+export interface Addition {
+  file: TranscriptFile;
+  entries: UsageEntry[];
+}
+
+/**
+ * What a refresh found: nothing, only lines appended (in files whose
+ * earliest entry stayed the earliest), or anything else (a file shrank,
+ * vanished, was replaced or became unreadable), which calls for a rebuild.
+ */
+export type ScanChange = { kind: 'none' } | { kind: 'appended'; additions: Addition[] } | { kind: 'rebuild' };
+
+type FileOutcome = 'same' | 'rebuild' | Addition;
+
 export interface TranscriptIndex {
-  /** Reads what changed; resolves true when any file's entries changed. */
-  refresh(): Promise<boolean>;
+  refresh(): Promise<ScanChange>;
   files(): Iterable<TranscriptFile>;
   roots(): ScanRoot[];
 }
@@ -64,7 +78,7 @@ export function createTranscriptIndex(rootPaths: readonly string[], pricer: Pric
   const states = new Map<string, FileState>();
   let roots: ScanRoot[] = rootPaths.map((path) => ({ path, exists: false }));
 
-  async function refresh(): Promise<boolean> {
+  async function refresh(): Promise<ScanChange> {
     const found = new Map<string, string>();
     roots = await Promise.all(
       rootPaths.map(async (path) => {
@@ -73,11 +87,13 @@ export function createTranscriptIndex(rootPaths: readonly string[], pricer: Pric
         return { path, exists };
       }),
     );
-    let changed = false;
-    for (const path of states.keys()) {
-      if (!found.has(path)) changed = states.delete(path) || changed;
+    let rebuild = false;
+    for (const [path, state] of states) {
+      if (found.has(path)) continue;
+      rebuild ||= state.entries.length > 0;
+      states.delete(path);
     }
-    const work: Array<() => Promise<boolean>> = [];
+    const work: Array<() => Promise<FileOutcome>> = [];
     const paths = [...found];
     for (let i = 0; i < paths.length; i += STAT_BATCH) {
       const batch = paths.slice(i, i + STAT_BATCH);
@@ -87,7 +103,8 @@ export function createTranscriptIndex(rootPaths: readonly string[], pricer: Pric
         const state = states.get(path);
         // Gone since the listing, or not a regular file (opening a FIFO would wait for a writer forever).
         if (!s || !s.isFile()) {
-          changed = states.delete(path) || changed;
+          rebuild ||= (state?.entries.length ?? 0) > 0;
+          states.delete(path);
           continue;
         }
         if (state && state.size === s.size && state.mtimeMs === s.mtimeMs && state.ino === s.ino && state.dev === s.dev && !state.unreadable) continue;
@@ -96,11 +113,16 @@ export function createTranscriptIndex(rootPaths: readonly string[], pricer: Pric
         work.push(() => update(target, { dev: s.dev, ino: s.ino, size: s.size, mtimeMs: s.mtimeMs }));
       }
     }
-    for (const result of await pool(work, READ_CONCURRENCY)) changed = result || changed;
-    return changed;
+    const additions: Addition[] = [];
+    for (const outcome of await pool(work, READ_CONCURRENCY)) {
+      if (outcome === 'rebuild') rebuild = true;
+      else if (outcome !== 'same') additions.push(outcome);
+    }
+    if (rebuild) return { kind: 'rebuild' };
+    return additions.length > 0 ? { kind: 'appended', additions } : { kind: 'none' };
   }
 
-  async function update(state: FileState, seen: Pick<FileState, 'dev' | 'ino' | 'size' | 'mtimeMs'>): Promise<boolean> {
+  async function update(state: FileState, seen: Pick<FileState, 'dev' | 'ino' | 'size' | 'mtimeMs'>): Promise<FileOutcome> {
     const hadEntries = state.entries.length > 0;
     try {
       const handle = await open(state.path, 'r');
@@ -110,9 +132,12 @@ export function createTranscriptIndex(rootPaths: readonly string[], pricer: Pric
         if (restart) reset(state);
         Object.assign(state, seen, { unreadable: false });
         const kept = state.entries.length;
+        const firstBefore = state.firstTime;
         await readFrom(handle, state, pricer);
         state.guard = await readGuard(handle, state.offset);
-        return (restart && hadEntries) || state.entries.length > kept;
+        // An earlier entry moves the file in ccusage's reading order, which decides among copies of a message.
+        if ((restart && hadEntries) || (kept > 0 && state.firstTime < firstBefore)) return 'rebuild';
+        return state.entries.length > kept ? { file: state, entries: state.entries.slice(kept) } : 'same';
       } finally {
         await handle.close();
       }
@@ -120,7 +145,7 @@ export function createTranscriptIndex(rootPaths: readonly string[], pricer: Pric
       // Unreadable (permissions, gone between stat and open): counted, retried next time.
       reset(state);
       Object.assign(state, seen, { unreadable: true });
-      return hadEntries;
+      return hadEntries ? 'rebuild' : 'same';
     }
   }
 

@@ -13,7 +13,7 @@ import { BLOCK_MS, describeActiveBlock } from '../../server/usage/blocks.js';
 import { createUsageService } from '../../server/usage/index.js';
 import { PRICE_TABLE } from '../../server/usage/prices.js';
 import { createPricer } from '../../server/usage/pricing.js';
-import { deriveUsage, type DerivedUsage } from '../../server/usage/report.js';
+import { deriveUsage, type DerivedUsage } from '../../server/usage/derive.js';
 import { createTranscriptIndex } from '../../server/usage/scan.js';
 import { tempDir } from '../support/server.js';
 import { assistantLine, userLine, writeTranscript, type AssistantSpec } from '../support/transcripts.js';
@@ -64,7 +64,7 @@ beforeAll(async () => {
   process.env.CLAUDE_CONFIG_DIR = `${configA},${configB}`;
   const index = createTranscriptIndex([configA, configB], createPricer(PRICE_TABLE));
   await index.refresh();
-  derived = deriveUsage(index.files());
+  derived = await deriveUsage(index.files());
 });
 
 afterAll(async () => {
@@ -154,7 +154,7 @@ describe('where we differ from ccusage on purpose', () => {
       const index = createTranscriptIndex([config], createPricer(PRICE_TABLE));
       await index.refresh();
       // What the CLI itself reported for this very request against the fake API: 2661 × $4/M + 4 × $20/M.
-      expect([...deriveUsage(index.files()).days.values()][0]?.costUsd).toBeCloseTo(0.010724, 12);
+      expect([...(await deriveUsage(index.files())).days.values()][0]?.costUsd).toBeCloseTo(0.010724, 12);
     } finally {
       await rm(config, { recursive: true, force: true });
     }
@@ -170,7 +170,7 @@ describe('where we differ from ccusage on purpose', () => {
       expect(theirs[0]?.isActive).toBe(false);
       const index = createTranscriptIndex([config], createPricer(PRICE_TABLE));
       await index.refresh();
-      const ours = deriveUsage(index.files()).blocks;
+      const ours = (await deriveUsage(index.files())).blocks;
       expect(ours.map((b) => b.start)).toEqual([start, start + BLOCK_MS]);
     } finally {
       await rm(config, { recursive: true, force: true });
