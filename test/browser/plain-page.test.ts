@@ -49,7 +49,7 @@ describe.each([
       await page.getByText('All <b>done</b> here').waitFor({ timeout: 15_000 });
       // The footer shows the run's status and cost.
       await page.getByText('success').first().waitFor();
-      await page.getByText('$0.0010').first().waitFor();
+      await page.locator('.transcript').getByText('$0.0010').first().waitFor();
       // The answer is text, not HTML: no <b> element was made from it.
       expect(await page.locator('.transcript b').count()).toBe(0);
       await page.screenshot({ path: join(SCREENSHOT_DIR, `plain-page-${label}.png`), fullPage: false });
