@@ -2,7 +2,7 @@
 // Rewrites server/usage/prices.ts, the price table the usage page falls back
 // on when a transcript line records no cost of its own.
 //
-//   node scripts/refresh-prices.mjs [--litellm URL|FILE] [--claude-code FILE] [--date YYYY-MM-DD]
+//   node scripts/refresh-prices.mjs [--litellm URL|FILE] [--claude-code FILE] [--date YYYY-MM-DD] [--out FILE]
 //
 // Two sources, in this order of precedence:
 // 1. LiteLLM's model_prices_and_context_window.json (what ccusage prices
@@ -28,6 +28,7 @@ const { values } = parseArgs({
     litellm: { type: 'string', default: LITELLM_URL },
     'claude-code': { type: 'string' },
     date: { type: 'string', default: new Date().toISOString().slice(0, 10) },
+    out: { type: 'string', default: OUT },
   },
 });
 
@@ -128,8 +129,8 @@ export const PRICE_TABLE: PriceTable = ${JSON.stringify(
     2,
   )};
 `;
-  writeFileSync(OUT, text);
-  console.log(`Wrote ${OUT}: ${Object.keys(models).length} models (${Object.keys(litellm).length} from LiteLLM, ${extra.length} from the CLI).`);
+  writeFileSync(values.out, text);
+  console.log(`Wrote ${values.out}: ${Object.keys(models).length} models (${Object.keys(litellm).length} from LiteLLM, ${extra.length} from the CLI).`);
 }
 
 function readCliVersion() {
