@@ -3,6 +3,7 @@
  * config folders in CLAUDE_CONFIG_DIR and one missing), with the server's
  * clock held at a chosen instant. Every figure is computed by hand below.
  */
+const ORIGINAL_TZ = process.env.TZ;
 process.env.TZ = 'UTC'; // the local days below are UTC days
 
 import { rm, truncate, writeFile } from 'node:fs/promises';
@@ -52,6 +53,8 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  if (ORIGINAL_TZ === undefined) delete process.env.TZ;
+  else process.env.TZ = ORIGINAL_TZ;
   await server?.close();
   await rm(configA, { recursive: true, force: true });
   await rm(configB, { recursive: true, force: true });

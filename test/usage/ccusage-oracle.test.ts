@@ -4,6 +4,7 @@
  * 5-hour blocks must equal its own. Where we differ on purpose, the test
  * says so and why.
  */
+const ORIGINAL_TZ = process.env.TZ;
 process.env.TZ = 'Asia/Kolkata'; // UTC+5:30: local days and UTC-hour block starts disagree
 
 import { rm } from 'node:fs/promises';
@@ -68,6 +69,8 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
+  if (ORIGINAL_TZ === undefined) delete process.env.TZ;
+  else process.env.TZ = ORIGINAL_TZ;
   delete process.env.CLAUDE_CONFIG_DIR;
   await rm(configA, { recursive: true, force: true });
   await rm(configB, { recursive: true, force: true });
