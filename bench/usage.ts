@@ -10,7 +10,7 @@
  * "Usage scan". Asserts nothing.
  */
 import { appendFile, mkdir, rm, writeFile } from 'node:fs/promises';
-import { cpus, freemem, totalmem, tmpdir } from 'node:os';
+import { cpus, freemem, loadavg, totalmem, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
@@ -83,43 +83,53 @@ async function timed<T>(work: () => Promise<T>): Promise<{ ms: number; stallMs: 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
 const fmt = (ms: number) => (ms >= 100 ? `${Math.round(ms)} ms` : `${ms.toFixed(ms >= 10 ? 1 : 2)} ms`);
 
+type Row = [string, string, string];
+
+async function measureService(root: string, files: number): Promise<Row[]> {
+  const rows: Row[] = [];
+  const service = createUsageService({ roots: [root], scanIntervalMs: 3_600_000, watch: false });
+  const first = await timed(() => service.summary());
+  rows.push(['first answer of a fresh server (scan, sums, answer)', fmt(first.ms), fmt(first.stallMs)]);
+  const answers: number[] = [];
+  for (let i = 0; i < 200; i++) answers.push((await timed(() => service.summary())).ms);
+  rows.push(['each answer after that (median of 200)', fmt(median(answers)), '']);
+  const idle: number[] = [];
+  for (let i = 0; i < 20; i++) idle.push((await timed(() => service.refresh())).ms);
+  rows.push([`refresh, nothing changed (stat ${files} files; median of 20)`, fmt(median(idle)), '']);
+  const grown: number[] = [];
+  let stall = 0;
+  for (let i = 0; i < 20; i++) {
+    const lines = Array.from({ length: 10 }, (_, j) => assistantLine({ at: Date.now() + i * 1000 + j, output: 10 }));
+    await appendFile(join(root, 'projects', '-home-dev-project-0', 'session-0.jsonl'), `${lines.join('\n')}\n`);
+    const r = await timed(() => service.refresh());
+    grown.push(r.ms);
+    stall = Math.max(stall, r.stallMs);
+  }
+  rows.push(['refresh after 10 lines were appended to one file (median of 20)', fmt(median(grown)), fmt(stall)]);
+  await service.close();
+  return rows;
+}
+
+/** The first scan in its two parts: reading and parsing, then the sums. */
+async function measureSteps(root: string): Promise<Row[]> {
+  const index = createTranscriptIndex([root], createPricer(PRICE_TABLE));
+  const scan = await timed(() => index.refresh());
+  const derive = await timed(() => deriveUsage(index.files()));
+  const entries = derive.value.entries.length.toLocaleString('en-US');
+  return [
+    ['first scan again, in parts: read and parse every file', fmt(scan.ms), fmt(scan.stallMs)],
+    [`first scan again, in parts: dedup, sort, blocks, day sums (${entries} entries)`, fmt(derive.ms), fmt(derive.stallMs)],
+  ];
+}
+
 async function main(): Promise<void> {
   const root = join(tmpdir(), `cr-bench-usage-${process.pid}`);
   await rm(root, { recursive: true, force: true });
   try {
     const { files, bytes } = await generate(root);
-    const pricer = createPricer(PRICE_TABLE);
-    const rows: Array<[string, string, string]> = [];
-
-    // The index alone, then the derived sums: where the first scan's time goes.
-    const index = createTranscriptIndex([root], pricer);
-    const scan = await timed(() => index.refresh());
-    const derive = await timed(() => deriveUsage(index.files()));
-    const entries = derive.value.entries.length;
-    rows.push(['first scan: read and parse every file', fmt(scan.ms), fmt(scan.stallMs)]);
-    rows.push([`first scan: dedup, sort, blocks, day sums (${entries.toLocaleString('en-US')} entries)`, fmt(derive.ms), fmt(derive.stallMs)]);
-
-    // The service as the server runs it.
-    const service = createUsageService({ roots: [root], scanIntervalMs: 3_600_000, watch: false });
-    const first = await timed(() => service.summary());
-    rows.push(['first answer of a fresh server (scan + sums + answer)', fmt(first.ms), fmt(first.stallMs)]);
-    const answers: number[] = [];
-    for (let i = 0; i < 200; i++) answers.push((await timed(() => service.summary())).ms);
-    rows.push(['each answer after that (median of 200)', fmt(median(answers)), '']);
-    const idle: number[] = [];
-    for (let i = 0; i < 20; i++) idle.push((await timed(() => service.refresh())).ms);
-    rows.push([`refresh, nothing changed (stat ${files} files; median of 20)`, fmt(median(idle)), '']);
-    const grown: number[] = [];
-    let stall = 0;
-    for (let i = 0; i < 20; i++) {
-      const lines = Array.from({ length: 10 }, (_, j) => assistantLine({ at: Date.now() + i * 1000 + j, output: 10 }));
-      await appendFile(join(root, 'projects', '-home-dev-project-0', 'session-0.jsonl'), `${lines.join('\n')}\n`);
-      const r = await timed(() => service.refresh());
-      grown.push(r.ms);
-      stall = Math.max(stall, r.stallMs);
-    }
-    rows.push(['refresh after 10 lines were appended to one file (median of 20)', fmt(median(grown)), fmt(stall)]);
-    await service.close();
+    // The service as the server runs it, first, in a fresh process; then where its first scan's time goes.
+    const [first, ...later] = await measureService(root, files);
+    const rows = [first as Row, ...(await measureSteps(root)), ...later];
 
     const ccusage = await timed(() => loadDailyUsageData({ claudePath: root, mode: 'auto', offline: true }));
     rows.push(['for scale: ccusage 18.0.11 daily report (reads all, every time)', fmt(ccusage.ms), fmt(ccusage.stallMs)]);
@@ -127,7 +137,8 @@ async function main(): Promise<void> {
     const cpu = cpus();
     const machine =
       `${cpu.length} × ${cpu[0]?.model.trim() ?? 'unknown CPU'}, ${(totalmem() / 2 ** 30).toFixed(1)} GiB RAM ` +
-      `(${(freemem() / 2 ** 30).toFixed(1)} GiB free), Node ${process.version}, ${process.platform}; files in ${tmpdir()}, warm page cache.`;
+      `(${(freemem() / 2 ** 30).toFixed(1)} GiB free), Node ${process.version}, ${process.platform}; files in ${tmpdir()}, warm page cache; ` +
+      `load average ${loadavg()[0]?.toFixed(1)} at the end (other work shares these cores: the stalls include waiting for a core).`;
     const folder = `${LINES.toLocaleString('en-US')} lines in ${files} files over ${PROJECTS} projects and one year, ${(bytes / 2 ** 20).toFixed(0)} MiB; 40 % usage lines over ${MODELS.length} models.`;
     const table = [
       '| step | time | longest event-loop stall |',
