@@ -46,6 +46,12 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ argv: ['--no-such-flag'] })).toThrow(/--help/);
   });
 
+  it('rescans the transcripts for usage every 10 s unless told otherwise, and refuses 0', () => {
+    expect(loadConfig({ home: '/h' }).usageScanIntervalMs).toBe(10_000);
+    expect(loadConfig({ argv: ['--usage-scan-interval', '2'], home: '/h' }).usageScanIntervalMs).toBe(2000);
+    expect(() => loadConfig({ env: { USAGE_SCAN_INTERVAL_S: '0' }, home: '/h' })).toThrow(ConfigError);
+  });
+
   it('lists every flag with its variable in the help', () => {
     const help = helpText();
     for (const name of ['--port', 'PORT', '--allowed-roots', 'ALLOWED_ROOTS', '--claude-path', 'MAX_CONCURRENT_RUNS']) {

@@ -47,6 +47,12 @@ const SETTINGS = {
     default: 'true',
   },
   killGraceMs: { env: 'KILL_GRACE_MS', flag: 'kill-grace-ms', help: 'Grace per step of SIGINT -> SIGTERM -> SIGKILL', default: '3000' },
+  usageScanIntervalS: {
+    env: 'USAGE_SCAN_INTERVAL_S',
+    flag: 'usage-scan-interval',
+    help: "Seconds between rescans of the CLI's transcripts for the usage page (changes are also watched)",
+    default: '10',
+  },
   authUser: { env: 'AUTH_USER', flag: 'auth-user', help: 'User name for HTTP Basic auth', default: 'admin' },
   authPassword: { env: 'AUTH_PASSWORD', flag: 'auth-password', help: 'Password for the app and Basic auth', default: '' },
   authToken: { env: 'AUTH_TOKEN', flag: 'auth-token', help: 'Bearer token for API clients', default: '' },
@@ -132,6 +138,7 @@ const configSchema = z.object({
   warmMax: intText(0, 1000),
   warmMaxMb: intText(0, 1024 * 1024),
   warmPrewarm: boolText,
+  usageScanIntervalS: intText(1, 3600),
   authUser: z.string().min(1),
   authPassword: z.string(),
   authToken: z.string(),
@@ -167,6 +174,7 @@ export interface Config {
   killGraceMs: number;
   /** Warm CLI processes (see server/core/warm-pool.ts). */
   warm: { idleMs: number; maxCount: number; maxBytes: number; prewarm: boolean };
+  usageScanIntervalMs: number;
   authUser: string;
   authPassword?: string | undefined;
   authToken?: string | undefined;
@@ -255,6 +263,7 @@ export function loadConfig(input: ConfigInput = {}): Readonly<Config> {
     permissionTimeoutMs: c.permissionTimeoutS * 1000,
     killGraceMs: c.killGraceMs,
     warm: { idleMs: c.warmIdleS * 1000, maxCount: c.warmMax, maxBytes: c.warmMaxMb * 2 ** 20, prewarm: c.warmPrewarm },
+    usageScanIntervalMs: c.usageScanIntervalS * 1000,
     authUser: c.authUser,
     authPassword: secret(c.authPassword, c.authPasswordFile, 'AUTH_PASSWORD', expand),
     authToken: secret(c.authToken, c.authTokenFile, 'AUTH_TOKEN', expand),

@@ -30,6 +30,7 @@ import {
 } from './tunnel/ngrok.js';
 import { createLogger, type Logger } from './log.js';
 import { createSqliteStore } from './store/sqlite.js';
+import { createUsageService, transcriptRoots } from './usage/index.js';
 import { attachWebSocket } from './ws/upgrade.js';
 
 export interface ServerOverrides {
@@ -155,6 +156,15 @@ export async function startServer(config: Readonly<Config>, overrides: ServerOve
     allowedHosts: config.allowedHosts,
     trustProxy: config.trustProxy,
   });
+  const clock = overrides.clock ?? systemClock;
+  const usage = createUsageService({
+    roots: transcriptRoots(cliEnv, homedir()),
+    scanIntervalMs: config.usageScanIntervalMs,
+    now: () => clock.now().getTime(),
+    log: (level, message, extra) => log[level](message, extra),
+    serverTotals: () => engine.usageToday(),
+  });
+  usage.start();
   const auth = createAuth({
     password: config.authPassword,
     token: config.authToken,
@@ -173,6 +183,7 @@ export async function startServer(config: Readonly<Config>, overrides: ServerOve
     version,
     auth,
     guard,
+    usage,
     tunnelState: () => tunnel?.state ?? { status: 'off' },
     startedAt: new Date(),
     webDir: config.webDir ?? join(packageRoot(), 'dist', 'web'),
@@ -222,6 +233,7 @@ export async function startServer(config: Readonly<Config>, overrides: ServerOve
       tunnelServer?.close();
       await ws.close();
       if ((await within(engine.close(), SHUTDOWN_DEADLINE_MS)).outcome === 'late') log.warn('runs did not stop in time');
+      await usage.close();
       // Requests in flight finish (new ones get 503), so none meets a closed
       // database; then the long-lived streams are cut.
       await drain(DRAIN_DEADLINE_MS);

@@ -10,12 +10,13 @@ import type { ServerEvent, SessionView } from '../server/protocol/events.js';
 import type { ServerFrame } from '../server/protocol/ws.js';
 import { byId, h, setText } from './dom.js';
 import { formatCost, plural } from './format.js';
-import { history as fetchHistory, serverHealth, usageToday } from './net/api.js';
+import { history as fetchHistory, serverHealth } from './net/api.js';
 import { checkAuth, goToLogin, logout } from './net/auth.js';
 import { runCommand, wireNewSessionForm, wireSessionActions, type ActionContext } from './features/actions.js';
 import { attachCommandMenu } from './features/command-menu.js';
 import { parseCommand } from './features/commands.js';
 import { createNotifier } from './features/notify.js';
+import { attachUsageChip, createUsageFeed } from './features/usage-chip.js';
 import { RequestError, WsClient, type ConnectionState } from './net/ws-client.js';
 import {
   initialSessionState,
@@ -29,6 +30,7 @@ import {
 import { createQueueView, type OutgoingPrompt } from './views/queue.js';
 import { createSessionListView } from './views/sessions.js';
 import { createTranscriptView } from './views/transcript.js';
+import { openUsagePage } from './views/usage.js';
 // PWA: service worker and offline snapshot (see the PWA block at the end).
 import { loadSnapshot, saveSnapshot, type SavedSnapshot } from './pwa/offline-store.js';
 import { registerServiceWorker, showUpdatePrompt } from './pwa/register.js';
@@ -86,44 +88,24 @@ const commandMenu = attachCommandMenu(message, byId('command-menu'));
 const loadEarlierButton = byId<HTMLButtonElement>('load-earlier');
 loadEarlierButton.addEventListener('click', () => void loadEarlier());
 
-// ---- notices and today's cost -------------------------------------------------
+// ---- notices and usage (the header chip and its page) -------------------------------
 
 const notifier = createNotifier();
 const soundToggle = byId<HTMLButtonElement>('sound-toggle');
 const notifyToggle = byId<HTMLButtonElement>('notify-toggle');
-const costToday = byId('cost-today');
-let costTimer: ReturnType<typeof setTimeout> | undefined;
+const usageFeed = createUsageFeed();
+attachUsageChip(byId<HTMLButtonElement>('usage-chip'), usageFeed, () => openUsagePage(usageFeed));
 
 function syncToggles(): void {
   soundToggle.setAttribute('aria-pressed', String(notifier.sound));
   notifyToggle.setAttribute('aria-pressed', String(notifier.notifications));
 }
 
-let todayUsd: number | undefined;
-
-function showCostToday(usd: number): void {
-  todayUsd = usd;
-  setText(costToday, `Today ${formatCost(usd)}`);
-}
-
-/** Refreshes "today" in the header from the server, at most once per burst of finished runs. */
-function refreshCostToday(delayMs = 1000): void {
-  clearTimeout(costTimer);
-  costTimer = setTimeout(() => {
-    usageToday().then(
-      (today) => showCostToday(today.costUsd),
-      () => undefined, // offline: keep the last figure
-    );
-  }, delayMs);
-}
-
-/** Every event, followed or summary: sounds, notifications, the day's cost. */
+/** Every event, followed or summary: sounds, notifications, the usage chip. */
 function onNews(event: ServerEvent): void {
   if (event.type !== 'run.finished') return;
   notifier.onEvent(event, sessions.find((x) => x.id === event.sessionId));
-  // Count a run that just ended at once; the server's figure follows.
-  if (todayUsd !== undefined && Date.now() - Date.parse(event.at) < 60_000) showCostToday(todayUsd + event.costUsd);
-  refreshCostToday();
+  usageFeed.refresh();
 }
 
 soundToggle.addEventListener('click', () => {
@@ -227,7 +209,7 @@ function clientOnFrame(frame: ServerFrame): void {
 
 function onWelcome(list: SessionView[]): void {
   sessions = list;
-  refreshCostToday(0);
+  usageFeed.refresh(0);
   refreshServerInfo();
   const known = new Set(list.map((s) => s.id));
   for (const id of [...followed.keys()]) {

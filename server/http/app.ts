@@ -10,6 +10,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { AppError } from '../core/errors.js';
 import type { Engine } from '../core/engine.js';
 import type { Logger } from '../log.js';
+import type { UsageService } from '../usage/index.js';
 import { MAX_BODY_BYTES } from '../protocol/limits.js';
 import { ROUTES, type RouteId, type RouteSpec } from '../protocol/routes.js';
 import type { Auth } from './auth.js';
@@ -31,6 +32,8 @@ export interface AppDeps {
   webDir?: string | undefined;
   auth: Auth;
   guard: RequestGuard;
+  /** Machine-wide usage from the CLI's transcripts. */
+  usage: Pick<UsageService, 'summary'>;
   /** The tunnel's state, when there is one (shown by an authenticated /health). */
   tunnelState?: () => unknown;
 }
@@ -132,7 +135,7 @@ function buildApp(deps: AppDeps, gate: RequestHandler): Express {
 
   // Every route of the table has its handler: the compiler checks this object.
   const handlers: RouteHandlers = {
-    ...systemHandlers(engine, auth, { version: deps.version, startedAt: deps.startedAt, tunnelState: deps.tunnelState }),
+    ...systemHandlers(engine, auth, { version: deps.version, startedAt: deps.startedAt, tunnelState: deps.tunnelState, usage: deps.usage }),
     ...loginHandlers(auth, guard),
     ...sessionHandlers(engine, guard),
     ...chatHandlers(engine, guard),

@@ -5,6 +5,7 @@
 import type { Request, Response } from 'express';
 import type { Engine } from '../core/engine.js';
 import { foldersQuerySchema } from '../protocol/api.js';
+import type { UsageService } from '../usage/index.js';
 import type { Auth } from './auth.js';
 import { parse } from './errors.js';
 import type { RouteHandlers } from './handlers.js';
@@ -15,6 +16,8 @@ export interface SystemInfo {
   startedAt: Date;
   /** The tunnel's state, when there is one (shown by an authenticated /health). */
   tunnelState?: () => unknown;
+  /** Machine-wide usage from the CLI's transcripts. */
+  usage: Pick<UsageService, 'summary'>;
 }
 
 export function systemHandlers(
@@ -58,7 +61,7 @@ export function systemHandlers(
     },
 
     async usage(_req, res) {
-      res.json({ today: await engine.usageToday() });
+      res.json(await info.usage.summary());
     },
 
     openapi(_req, res) {

@@ -47,6 +47,7 @@ import {
   storageListingSchema,
 } from './responses.js';
 import { runJsonSchema, submitResultSchema } from './runs.js';
+import { usageAnswerSchema } from './usage.js';
 
 export interface RouteSpec {
   method: 'get' | 'post' | 'patch' | 'delete';
@@ -140,7 +141,12 @@ const systemRoutes = {
     method: 'get', path: '/api/folders', access: 'user', query: foldersQuerySchema, response: folderListingSchema,
     summary: 'Sub-folders of a folder inside the allowed roots (a folder chooser).', statuses: { 200: '{path, folders, truncated}', 400: 'path_not_allowed' },
   },
-  usage: { method: 'get', path: '/api/usage', access: 'user', summary: 'Usage and cost: today, the current 5-hour block.', statuses: { 200: 'the usage' } },
+  usage: {
+    method: 'get', path: '/api/usage', access: 'user', response: usageAnswerSchema,
+    summary:
+      "This machine's Claude usage from the CLI's transcripts (runs made outside this server count too): today, the active 5-hour block (time left, burn rate, projection), the last 30 days by day, by model and by project, and where the costs came from (the transcript's costUSD or the price table). `server`: today's runs through this server.",
+    statuses: { 200: '{today, activeBlock, days, models, projects, burnDown, source, server}' },
+  },
   openapi: { method: 'get', path: '/api/openapi.json', access: 'user', summary: 'This API, as OpenAPI 3.1.', statuses: { 200: 'the document' } },
   docs: { method: 'get', path: '/docs', access: 'user', kind: 'html', summary: 'This API, for people.', statuses: { 200: 'a page' } },
   websocket: {

@@ -78,11 +78,11 @@ describe('folders and usage', () => {
     expect((await server.api('GET', `/api/folders?path=${encodeURIComponent(server.root + '/../')}`)).status).toBe(400);
   });
 
-  it('sums today\'s cost and tokens over finished runs', async () => {
-    const before = (await server.api('GET', '/api/usage')).body.today;
+  it('sums today\'s cost and tokens over the runs through this server', async () => {
+    const before = (await server.api('GET', '/api/usage')).body.server;
     const s = await newSession(server);
     await server.api('POST', `/api/sessions/${s.id}/execute`, { prompt: 'count me' });
-    const after = (await server.api('GET', '/api/usage')).body.today;
+    const after = (await server.api('GET', '/api/usage')).body.server;
     expect(after.runs).toBe(before.runs + 1);
     expect(after.costUsd).toBeCloseTo(before.costUsd + 0.001, 9);
     expect(after.usage.outputTokens).toBeGreaterThan(before.usage.outputTokens);

@@ -36,8 +36,8 @@ export interface TestServerOptions {
   webDir?: string;
   /** More configuration, as environment variables (AUTH_PASSWORD, ...). */
   config?: Record<string, string>;
-  /** Passed to startServer (tunnel seams, tunnel URL callback, timeouts). */
-  overrides?: Pick<ServerOverrides, 'tunnel' | 'onTunnelUrl' | 'timeouts'>;
+  /** Passed to startServer (tunnel seams, tunnel URL callback, timeouts, the clock). */
+  overrides?: Pick<ServerOverrides, 'tunnel' | 'onTunnelUrl' | 'timeouts' | 'clock'>;
 }
 
 export interface TestServer extends RunningServer {

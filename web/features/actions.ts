@@ -14,7 +14,7 @@ import {
   listFolders,
   listRoots,
   updateSession,
-  usageToday,
+  usage,
 } from '../net/api.js';
 import { askText, chooseFolder, confirmDialog } from '../views/dialogs.js';
 import { helpText, type ParsedCommand } from './commands.js';
@@ -37,12 +37,13 @@ export async function runCommand(command: ParsedCommand, ctx: ActionContext): Pr
       ctx.info('Started a new conversation. Earlier messages stay above, but Claude will not see them.');
       return;
     case '/cost': {
-      const today = await usageToday();
+      const { today, server } = await usage();
       const t = session.totals;
       ctx.info(
         `This session: ${formatCost(t.costUsd)} over ${plural(t.runs, 'run')} ` +
           `(${formatTokens(t.usage.inputTokens)} in, ${formatTokens(t.usage.outputTokens)} out, ` +
-          `${formatTokens(t.usage.cacheReadTokens)} cache read). Today: ${formatCost(today.costUsd)} over ${plural(today.runs, 'run')}.`,
+          `${formatTokens(t.usage.cacheReadTokens)} cache read). Today: ${formatCost(today.costUsd)} on this machine` +
+          `${server ? `, ${formatCost(server.costUsd)} over ${plural(server.runs, 'run')} through this app` : ''}.`,
       );
       return;
     }

@@ -1,6 +1,7 @@
 /** The REST calls the app makes; everything live goes over the WebSocket. Shapes come from server/protocol. */
-import type { PermissionMode, ServerEvent, TokenUsage } from '../../server/protocol/events.js';
+import type { PermissionMode, ServerEvent } from '../../server/protocol/events.js';
 import type { FolderListing, Health, SessionResponse } from '../../server/protocol/responses.js';
+import type { UsageAnswer } from '../../server/protocol/usage.js';
 
 export interface NewSessionInput {
   name?: string | undefined;
@@ -54,14 +55,8 @@ export const listRoots = () => call<{ roots: string[] }>('GET', '/api/roots');
 
 export const listFolders = (path: string) => call<FolderListing>('GET', `/api/folders?path=${encodeURIComponent(path)}`);
 
-export interface UsageToday {
-  since: string;
-  costUsd: number;
-  runs: number;
-  usage: TokenUsage;
-}
-
-export const usageToday = () => call<{ today: UsageToday }>('GET', '/api/usage').then((r) => r.today);
+/** This machine's usage from the CLI's transcripts, and `server`: today's runs through this server. */
+export const usage = () => call<UsageAnswer>('GET', '/api/usage');
 
 export const history = (id: string, beforeRun: string, runs = 50) =>
   call<{ events: ServerEvent[]; hasEarlier: boolean; firstRunId?: string }>(
