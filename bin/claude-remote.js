@@ -1,8 +1,14 @@
 #!/usr/bin/env node
-// The command-line entry: runs the built server (npm run build first).
-import { main } from '../dist/server/main.js';
+// The command-line entry (npm run build first): runs the built server and
+// starts it again when it asks to be restarted (server/supervisor.ts).
+import { fileURLToPath } from 'node:url';
+import { supervise } from '../dist/server/supervisor.js';
 
-main(process.argv.slice(2)).catch((err) => {
-  process.stderr.write(`${err?.stack ?? String(err)}\n`);
-  process.exit(1);
-});
+const args = process.argv.slice(2);
+if (args.includes('--help') || args.includes('-h')) {
+  const { main } = await import('../dist/server/main.js');
+  await main(args);
+} else {
+  const entry = fileURLToPath(new URL('../dist/server/main.js', import.meta.url));
+  process.exit(await supervise({ entry, args }));
+}

@@ -46,6 +46,25 @@ const SETTINGS = {
     help: "Start a new (or cleared) session's CLI before its first prompt",
     default: 'true',
   },
+  runTimeoutS: { env: 'RUN_TIMEOUT_S', flag: 'run-timeout', help: 'End a run that takes longer, as timeout (0 = no limit)', default: '0' },
+  runIdleTimeoutS: {
+    env: 'RUN_IDLE_TIMEOUT_S',
+    flag: 'run-idle-timeout',
+    help: 'End a run whose CLI printed nothing for this long, as idle_timeout (0 = no limit)',
+    default: '0',
+  },
+  maxOutputBytes: {
+    env: 'MAX_OUTPUT_BYTES',
+    flag: 'max-output-bytes',
+    help: 'Stop a run that prints more than this (0 = no limit)',
+    default: String(256 * 1024 * 1024),
+  },
+  eventRetentionDays: {
+    env: 'EVENT_RETENTION_DAYS',
+    flag: 'event-retention-days',
+    help: 'Drop the streaming deltas and raw lines of runs that finished longer ago (0 = keep all)',
+    default: '30',
+  },
   killGraceMs: { env: 'KILL_GRACE_MS', flag: 'kill-grace-ms', help: 'Grace per step of SIGINT -> SIGTERM -> SIGKILL', default: '3000' },
   usageScanIntervalS: {
     env: 'USAGE_SCAN_INTERVAL_S',
@@ -134,6 +153,10 @@ const configSchema = z.object({
   permissionPrompts: boolText,
   permissionTimeoutS: intText(1, 7 * 24 * 3600),
   killGraceMs: intText(10, 600_000),
+  runTimeoutS: intText(0, 7 * 24 * 3600),
+  runIdleTimeoutS: intText(0, 7 * 24 * 3600),
+  maxOutputBytes: intText(0, 2 ** 40),
+  eventRetentionDays: intText(0, 36_500),
   warmIdleS: intText(1, 7 * 24 * 3600),
   warmMax: intText(0, 1000),
   warmMaxMb: intText(0, 1024 * 1024),
@@ -172,6 +195,12 @@ export interface Config {
   permissionPrompts: boolean;
   permissionTimeoutMs: number;
   killGraceMs: number;
+  /** 0: no limit. */
+  runTimeoutMs: number;
+  idleTimeoutMs: number;
+  maxOutputBytes: number;
+  /** Streaming deltas and raw lines of runs finished longer ago are dropped (0: kept forever). */
+  eventRetentionDays: number;
   /** Warm CLI processes (see server/core/warm-pool.ts). */
   warm: { idleMs: number; maxCount: number; maxBytes: number; prewarm: boolean };
   usageScanIntervalMs: number;
@@ -262,6 +291,10 @@ export function loadConfig(input: ConfigInput = {}): Readonly<Config> {
     permissionPrompts: c.permissionPrompts,
     permissionTimeoutMs: c.permissionTimeoutS * 1000,
     killGraceMs: c.killGraceMs,
+    runTimeoutMs: c.runTimeoutS * 1000,
+    idleTimeoutMs: c.runIdleTimeoutS * 1000,
+    maxOutputBytes: c.maxOutputBytes,
+    eventRetentionDays: c.eventRetentionDays,
     warm: { idleMs: c.warmIdleS * 1000, maxCount: c.warmMax, maxBytes: c.warmMaxMb * 2 ** 20, prewarm: c.warmPrewarm },
     usageScanIntervalMs: c.usageScanIntervalS * 1000,
     authUser: c.authUser,

@@ -44,7 +44,15 @@ export interface ServerOverrides {
   cliEnv?: Record<string, string>;
   /** HTTP timeouts, shortened by tests. */
   timeouts?: Partial<HttpTimeouts>;
+  /**
+   * POST /api/admin/restart: what restarting means here (the command line
+   * closes and exits for its supervisor). Absent: restarting is refused.
+   */
+  restart?: () => void;
 }
+
+export { RESTART_EXIT_CODE } from './supervisor.js';
+import { RESTART_EXIT_CODE } from './supervisor.js';
 
 export interface HttpTimeouts {
   /** The request line and headers must arrive within this. */
@@ -107,7 +115,7 @@ export function isLoopback(host: string): boolean {
  * AUTH_TOKEN or NGROK_AUTHTOKEN must never be within their reach.
  */
 export function defaultCliEnv(source: NodeJS.ProcessEnv = process.env): Record<string, string> {
-  const ours = new Set([...SETTING_ENV_NAMES, 'NODE_OPTIONS']);
+  const ours = new Set([...SETTING_ENV_NAMES, 'NODE_OPTIONS', 'CLAUDE_REMOTE_SUPERVISED']);
   const env: Record<string, string> = {};
   for (const [key, value] of Object.entries(source)) if (value !== undefined && !ours.has(key)) env[key] = value;
   return env;
@@ -125,6 +133,7 @@ export async function startServer(config: Readonly<Config>, overrides: ServerOve
     }
   }
   const version = packageVersion();
+  const startedAt = new Date();
   const store = createSqliteStore({ file: join(config.dataDir, 'claude-remote.db') });
   const instanceId = await ensureInstanceId(store);
   const cliEnv = overrides.cliEnv ?? defaultCliEnv();
@@ -148,6 +157,10 @@ export async function startServer(config: Readonly<Config>, overrides: ServerOve
       policy: { permissionModes: config.permissionModes, mcp: config.mcpPolicy },
       killGraceMs: config.killGraceMs,
       warm: config.warm,
+      runTimeoutMs: config.runTimeoutMs,
+      idleTimeoutMs: config.idleTimeoutMs,
+      maxOutputBytes: config.maxOutputBytes,
+      eventRetentionDays: config.eventRetentionDays,
     },
   );
   await engine.start();
@@ -185,12 +198,13 @@ export async function startServer(config: Readonly<Config>, overrides: ServerOve
     guard,
     usage,
     tunnelState: () => tunnel?.state ?? { status: 'off' },
-    startedAt: new Date(),
+    restart: overrides.restart,
+    startedAt,
     webDir: config.webDir ?? join(packageRoot(), 'dist', 'web'),
   });
   const timeouts = { ...DEFAULT_TIMEOUTS, ...overrides.timeouts };
   const server = createHttpServer(app, timeouts);
-  const ws = attachWebSocket(server, { engine, log, version, guard, auth });
+  const ws = attachWebSocket(server, { engine, log, version, startedAt, guard, auth });
   await new Promise<void>((resolveListen, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, () => resolveListen());
@@ -325,11 +339,22 @@ export async function main(argv: string[]): Promise<void> {
   }
   const log = createLogger(config.logLevel);
   installLastLineOfDefence(log);
-  let running: RunningServer;
+  let running: RunningServer | undefined;
+  // Under a supervisor (`claude-remote` sets CLAUDE_REMOTE_SUPERVISED; systemd sets INVOCATION_ID)
+  // restarting is closing and exiting with RESTART_EXIT_CODE; it starts us again, same port, same tunnel.
+  const supervised = Boolean(process.env.CLAUDE_REMOTE_SUPERVISED || process.env.INVOCATION_ID);
+  const restart = () => {
+    log.info('restart requested: stopping runs and closing; the supervisor starts the server again');
+    void running?.close().then(
+      () => process.exit(RESTART_EXIT_CODE),
+      () => process.exit(RESTART_EXIT_CODE),
+    );
+  };
   try {
     running = await startServer(config, {
       log,
       onTunnelUrl: (url) => void printTunnelBanner(url, (text) => process.stdout.write(text)),
+      ...(supervised ? { restart } : {}),
     });
   } catch (err) {
     if (err instanceof ConfigError) {
@@ -348,7 +373,7 @@ export async function main(argv: string[]): Promise<void> {
     }
     stopping = true;
     log.info(`${signal}: stopping runs and closing`);
-    running.close().then(
+    (running as RunningServer).close().then(
       () => process.exit(0),
       (err: unknown) => {
         log.error('shutdown failed', err);

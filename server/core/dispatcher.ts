@@ -8,6 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import type { PermissionAnswer } from '../protocol/api.js';
 import type { NewEvent, SessionOptions, SessionView } from '../protocol/events.js';
+import type { Paused } from '../protocol/session.js';
 import { ZERO_USAGE } from '../protocol/events.js';
 import { AppError } from './errors.js';
 import type { EventLog, LogFn } from './event-log.js';
@@ -15,7 +16,7 @@ import { AnsweredRequests } from './permissions.js';
 import type { Clock, CliRunner } from './ports.js';
 import { RunQueue } from './queue.js';
 import type { RawLog } from './raw-log.js';
-import { Run, spawnRequest, type RunConfig, type RunDeps } from './run.js';
+import { Run, spawnRequest, type RunConfig, type RunDeps, type RunEnd } from './run.js';
 import { sessionView } from './sessions.js';
 import type { RunRecord, SessionRecord, Store } from './store.js';
 import { WarmPool, type PoolStats, type WarmConfig } from './warm-pool.js';
@@ -70,6 +71,8 @@ export class Dispatcher {
   /** The run of each session that has one going. */
   readonly #runs = new Map<string, Run>();
   readonly #allowed = new Map<string, Set<string>>();
+  /** Sessions whose paused queue resumes by itself at a known time. */
+  readonly #resumeTimers = new Map<string, NodeJS.Timeout>();
   readonly #runDeps: RunDeps;
   #closing = false;
 
@@ -111,9 +114,55 @@ export class Dispatcher {
       await events.append({ type: 'run.finished', sessionId: run.sessionId, runId: run.id, status: 'error', costUsd: 0, usage, durationMs: 0, numTurns: 0, errorKind: 'server_restart', error });
     }
     for (const session of await store.listSessions()) {
+      if (session.paused) this.#holdQueue(session.id, session.paused.until);
       for (const run of await store.listRuns(session.id, 'queued')) this.#queue.push(session.id, run.id);
     }
     this.#pump();
+  }
+
+  /**
+   * A session's queue waits after a billing or usage-limit failure: the
+   * prompts behind it would fail the same way. It resumes at the reset time
+   * when the CLI said it, else when someone resumes it.
+   */
+  async #pauseAfter(session: SessionRecord, end: RunEnd): Promise<void> {
+    if (end.errorKind !== 'billing' && end.errorKind !== 'usage_limit') return;
+    const paused: Paused = { reason: end.errorKind, since: this.#deps.clock.now().toISOString(), until: end.resetsAt, message: end.error };
+    await this.#deps.store.updateSession(session.id, { paused });
+    this.#holdQueue(session.id, paused.until);
+    this.#deps.log('warn', `the queue waits (${paused.reason})${paused.until ? ` until ${paused.until}` : ' until it is resumed'}`, { sessionId: session.id, runId: end.runId });
+  }
+
+  #holdQueue(sessionId: string, until: string | undefined): void {
+    this.#queue.pause(sessionId);
+    clearTimeout(this.#resumeTimers.get(sessionId));
+    this.#resumeTimers.delete(sessionId);
+    if (until === undefined) return;
+    // At most a day per timer (setTimeout's limit is about 24.8 days; a reset is hours away).
+    const delay = Math.min(Math.max(0, Date.parse(until) - this.#deps.clock.now().getTime()), 24 * 3600 * 1000);
+    const timer = setTimeout(() => {
+      this.#resumeTimers.delete(sessionId);
+      // A reset more than a day away: wait again.
+      if (Date.parse(until) > this.#deps.clock.now().getTime()) return this.#holdQueue(sessionId, until);
+      this.resume(sessionId).catch((err: unknown) => this.#deps.log('error', 'resuming the queue failed', { sessionId, err }));
+    }, delay);
+    timer.unref();
+    this.#resumeTimers.set(sessionId, timer);
+  }
+
+  /** Lets a paused queue go on (POST .../resume, or its reset time came); a no-op for one that is not paused. */
+  async resume(sessionId: string): Promise<SessionView | undefined> {
+    const record = await this.#deps.store.getSession(sessionId);
+    if (!record) return undefined;
+    clearTimeout(this.#resumeTimers.get(sessionId));
+    this.#resumeTimers.delete(sessionId);
+    const wasPaused = record.paused !== undefined || this.#queue.isPaused(sessionId);
+    const next = record.paused ? await this.#deps.store.updateSession(sessionId, { paused: undefined }) : record;
+    this.#queue.resume(sessionId);
+    if (!next || !wasPaused) return next ? this.view(next) : undefined;
+    const view = await this.announce(next);
+    this.#pump();
+    return view;
   }
 
   isRunning(sessionId: string): boolean {
@@ -209,6 +258,8 @@ export class Dispatcher {
   /** Stops a session's run and drops its queue and process (the session is being deleted); returns the runs that were waiting. */
   async dropSession(sessionId: string): Promise<string[]> {
     const pending = this.#queue.drop(sessionId);
+    clearTimeout(this.#resumeTimers.get(sessionId));
+    this.#resumeTimers.delete(sessionId);
     await this.#runs.get(sessionId)?.stop('deleted');
     await this.#pool.discard(sessionId);
     this.#allowed.delete(sessionId);
@@ -267,6 +318,7 @@ export class Dispatcher {
   /** Stops every run and warm process; queued prompts stay queued for the next start. */
   async close(): Promise<void> {
     this.#closing = true;
+    for (const timer of this.#resumeTimers.values()) clearTimeout(timer);
     await Promise.all([...this.#runs.values()].map((run) => run.stop('shutdown')));
     await this.#pool.close();
   }
@@ -287,11 +339,13 @@ export class Dispatcher {
       if (!record || !session) return;
       const run = new Run(this.#runDeps, session, record);
       this.#runs.set(sessionId, run);
+      let end: RunEnd;
       try {
-        await run.execute();
+        end = await run.execute();
       } finally {
         if (this.#runs.get(sessionId) === run) this.#runs.delete(sessionId);
       }
+      await this.#pauseAfter(session, end);
       const now = await store.getSession(sessionId);
       if (now) await this.announce(now);
     } catch (err) {

@@ -27,6 +27,7 @@ import type { RunRecord, SessionRecord, Store } from './store.js';
 import { historyBefore, openTranscript, type TranscriptWindow } from './transcript-window.js';
 import { startOfLocalDay, usageSince, type UsageTotals } from './usage.js';
 import type { PoolStats, WarmConfig } from './warm-pool.js';
+import type { SessionStats } from '../protocol/responses.js';
 
 export type { TranscriptWindow } from './transcript-window.js';
 export type { ProcessInfo, SubmitResult } from './dispatcher.js';
@@ -47,7 +48,16 @@ export interface EngineConfig {
   killGraceMs?: number | undefined;
   /** Warm processes (see warm-pool.ts); off when absent. */
   warm?: Omit<WarmConfig, 'killGraceMs'> | undefined;
+  /** Streaming deltas and raw lines of runs finished longer ago are dropped (0 or absent: kept). */
+  eventRetentionDays?: number | undefined;
+  /** RUN_TIMEOUT_S, RUN_IDLE_TIMEOUT_S, MAX_OUTPUT_BYTES (0: no limit). */
+  runTimeoutMs?: number | undefined;
+  idleTimeoutMs?: number | undefined;
+  maxOutputBytes?: number | undefined;
 }
+
+/** Drop what old runs no longer need this often (and at start). */
+const RETENTION_EVERY_MS = 6 * 3600 * 1000;
 
 export interface EngineDeps {
   store: Store;
@@ -74,6 +84,7 @@ export class Engine {
   /** Where own session folders live (real path): they are checked against this, not the roots. */
   readonly #ownRoot: string[];
   #closing = false;
+  #retentionTimer: NodeJS.Timeout | undefined;
 
   constructor(deps: EngineDeps, config: EngineConfig) {
     this.#store = deps.store;
@@ -105,6 +116,9 @@ export class Engine {
         permissionTimeoutMs: config.permissionTimeoutMs,
         killGraceMs: config.killGraceMs ?? 3000,
         warm: config.warm,
+        runTimeoutMs: config.runTimeoutMs,
+        idleTimeoutMs: config.idleTimeoutMs,
+        maxOutputBytes: config.maxOutputBytes,
       },
     );
   }
@@ -113,9 +127,21 @@ export class Engine {
     return this.#roots;
   }
 
-  /** Cleans up after a previous life of this server, then starts what is queued (see Dispatcher.start). */
-  start(): Promise<void> {
-    return this.#dispatcher.start();
+  /** Cleans up after a previous life of this server, then starts what is queued (see Dispatcher.start); prunes old runs. */
+  async start(): Promise<void> {
+    await this.#dispatcher.start();
+    const days = this.#config.eventRetentionDays ?? 0;
+    if (days <= 0) return;
+    const prune = () => {
+      const before = new Date(this.#clock.now().getTime() - days * 24 * 3600 * 1000).toISOString();
+      this.#store
+        .pruneFinishedRuns(before)
+        .then((n) => n > 0 && this.#log('info', `retention: dropped the streaming details of ${n} run(s) finished before ${before}`))
+        .catch((err: unknown) => this.#log('error', 'retention failed', { err }));
+    };
+    prune();
+    this.#retentionTimer = setInterval(prune, RETENTION_EVERY_MS);
+    this.#retentionTimer.unref();
   }
 
   // ---- sessions -----------------------------------------------------------
@@ -242,6 +268,14 @@ export class Engine {
     return this.#dispatcher.submit(sessionId, prompt, opts.clientRequestId);
   }
 
+  /** Lets a queue paused after a billing or usage-limit failure go on. */
+  async resumeQueue(sessionId: string): Promise<SessionView> {
+    await this.#record(sessionId);
+    const view = await this.#dispatcher.resume(sessionId);
+    if (!view) throw notFound(sessionId);
+    return view;
+  }
+
   async interrupt(sessionId: string): Promise<{ runId: string }> {
     await this.#record(sessionId);
     return this.#dispatcher.interrupt(sessionId);
@@ -273,6 +307,26 @@ export class Engine {
   async listRuns(sessionId: string): Promise<RunRecord[]> {
     await this.#record(sessionId);
     return this.#store.listRuns(sessionId);
+  }
+
+  /** What a session's runs came to: outcomes, error kinds, tool calls, cost and tokens, the last error. */
+  async stats(sessionId: string): Promise<SessionStats> {
+    const record = await this.#record(sessionId);
+    const runs = await this.#store.listRuns(sessionId);
+    const byStatus: Record<string, number> = {};
+    const byErrorKind: Record<string, number> = {};
+    for (const run of runs) {
+      byStatus[run.state] = (byStatus[run.state] ?? 0) + 1;
+      if (run.errorKind) byErrorKind[run.errorKind] = (byErrorKind[run.errorKind] ?? 0) + 1;
+    }
+    const failed = [...runs].reverse().find((r) => r.state === 'error');
+    return {
+      runs: { total: runs.length, byStatus, byErrorKind },
+      tools: await this.#store.toolCallCounts(sessionId),
+      costUsd: record.costUsd,
+      usage: record.usage,
+      ...(failed ? { lastError: { runId: failed.id, errorKind: failed.errorKind, error: failed.error, at: failed.finishedAt } } : {}),
+    };
   }
 
   /** Interrupts a run by id, wherever it is (the gateway's DELETE /chat/:id). */
@@ -402,6 +456,7 @@ export class Engine {
   /** Stops every run and warm process (queued prompts stay queued for the next start) and lets the log settle. */
   async close(): Promise<void> {
     this.#closing = true;
+    clearInterval(this.#retentionTimer);
     await this.#dispatcher.close();
     await this.#events.settle();
   }

@@ -11,6 +11,8 @@ import { createScheduler, type Scheduler } from './scheduler.js';
 
 export class RunQueue {
   readonly #pending = new Map<string, string[]>();
+  /** Sessions whose queue waits (a billing or usage-limit failure): their prompts stay, none starts. */
+  readonly #paused = new Set<string>();
   readonly #scheduler: Scheduler;
 
   constructor(limit: number) {
@@ -31,7 +33,7 @@ export class RunQueue {
   push(sessionId: string, runId: string): number {
     const list = this.#list(sessionId);
     list.push(runId);
-    this.#scheduler.markReady(sessionId);
+    if (!this.#paused.has(sessionId)) this.#scheduler.markReady(sessionId);
     return list.length;
   }
 
@@ -49,6 +51,7 @@ export class RunQueue {
   drop(sessionId: string): string[] {
     const list = this.#pending.get(sessionId) ?? [];
     this.#pending.delete(sessionId);
+    this.#paused.delete(sessionId);
     this.#scheduler.forget(sessionId);
     return list;
   }
@@ -67,9 +70,24 @@ export class RunQueue {
     return out;
   }
 
-  /** The session's run ended: its next prompt, if any, waits for its turn again. */
+  /** The session's run ended: its next prompt, if any, waits for its turn again (unless the queue is paused). */
   finished(sessionId: string): void {
-    this.#scheduler.finished(sessionId, this.pending(sessionId).length > 0);
+    this.#scheduler.finished(sessionId, this.pending(sessionId).length > 0 && !this.#paused.has(sessionId));
+  }
+
+  /** No prompt of the session starts until `resume` (the one running, if any, goes on). */
+  pause(sessionId: string): void {
+    this.#paused.add(sessionId);
+    this.#scheduler.forget(sessionId);
+  }
+
+  resume(sessionId: string): void {
+    if (!this.#paused.delete(sessionId)) return;
+    if (this.pending(sessionId).length > 0) this.#scheduler.markReady(sessionId);
+  }
+
+  isPaused(sessionId: string): boolean {
+    return this.#paused.has(sessionId);
   }
 
   get runningCount(): number {

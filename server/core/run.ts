@@ -14,7 +14,7 @@ import type { PermissionAnswer } from '../protocol/api.js';
 import type { SessionOptions, TokenUsage } from '../protocol/events.js';
 import { ZERO_USAGE } from '../protocol/events.js';
 import { buildCliArgs, processFingerprint } from './cli/args.js';
-import { conversationFlagToRetry, judge, runCost, type StopReason, type TurnFacts, type Verdict } from './cli/outcome.js';
+import { conversationFlagToRetry, judge, runCost, type LimitHit, type StopReason, type TurnFacts, type Verdict } from './cli/outcome.js';
 import { interruptLine, userMessageLine } from './cli/stdin.js';
 import { RunNormaliser, sumUsage } from './cli/stdout.js';
 import type { ClaudeProcess, SpawnRequest, TurnListener } from './claude-process.js';
@@ -32,6 +32,12 @@ export interface RunConfig {
   permissionTimeoutMs: number;
   /** How long an interrupt may take before the process is stopped. */
   killGraceMs: number;
+  /** RUN_TIMEOUT_S: a run that takes longer ends as `timeout` (0: no limit). */
+  runTimeoutMs?: number | undefined;
+  /** RUN_IDLE_TIMEOUT_S: a run whose CLI prints nothing for this long ends as `idle_timeout` (0: no limit). */
+  idleTimeoutMs?: number | undefined;
+  /** MAX_OUTPUT_BYTES: a run that prints more is stopped (0: no limit). */
+  maxOutputBytes?: number | undefined;
 }
 
 export interface RunDeps {
@@ -54,6 +60,8 @@ export interface RunDeps {
 export interface RunEnd extends Verdict {
   runId: string;
   sessionId: string;
+  /** When a usage limit that ended it resets, if the CLI said (not part of run.finished). */
+  resetsAt?: string | undefined;
   result?: string | undefined;
   costUsd: number;
   usage: TokenUsage;
@@ -99,6 +107,13 @@ export class Run {
   #interruptTimer: NodeJS.Timeout | undefined;
   #permissions: RunPermissions | undefined;
   #announced = false;
+  /** A limit of ours that ended the run (the first one hit). */
+  #limit: LimitHit | undefined;
+  /** We ended the turn at the CLI's first retry of a refused authentication. */
+  #authStopped = false;
+  #outputBytes = 0;
+  #runTimer: NodeJS.Timeout | undefined;
+  #idleTimer: NodeJS.Timeout | undefined;
   #done: Promise<RunEnd> | undefined;
 
   constructor(deps: RunDeps, session: SessionRecord, record: RunRecord) {
@@ -143,7 +158,7 @@ export class Run {
       } catch (err) {
         // The store failed while recording the end: say how it ended anyway.
         this.#deps.log('error', 'recording the end of the run failed', { ...this.#about, err });
-        const verdict = judge({ ...facts, stopReason: facts.stopReason ?? this.#stopReason });
+        const verdict = judge({ ...facts, stopReason: facts.stopReason ?? this.#stopReason, limit: this.#limit, authRetry: this.#authStopped });
         return { ...verdict, runId: this.runId, sessionId: this.sessionId, costUsd: 0, usage: { ...ZERO_USAGE }, durationMs: 0, numTurns: 0 };
       }
     })();
@@ -227,6 +242,7 @@ export class Run {
         claudeSessionId: this.#session.claudeSessionId,
         model: this.#session.options.model,
       });
+      this.#startRunTimer();
       deps.events.record({
         type: 'run.started',
         sessionId: this.sessionId,
@@ -270,6 +286,7 @@ export class Run {
         return;
       }
       process.attach(listener);
+      this.#armIdleTimer();
       process.write(userMessageLine(this.#record.prompt));
       if (this.#stopReason === 'interrupted') this.#sendInterrupt();
     });
@@ -278,12 +295,60 @@ export class Run {
   /** One stdout line of this turn; true when it was the result that ends it. */
   #onLine(line: string): boolean {
     const deps = this.#deps;
+    if (this.#overOutputCap(line)) return false;
+    this.#armIdleTimer();
     deps.raw.append(this.sessionId, this.runId, line);
     const hadOutcome = this.#normaliser.outcome !== undefined;
     const { events, permission } = this.#normaliser.line(line);
     for (const event of events) deps.events.record({ ...event, sessionId: this.sessionId });
     if (permission) this.#permissions?.onRequest(permission);
+    if (this.#normaliser.authRetry && !this.#authStopped) {
+      // Retrying a refused key or login cannot succeed: end the turn now, not after ten attempts.
+      this.#authStopped = true;
+      deps.log('warn', 'the API refused the credentials: ending the run without waiting for the CLI\'s retries', this.#about);
+      this.#sendInterrupt();
+    }
     return !hadOutcome && this.#normaliser.outcome !== undefined;
+  }
+
+  /** Past MAX_OUTPUT_BYTES the run is stopped; what it printed until then is kept. */
+  #overOutputCap(line: string): boolean {
+    const max = this.#deps.config.maxOutputBytes ?? 0;
+    if (max <= 0) return false;
+    if (this.#limit?.kind === 'output') return true;
+    this.#outputBytes += Buffer.byteLength(line) + 1;
+    if (this.#outputBytes <= max) return false;
+    const mb = (max / 2 ** 20).toFixed(1);
+    this.#hitLimit({ kind: 'output', message: `The run printed more than ${mb} MB (MAX_OUTPUT_BYTES) and was stopped. What it printed until then is kept.` }, true);
+    return true;
+  }
+
+  #startRunTimer(): void {
+    const ms = this.#deps.config.runTimeoutMs ?? 0;
+    if (ms <= 0) return;
+    this.#runTimer = setTimeout(() => {
+      this.#hitLimit({ kind: 'timeout', message: `The run took longer than ${formatDuration(ms)} (RUN_TIMEOUT_S) and was stopped.` });
+    }, ms);
+    this.#runTimer.unref();
+  }
+
+  #armIdleTimer(): void {
+    const ms = this.#deps.config.idleTimeoutMs ?? 0;
+    if (ms <= 0) return;
+    clearTimeout(this.#idleTimer);
+    this.#idleTimer = setTimeout(() => {
+      this.#hitLimit({ kind: 'idle_timeout', message: `The CLI printed nothing for ${formatDuration(ms)} (RUN_IDLE_TIMEOUT_S), so the run was stopped.` });
+    }, ms);
+    this.#idleTimer.unref();
+  }
+
+  /** A limit ends the run like an interrupt (then the stop ladder), or at once for a flood of output. */
+  #hitLimit(limit: LimitHit, now = false): void {
+    if (this.#limit) return;
+    this.#limit = limit;
+    this.#deps.log('warn', limit.message, this.#about);
+    if (now) void this.#process?.stop();
+    else this.#sendInterrupt();
   }
 
   #sendInterrupt(): void {
@@ -297,14 +362,22 @@ export class Run {
 
   #endTurn(): void {
     clearTimeout(this.#interruptTimer);
+    clearTimeout(this.#runTimer);
+    clearTimeout(this.#idleTimer);
     this.#permissions?.clear();
   }
 
   /** Records the end: the run, the session's totals, `run.finished`, the raw stream's end. */
   async #finish(facts: TurnFacts): Promise<RunEnd> {
     const { store, clock, events } = this.#deps;
-    const verdict = judge({ ...facts, stopReason: facts.stopReason ?? this.#stopReason });
     const n = this.#normaliser;
+    const verdict = judge({
+      ...facts,
+      stopReason: facts.stopReason ?? this.#stopReason,
+      limit: this.#limit,
+      authRetry: this.#authStopped,
+      apiFailure: n.apiFailure,
+    });
     const finishedAt = clock.now();
     const durationMs = Math.max(0, finishedAt.getTime() - this.#startedAt.getTime());
     // Text that streamed but never arrived as a complete message (the CLI was
@@ -351,6 +424,10 @@ export class Run {
     }
     await events.append({ type: 'run.finished', ...end });
     await this.#deps.raw.end(this.sessionId, this.runId, end.status);
-    return end;
+    return { ...end, resetsAt: n.apiFailure?.resetsAt };
   }
+}
+
+function formatDuration(ms: number): string {
+  return ms >= 60_000 && ms % 60_000 === 0 ? `${ms / 60_000} min` : `${Math.round(ms / 100) / 10} s`;
 }

@@ -37,5 +37,6 @@ export function sessionView(
     createdAt: record.createdAt,
     updatedAt: record.updatedAt,
     lastSeq: live.lastSeq,
+    ...(record.paused ? { paused: record.paused } : {}),
   };
 }

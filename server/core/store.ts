@@ -11,6 +11,7 @@
  *   twice gives back the first run and `duplicate: true`.
  * - Runs of a session come back from `listRuns(..., 'queued')` in FIFO order.
  */
+import type { Paused } from '../protocol/session.js';
 import type {
   NewEvent,
   RunErrorKind,
@@ -42,6 +43,8 @@ export interface SessionRecord {
   usage: TokenUsage;
   createdAt: string;
   updatedAt: string;
+  /** Set while the queue waits after a billing or usage-limit failure. */
+  paused?: Paused | undefined;
 }
 
 export type { RunState } from '../protocol/runs.js';
@@ -68,6 +71,8 @@ export interface RunRecord {
   errorKind?: RunErrorKind | undefined;
   /** Seq of its `run.queued` event: where its part of the transcript starts. */
   queuedSeq?: number | undefined;
+  /** Its deltas and raw lines were dropped by retention. */
+  pruned?: boolean | undefined;
 }
 
 export type SessionPatch = Partial<
@@ -82,6 +87,7 @@ export type SessionPatch = Partial<
     | 'runs'
     | 'usage'
     | 'updatedAt'
+    | 'paused'
   >
 >;
 
@@ -135,6 +141,17 @@ export interface Store {
   /** Runs in a state across all sessions, oldest first (recovery after a restart). */
   runsInState(state: RunState): Promise<RunRecord[]>;
   updateRun(id: string, patch: RunPatch): Promise<RunRecord | undefined>;
+
+  /**
+   * Retention: drops what only a live viewer needed from runs that finished
+   * before `finishedBefore` (ISO): their `assistant.delta` and `usage` events
+   * and their raw CLI lines. Messages, tool calls, `run.finished` and the run
+   * records stay. Each run is pruned once; returns how many were.
+   */
+  pruneFinishedRuns(finishedBefore: string): Promise<number>;
+
+  /** Tool calls of a session by tool name (its `tool.started` events). */
+  toolCallCounts(sessionId: string): Promise<Record<string, number>>;
 
   /** Raw CLI stdout lines of a run, kept for the raw streams. */
   appendRawLines(runId: string, lines: readonly string[]): Promise<void>;

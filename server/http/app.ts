@@ -36,6 +36,8 @@ export interface AppDeps {
   usage: Pick<UsageService, 'summary'>;
   /** The tunnel's state, when there is one (shown by an authenticated /health). */
   tunnelState?: () => unknown;
+  /** Restarts the server in place (absent: not started under a supervisor). */
+  restart?: (() => void) | undefined;
 }
 
 /** The app's own pages may load only their own scripts and styles, and talk only to us. */
@@ -135,7 +137,7 @@ function buildApp(deps: AppDeps, gate: RequestHandler): Express {
 
   // Every route of the table has its handler: the compiler checks this object.
   const handlers: RouteHandlers = {
-    ...systemHandlers(engine, auth, { version: deps.version, startedAt: deps.startedAt, tunnelState: deps.tunnelState, usage: deps.usage }),
+    ...systemHandlers(engine, auth, { version: deps.version, startedAt: deps.startedAt, tunnelState: deps.tunnelState, usage: deps.usage, restart: deps.restart }),
     ...loginHandlers(auth, guard),
     ...sessionHandlers(engine, guard),
     ...chatHandlers(engine, guard),

@@ -81,6 +81,8 @@ type SessionRouteId =
   | 'interrupt'
   | 'clear'
   | 'answerPermission'
+  | 'resume'
+  | 'stats'
   | 'storage';
 
 export function sessionHandlers(engine: Engine, guard: RequestGuard): RouteHandlers<SessionRouteId> {
@@ -194,6 +196,14 @@ export function sessionHandlers(engine: Engine, guard: RequestGuard): RouteHandl
       const body = parse(permissionAnswerSchema, req.body);
       await engine.answerPermission(sid(req), requestId, body, 'api');
       res.json({ requestId, behavior: body.behavior });
+    },
+
+    async resume(req, res) {
+      res.json(sessionJson(await engine.resumeQueue(sid(req))));
+    },
+
+    async stats(req, res) {
+      res.json(await engine.stats(sid(req)));
     },
 
     async storage(req, res) {

@@ -4,6 +4,7 @@
  */
 import type { Request, Response } from 'express';
 import type { Engine } from '../core/engine.js';
+import { AppError } from '../core/errors.js';
 import { foldersQuerySchema } from '../protocol/api.js';
 import type { UsageService } from '../usage/index.js';
 import type { Auth } from './auth.js';
@@ -18,13 +19,15 @@ export interface SystemInfo {
   tunnelState?: () => unknown;
   /** Machine-wide usage from the CLI's transcripts. */
   usage: Pick<UsageService, 'summary'>;
+  /** Restarts the server in place; absent when nothing would start it again. */
+  restart?: (() => void) | undefined;
 }
 
 export function systemHandlers(
   engine: Engine,
   auth: Auth,
   info: SystemInfo,
-): RouteHandlers<'health' | 'processes' | 'roots' | 'folders' | 'usage' | 'openapi' | 'docs' | 'websocket'> {
+): RouteHandlers<'health' | 'processes' | 'roots' | 'folders' | 'usage' | 'openapi' | 'docs' | 'websocket' | 'restart'> {
   return {
     async health(req: Request, res: Response) {
       // With auth on, a stranger learns only that something answers here, and
@@ -71,6 +74,18 @@ export function systemHandlers(
     docs(_req, res) {
       res.setHeader('Content-Security-Policy', DOCS_CSP);
       res.type('html').send(docsPage(info.version));
+    },
+
+    restart(_req, res) {
+      if (!info.restart) {
+        throw new AppError(
+          'conflict',
+          'This server was not started by the claude-remote command or a service manager, so nothing would start it again: restart it by hand.',
+        );
+      }
+      res.status(202).json({ restarting: true });
+      // After the answer is out: the server closes (runs stop, queued prompts stay) and comes back.
+      res.once('finish', () => info.restart?.());
     },
 
     // Upgrades are answered by the WebSocket server (server/ws/upgrade.ts); a plain GET is not one.

@@ -8,18 +8,35 @@ export const PERMISSION_MODES = ['default', 'acceptEdits', 'bypassPermissions', 
 
 export const RUN_STATUSES = ['success', 'error', 'interrupted', 'cancelled'] as const;
 
-/** Why a run ended in error, when we can tell. */
+/**
+ * Why a run did not succeed, when we can tell. The API's failures come as
+ * the CLI classifies them: `auth` (the key or login was refused), `billing`
+ * (the credit ran out), `usage_limit` (a subscription's limit is reached),
+ * `rate_limit` and `server_error` (after the CLI's own retries), `api_error`
+ * (anything else the API refused). Ours: `timeout` and `idle_timeout`
+ * (RUN_TIMEOUT_S, RUN_IDLE_TIMEOUT_S), `max_turns`, `cli_missing`,
+ * `cli_crashed`, `interrupted`, `server_restart` (the server died while it
+ * ran), `refused` (the owner's policy, the allowed roots or MAX_OUTPUT_BYTES).
+ */
 export const RUN_ERROR_KINDS = [
+  'auth',
+  'billing',
+  'usage_limit',
+  'rate_limit',
+  'server_error',
+  'api_error',
+  'timeout',
+  'idle_timeout',
+  'max_turns',
   'cli_missing',
   'cli_crashed',
-  'cli_error',
-  'api_error',
-  'max_turns',
-  'timeout',
+  'interrupted',
   'server_restart',
-  /** The owner's policy or the allowed roots refused the run before it started. */
   'refused',
 ] as const;
+
+/** Why a session's queue waits: its runs cannot succeed until the account's limit resets or credit is added. */
+export const PAUSE_REASONS = ['billing', 'usage_limit'] as const;
 
 export const ZERO_USAGE = Object.freeze({
   inputTokens: 0,

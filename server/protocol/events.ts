@@ -70,6 +70,14 @@ export type ServerEvent =
       errorKind?: RunErrorKind | undefined;
       error?: string | undefined;
     })
+  /** The CLI retries a failed API call by itself (attempt of maxRetries, after delayMs). */
+  | (RunEventBase & {
+      type: 'run.retrying';
+      attempt: number;
+      maxRetries: number;
+      delayMs: number;
+      errorStatus?: number | undefined;
+    })
   | (RunEventBase & {
       type: 'permission.requested';
       requestId: string;

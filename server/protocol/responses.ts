@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { runJsonSchema } from './runs.js';
-import { sessionViewSchema } from './session.js';
+import { sessionViewSchema, tokenUsageSchema } from './session.js';
 
 /** A session as the API answers it: the view plus `session_id`, the name older clients know. */
 export const sessionResponseSchema = sessionViewSchema.extend({ session_id: z.string() });
@@ -14,6 +14,24 @@ export type SessionResponse = z.infer<typeof sessionResponseSchema>;
 export const sessionListSchema = z.object({ sessions: z.array(sessionResponseSchema) });
 export const runListSchema = z.object({ runs: z.array(runJsonSchema) });
 export const queueSchema = z.object({ pending: z.array(runJsonSchema) });
+
+/** What a session's runs came to (GET /api/sessions/:id/stats). */
+export const sessionStatsSchema = z.object({
+  runs: z.object({
+    total: z.number(),
+    /** By state: success, error, interrupted, cancelled, queued, running. */
+    byStatus: z.record(z.string(), z.number()),
+    byErrorKind: z.record(z.string(), z.number()),
+  }),
+  /** Tool calls by tool name. */
+  tools: z.record(z.string(), z.number()),
+  costUsd: z.number(),
+  usage: tokenUsageSchema,
+  lastError: z
+    .object({ runId: z.string(), errorKind: z.string().optional(), error: z.string().optional(), at: z.string().optional() })
+    .optional(),
+});
+export type SessionStats = z.infer<typeof sessionStatsSchema>;
 
 export const deletedSchema = z.object({ deleted: z.literal(true), purged: z.boolean() });
 export const cancelResultSchema = z.object({ runId: z.string(), status: z.enum(['cancelled', 'interrupting']) });
@@ -130,3 +148,5 @@ export const healthSchema = z.object({
 export type Health = z.infer<typeof healthSchema>;
 
 export const chatCancelledSchema = z.object({ status: z.literal('cancelled'), process_id: z.string() });
+
+export const restartingSchema = z.object({ restarting: z.literal(true) });

@@ -39,11 +39,13 @@ import {
   okSchema,
   permissionAnsweredSchema,
   processListSchema,
+  restartingSchema,
   queueSchema,
   rootsSchema,
   runListSchema,
   sessionListSchema,
   sessionResponseSchema,
+  sessionStatsSchema,
   storageListingSchema,
 } from './responses.js';
 import { runJsonSchema, submitResultSchema } from './runs.js';
@@ -121,6 +123,15 @@ const sessionRoutes = {
     method: 'post', path: '/api/sessions/:id/permissions/:requestId', access: 'user', body: permissionAnswerSchema, response: permissionAnsweredSchema,
     summary: 'Answer a permission request. First answer wins.', statuses: { 200: '{requestId, behavior}', 404: 'unknown request', 409: 'already_answered' },
   },
+  resume: {
+    method: 'post', path: '/api/sessions/:id/resume', access: 'user', response: sessionResponseSchema,
+    summary: 'Let a queue paused after a billing or usage-limit failure go on (the session view\'s `paused` says why it waits).',
+    statuses: { 200: 'the session', 404: 'session_not_found' },
+  },
+  stats: {
+    method: 'get', path: '/api/sessions/:id/stats', access: 'user', response: sessionStatsSchema,
+    summary: 'What the session\'s runs came to: outcomes, error kinds, tool calls by tool, cost, tokens, the last error.', statuses: { 200: 'the stats' },
+  },
   storage: {
     method: 'get', path: '/api/sessions/:id/storage', access: 'user', query: storageQuerySchema, response: storageListingSchema, kind: 'file-or-json',
     summary: 'List a folder (JSON) or download a file (attachment) of the session folder, never outside it.', statuses: { 200: 'listing or file', 400: 'path_not_allowed', 404: 'file_not_found' },
@@ -149,6 +160,11 @@ const systemRoutes = {
   },
   openapi: { method: 'get', path: '/api/openapi.json', access: 'user', summary: 'This API, as OpenAPI 3.1.', statuses: { 200: 'the document' } },
   docs: { method: 'get', path: '/docs', access: 'user', kind: 'html', summary: 'This API, for people.', statuses: { 200: 'a page' } },
+  restart: {
+    method: 'post', path: '/api/admin/restart', access: 'user', response: restartingSchema,
+    summary: 'Restart the server in place: runs in flight end as after any restart, queued prompts stay, the same port and tunnel come back.',
+    statuses: { 202: '{restarting: true}', 409: 'no supervisor would start it again' },
+  },
   websocket: {
     method: 'get', path: '/ws', access: 'user', kind: 'upgrade',
     summary: 'WebSocket upgrade: the app\'s protocol (docs/protocol.md).', statuses: { 101: 'switching protocols', 401: 'no credentials', 403: 'foreign Origin or Host', 429: 'locked out or too many streams' },

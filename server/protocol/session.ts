@@ -6,9 +6,9 @@
 import { z } from 'zod';
 import { MAX_NAME_CHARS } from './limits.js';
 
-import { PERMISSION_MODES } from './constants.js';
+import { PAUSE_REASONS, PERMISSION_MODES } from './constants.js';
 
-export { PERMISSION_MODES, ZERO_USAGE } from './constants.js';
+export { PAUSE_REASONS, PERMISSION_MODES, ZERO_USAGE } from './constants.js';
 export type PermissionMode = (typeof PERMISSION_MODES)[number];
 
 export const tokenUsageSchema = z.object({
@@ -50,6 +50,8 @@ export const sessionOptionsSchema = z.object({
   jsonSchema: z.string().max(100_000).optional(),
   /** JSON text of custom agent definitions (`--agents`). */
   agents: z.string().max(100_000).optional(),
+  /** The CLI's `--max-turns`: a run that needs more model calls ends as `max_turns`. */
+  maxTurns: z.number().int().min(1).max(10_000).optional(),
 });
 export type SessionOptions = z.output<typeof sessionOptionsSchema>;
 
@@ -58,6 +60,16 @@ export type SessionStatus = z.infer<typeof sessionStatusSchema>;
 
 export const sessionTotalsSchema = z.object({ costUsd: z.number(), runs: z.number(), usage: tokenUsageSchema });
 export type SessionTotals = z.infer<typeof sessionTotalsSchema>;
+
+/** A queue that waits (see PAUSE_REASONS): since when, and until when if the reset time is known. */
+export const pausedSchema = z.object({
+  reason: z.enum(PAUSE_REASONS),
+  since: z.string(),
+  until: z.string().optional(),
+  /** What the API said, for a person. */
+  message: z.string().optional(),
+});
+export type Paused = z.infer<typeof pausedSchema>;
 
 /** A session as every door shows it. */
 export const sessionViewSchema = z.object({
@@ -76,5 +88,7 @@ export const sessionViewSchema = z.object({
   updatedAt: z.string(),
   /** The seq of the session's last event. */
   lastSeq: z.number(),
+  /** Set while the queue waits after a billing or usage-limit failure (POST .../resume, or `until`). */
+  paused: pausedSchema.optional(),
 });
 export type SessionView = z.output<typeof sessionViewSchema>;

@@ -86,7 +86,8 @@ export interface ReplyData {
 }
 
 export type ServerFrame =
-  | { type: 'welcome'; version: string; sessions: SessionView[] }
+  /** `startedAt`: when this server started; a client that sees it change knows the server restarted. */
+  | { type: 'welcome'; version: string; startedAt: string; sessions: SessionView[] }
   /** An event of a session this connection follows, in seq order, each once. */
   | { type: 'event'; event: ServerEvent }
   /** A list-level event of a session this connection does not follow. */

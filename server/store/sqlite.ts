@@ -238,6 +238,26 @@ class SqliteStore implements Store {
     })();
   }
 
+  async pruneFinishedRuns(finishedBefore: string): Promise<number> {
+    const rows = this.#stmts.runsToPrune.all(finishedBefore) as Array<{ id: string; session_id: string; data: string }>;
+    // In batches: each a short transaction, so a large first pruning never holds the database long.
+    for (let i = 0; i < rows.length; i += 200) {
+      this.#db.transaction(() => {
+        for (const row of rows.slice(i, i + 200)) {
+          this.#stmts.deleteRunDeltas.run(row.session_id, row.id);
+          this.#stmts.deleteRawOfRun.run(row.id);
+          this.#stmts.updateRun.run(JSON.parse(row.data).state, JSON.stringify({ ...JSON.parse(row.data), pruned: true }), row.id);
+        }
+      })();
+    }
+    return rows.length;
+  }
+
+  async toolCallCounts(sessionId: string): Promise<Record<string, number>> {
+    const rows = this.#stmts.toolCallCounts.all(sessionId) as Array<{ name: string; n: number }>;
+    return Object.fromEntries(rows.map((r) => [r.name, r.n]));
+  }
+
   async appendRawLines(runId: string, lines: readonly string[]): Promise<void> {
     if (lines.length === 0) return;
     this.#db.transaction(() => {
@@ -329,6 +349,16 @@ function prepare(db: Db) {
     updateRun: s('UPDATE runs SET state = ?, data = ? WHERE id = ?'),
     deleteRunsOfSession: s('DELETE FROM runs WHERE session_id = ?'),
     deleteRawOfSession: s('DELETE FROM raw_lines WHERE run_id IN (SELECT id FROM runs WHERE session_id = ?)'),
+    runsToPrune: s(`
+      SELECT id, session_id, data FROM runs
+      WHERE state NOT IN ('queued', 'running')
+        AND json_extract(data, '$.finishedAt') < ?
+        AND json_extract(data, '$.pruned') IS NULL`),
+    deleteRunDeltas: s("DELETE FROM events WHERE session_id = ? AND run_id = ? AND type IN ('assistant.delta', 'usage')"),
+    deleteRawOfRun: s('DELETE FROM raw_lines WHERE run_id = ?'),
+    toolCallCounts: s(`
+      SELECT json_extract(data, '$.name') AS name, COUNT(*) AS n FROM events
+      WHERE session_id = ? AND type = 'tool.started' GROUP BY name ORDER BY n DESC`),
     insertAuth: s('INSERT INTO auth_sessions (token_hash, created_at, expires_at) VALUES (?, ?, ?)'),
     getAuth: s('SELECT token_hash, created_at, expires_at FROM auth_sessions WHERE token_hash = ?'),
     deleteAuth: s('DELETE FROM auth_sessions WHERE token_hash = ?'),

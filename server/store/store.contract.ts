@@ -247,6 +247,40 @@ export function describeStoreContract(adapterName: string, factory: StoreFactory
       expect(await store.getAuthSession('h-live')).toBeUndefined();
     });
 
+    it('prunes the deltas, usage and raw lines of runs finished before a time, keeping what a transcript shows', async () => {
+      const store = await open();
+      const s = makeSession();
+      await store.createSession(s);
+      const old = makeRun(s.id);
+      const recent = makeRun(s.id);
+      await store.enqueueRun(old);
+      await store.enqueueRun(recent);
+      for (const run of [old, recent]) {
+        await store.appendEvents(
+          [
+            { type: 'assistant.delta', sessionId: s.id, runId: run.id, text: 'par' },
+            { type: 'assistant.message', sessionId: s.id, runId: run.id, text: 'partial' },
+            { type: 'tool.started', sessionId: s.id, runId: run.id, toolUseId: 't', name: 'Bash', summary: '', input: {} },
+            { type: 'usage', sessionId: s.id, runId: run.id, inputTokens: 1, outputTokens: 1, cacheReadTokens: 0, cacheWriteTokens: 0 },
+          ],
+          'T',
+        );
+        await store.appendRawLines(run.id, ['{"type":"x"}']);
+      }
+      await store.updateRun(old.id, { state: 'success', finishedAt: '2026-01-01T00:00:00.000Z' });
+      await store.updateRun(recent.id, { state: 'success', finishedAt: '2026-03-01T00:00:00.000Z' });
+      expect(await store.pruneFinishedRuns('2026-02-01T00:00:00.000Z')).toBe(1);
+      const types = async (runId: string) => (await store.readEvents(s.id, 0)).filter((e) => 'runId' in e && e.runId === runId).map((e) => e.type);
+      expect(await types(old.id)).toEqual(['assistant.message', 'tool.started']);
+      expect(await types(recent.id)).toEqual(['assistant.delta', 'assistant.message', 'tool.started', 'usage']);
+      expect(await store.readRawLines(old.id)).toEqual([]);
+      expect(await store.readRawLines(recent.id)).toHaveLength(1);
+      expect((await store.getRun(old.id))?.state).toBe('success');
+      // Once is enough: a second pass finds nothing new.
+      expect(await store.pruneFinishedRuns('2026-02-01T00:00:00.000Z')).toBe(0);
+      expect(await store.toolCallCounts(s.id)).toEqual({ Bash: 2 });
+    });
+
     it('forgets every login at once', async () => {
       const store = await open();
       for (const tokenHash of ['a', 'b', 'c']) await store.createAuthSession({ tokenHash, createdAt: 'T', expiresAt: '9999' });

@@ -14,7 +14,7 @@ import { clientFrameSchema, SUMMARY_EVENT_TYPES, type ClientFrame, type ReplyDat
 export const WS_MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
 const SUMMARY = new Set<string>(SUMMARY_EVENT_TYPES);
 
-export function serveConnection(ws: WebSocket, engine: Engine, log: Logger, version: string): void {
+export function serveConnection(ws: WebSocket, engine: Engine, log: Logger, server: { version: string; startedAt: Date }): void {
   const followed = new Map<string, Promise<() => void>>();
   let closed = false;
 
@@ -70,7 +70,7 @@ export function serveConnection(ws: WebSocket, engine: Engine, log: Logger, vers
     switch (frame.type) {
       case 'hello': {
         const sessions = await engine.listSessions();
-        send({ type: 'welcome', version, sessions });
+        send({ type: 'welcome', version: server.version, startedAt: server.startedAt.toISOString(), sessions });
         for (const [sessionId, after] of Object.entries(frame.resume ?? {})) {
           // A session deleted while the client was away: it learns from the list.
           if (sessions.some((s) => s.id === sessionId)) await follow(sessionId, after);

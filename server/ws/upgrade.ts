@@ -23,6 +23,8 @@ export interface UpgradeOptions {
   engine: Engine;
   log: Logger;
   version: string;
+  /** When this server started: the welcome frame carries it, so a client notices a restart. */
+  startedAt: Date;
   guard: RequestGuard;
   auth: Pick<Auth, 'verify' | 'onRevoke'>;
 }
@@ -57,7 +59,7 @@ export function attachWebSocket(server: Server, options: UpgradeOptions): { clos
           if (set.size === 0 && byLogin.get(loginId) === set) byLogin.delete(loginId);
         });
       }
-      serveConnection(ws, options.engine, log, options.version);
+      serveConnection(ws, options.engine, log, { version: options.version, startedAt: options.startedAt });
     });
 
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {

@@ -1,7 +1,11 @@
+import { spawn } from 'node:child_process';
+import { createServer, type AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { ServerFrame } from '../../server/protocol/ws.js';
 import { startFakeAnthropic, type FakeAnthropic } from '../support/fake-anthropic.js';
 import { makeClaudeEnv, realClaudePath, type ClaudeEnv } from '../support/real-claude.js';
-import { alive, collectEvents, fake, FAKE_CLAUDE, finishedRuns, spawnServerProcess, tempDir, waitUntil, type ServerProcess } from '../support/server.js';
+import { alive, collectEvents, connectWs, fake, FAKE_CLAUDE, finishedRuns, SERVER_MAIN, spawnServerProcess, tempDir, waitUntil, type ServerProcess } from '../support/server.js';
 
 const started: ServerProcess[] = [];
 
@@ -77,4 +81,80 @@ describe.each(CLIS)('a server killed with -9 ($name)', (cli) => {
     expect(code).toBe(0);
     await setup.cleanup();
   }, 90_000);
+});
+
+describe('restarting from the app', () => {
+  const SUPERVISOR = fileURLToPath(new URL('../../server/supervisor.ts', import.meta.url));
+
+  /** A port that was free a moment ago: the restarted server must come back on the same one. */
+  async function freePort(): Promise<number> {
+    const probe = createServer();
+    await new Promise<void>((r) => probe.listen(0, '127.0.0.1', () => r()));
+    const { port } = probe.address() as AddressInfo;
+    await new Promise((r) => probe.close(r));
+    return port;
+  }
+
+  it('restarts in place under the claude-remote supervisor: same port, queued prompts kept, the run in flight ended', async () => {
+    const port = await freePort();
+    const script = `
+      import { supervise } from ${JSON.stringify(SUPERVISOR)};
+      process.exit(await supervise({ entry: ${JSON.stringify(SERVER_MAIN)}, nodeArgs: ['--import', 'tsx'], args: [] }));`;
+    const env = {
+      ...process.env,
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'warn',
+      DATA_DIR: await tempDir('cr-restart-'),
+      ALLOWED_ROOTS: await tempDir('cr-restart-root-'),
+      CLAUDE_PATH: FAKE_CLAUDE,
+      MAX_CONCURRENT_RUNS: '1',
+      KILL_GRACE_MS: '300',
+    };
+    const supervisor = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    supervisor.stderr.on('data', (c: Buffer) => (output += c.toString()));
+    const url = `http://127.0.0.1:${port}`;
+    try {
+      const health = async () => (await fetch(`${url}/health`)).json() as Promise<{ uptimeS: number; version: string }>;
+      await waitUntil(() => health().catch(() => undefined), 30_000, 'the server to listen');
+      const json = (method: string, path: string, body?: unknown) =>
+        fetch(url + path, { method, headers: { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) }).then((r) => r.json());
+      const session = (await json('POST', '/api/sessions', {})) as { id: string };
+      const long = (await json('POST', `/api/sessions/${session.id}/messages`, { prompt: fake([{ sleep: 60_000 }]) })) as { runId: string };
+      const queued = (await json('POST', `/api/sessions/${session.id}/messages`, { prompt: 'after the restart' })) as { runId: string };
+      await waitUntil(async () => ((await json('GET', `/api/sessions/${session.id}`)) as { status: string }).status === 'running', 15_000, 'the long run');
+      const ws = await connectWs(url);
+      ws.send({ type: 'hello' });
+      const before = await ws.waitFor((f): f is Extract<ServerFrame, { type: 'welcome' }> => f.type === 'welcome');
+
+      const answer = await fetch(`${url}/api/admin/restart`, { method: 'POST' });
+      expect(answer.status).toBe(202);
+      // The socket closes with the old server; a new one on the same port says it is a new server.
+      await new Promise((r) => ws.ws.once('close', r));
+      const again = await waitUntil(async () => connectWs(url).catch(() => undefined), 30_000, 'the server to come back');
+      again.send({ type: 'hello' });
+      const after = await again.waitFor((f): f is Extract<ServerFrame, { type: 'welcome' }> => f.type === 'welcome');
+      expect(after.startedAt).not.toBe(before.startedAt);
+      await again.close();
+
+      const events = await collectEvents({ url }, session.id, (ev) => finishedRuns(ev).length === 2);
+      const [ended, next] = finishedRuns(events);
+      expect(ended).toMatchObject({ runId: long.runId, status: 'interrupted' });
+      expect(next).toMatchObject({ runId: queued.runId, status: 'success', result: 'Echo: after the restart' });
+      expect(output).toContain('starting it again');
+    } finally {
+      supervisor.kill('SIGTERM');
+      await new Promise((r) => supervisor.once('exit', r));
+    }
+  }, 90_000);
+
+  it('refuses to restart a server nothing would start again', async () => {
+    const server = await spawnServerProcess({ DATA_DIR: await tempDir('cr-norestart-'), ALLOWED_ROOTS: await tempDir('cr-norestart-root-'), CLAUDE_REMOTE_SUPERVISED: '', INVOCATION_ID: '' });
+    started.push(server);
+    const res = await fetch(`${server.url}/api/admin/restart`, { method: 'POST' });
+    expect(res.status).toBe(409);
+    expect(((await res.json()) as { error: { message: string } }).error.message).toContain('restart it by hand');
+    expect((await fetch(`${server.url}/health`)).status).toBe(200);
+  });
 });

@@ -509,7 +509,7 @@ describe('API errors with the real claude CLI', () => {
   const ctx = realCliServer();
 
   it(
-    'an API error fails only its own run (errorKind api_error); the next queued prompt runs to success',
+    'an API error fails only its own run (a 500: errorKind server_error); the next queued prompt runs to success',
     async () => {
       const s = await newSession(ctx.server);
       const bad = await submit(ctx.server, s.id, '[[error:500]]');
@@ -518,7 +518,7 @@ describe('API errors with the real claude CLI', () => {
       const ofRun = (runId: string) => events.filter((e) => 'runId' in e && e.runId === runId);
 
       const badEnd = finishedOf(ofRun(bad));
-      expect(badEnd).toMatchObject({ status: 'error', errorKind: 'api_error' });
+      expect(badEnd).toMatchObject({ status: 'error', errorKind: 'server_error' });
       expect(badEnd.error ?? '').toContain('500');
       const goodEnd = finishedOf(ofRun(good));
       expect(goodEnd).toMatchObject({ status: 'success', result: 'Echo: after the error' });
@@ -534,20 +534,24 @@ describe('API errors with the real claude CLI', () => {
       expect(JSON.stringify(resumed[0].messages)).toContain('[[error:500]]');
 
       const runs = (await ctx.server.api('GET', `/api/sessions/${s.id}/runs`)).body.runs as RunJson[];
-      expect(runs.find((r) => r.id === bad)).toMatchObject({ state: 'error', errorKind: 'api_error' });
+      expect(runs.find((r) => r.id === bad)).toMatchObject({ state: 'error', errorKind: 'server_error' });
       expect(runs.find((r) => r.id === good)).toMatchObject({ state: 'success' });
       expect((await ctx.server.api('GET', `/api/sessions/${s.id}`)).body).toMatchObject({ status: 'idle', queueLength: 0, totals: { runs: 2 } });
     },
     TEST_TIMEOUT,
   );
 
-  it.each([401, 429, 529])(
-    'an API answer of %i ends the run as an api_error with the status in its message',
-    async (status) => {
+  it.each([
+    [401, 'auth'],
+    [429, 'rate_limit'],
+    [529, 'server_error'],
+  ] as const)(
+    'an API answer of %i ends the run as %s, with the status in its message',
+    async (status, kind) => {
       const s = await newSession(ctx.server);
       const runId = await submit(ctx.server, s.id, `[[error:${status}]]`);
       const finished = finishedOf(await runEvents(ctx.server, s.id, runId));
-      expect(finished).toMatchObject({ status: 'error', errorKind: 'api_error' });
+      expect(finished).toMatchObject({ status: 'error', errorKind: kind });
       expect(finished.error ?? '').toMatch(status === 401 ? /401|API key|authenticat/i : new RegExp(String(status)));
     },
     TEST_TIMEOUT,

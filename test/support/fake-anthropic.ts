@@ -9,6 +9,7 @@
  *   [[think]]               a thinking block before the answer
  *   [[recall]]              "Earlier you said: <first user prompt>"
  *   [[error:STATUS]]        HTTP error with an Anthropic error body (401/429/500/529/...)
+ *   [[error:billing]]       the 400 "credit balance is too low" answer
  *   [[markdown]]            heading, list, ```ts fence and a link
  *   otherwise               "Echo: <prompt>"
  * A request whose last message carries tool_result blocks is answered with
@@ -227,6 +228,11 @@ function toolUsePlan(intro: string, name: string, input: Record<string, unknown>
 function promptPlan(prompt: string, body: ParsedJson, delayMs: number): ReplyPlan {
   const error = /\[\[error:(\d{3})\]\]/.exec(prompt);
   if (error?.[1]) return errorPlan(Number(error[1]));
+  // What the API answers an account whose prepaid credit ran out.
+  if (prompt.includes('[[error:billing]]')) {
+    const message = 'Your credit balance is too low to access the Anthropic API. Please go to Plans & Billing to upgrade or purchase credits.';
+    return { kind: 'error', status: 400, errorType: 'invalid_request_error', message, headers: {} };
+  }
 
   const blocks: PlannedBlock[] = [];
   if (prompt.includes('[[think]]')) blocks.push({ kind: 'thinking', thinking: THINKING_TEXT, signature: 'sigfake' });

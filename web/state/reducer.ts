@@ -55,6 +55,8 @@ export interface RunState {
   /** Token usage so far (live while running). */
   usage?: TokenUsage | undefined;
   outcome?: RunOutcome | undefined;
+  /** The CLI is retrying a failed API call (until the call goes through or the run ends). */
+  retrying?: { attempt: number; maxRetries: number; delayMs: number; errorStatus?: number | undefined; at: string } | undefined;
 }
 
 export type TimelineEntry =
@@ -148,8 +150,13 @@ function applyEvent(state: SessionState, event: ServerEvent): SessionState {
       const next = updateRun(withRun, event.runId, (run) => ({ ...run, status: 'running', started: true, model: event.model }));
       return { ...next, activeRunId: event.runId };
     }
+    case 'run.retrying': {
+      const { attempt, maxRetries, delayMs, errorStatus, at } = event;
+      return updateRun(state, event.runId, (run) => ({ ...run, retrying: { attempt, maxRetries, delayMs, errorStatus, at } }));
+    }
     case 'assistant.delta':
       return updateRun(state, event.runId, (run) => {
+        if (run.retrying) run = { ...run, retrying: undefined };
         const last = run.items[run.items.length - 1];
         if (last?.kind === 'text' && last.streaming) {
           return replaceLast(run, { ...last, text: last.text + event.text });
@@ -200,6 +207,7 @@ function applyEvent(state: SessionState, event: ServerEvent): SessionState {
       const withRun = ensureRun(state, event.runId);
       const next = updateRun(withRun, event.runId, (run) => ({
         ...run,
+        retrying: undefined,
         status: event.status,
         items: run.items.map((item) => (item.kind === 'text' && item.streaming ? { ...item, streaming: false } : item)),
         outcome: {

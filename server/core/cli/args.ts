@@ -45,6 +45,7 @@ export function buildCliArgs(input: ArgsInput): string[] {
   for (const config of options.mcpConfig ?? []) args.push('--mcp-config', config);
   if (options.jsonSchema) args.push('--json-schema', options.jsonSchema);
   if (options.agents) args.push('--agents', options.agents);
+  if (options.maxTurns !== undefined) args.push('--max-turns', String(options.maxTurns));
   if (input.permissionPrompts) args.push('--permission-prompt-tool', 'stdio');
   if (input.debug === true) args.push('--debug');
   else if (typeof input.debug === 'string' && input.debug !== '') args.push(`--debug=${input.debug}`);

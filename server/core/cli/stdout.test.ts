@@ -52,7 +52,7 @@ describe('RunNormaliser on recorded CLI output', () => {
 
   it('treats an API failure as an error even though the CLI says subtype success', () => {
     const { n } = feed(fixture('06-error-500-maxretries2'));
-    expect(n.outcome).toMatchObject({ isError: true, subtype: 'success', errorKind: 'api_error' });
+    expect(n.outcome).toMatchObject({ isError: true, subtype: 'success', errorKind: 'server_error' });
     expect(n.outcome?.error).toContain('500');
   });
 

@@ -17,6 +17,11 @@
  */
 import { z } from 'zod';
 import type { DistributiveOmit, NewEvent, RunErrorKind, TokenUsage } from '../../protocol/events.js';
+import { apiFailureOf, classifyApiFailure, type ApiFailure } from './api-failure.js';
+import { excerpt, summariseToolInput, toolResultText, TOOL_OUTPUT_EXCERPT_CHARS } from './tools.js';
+
+export { excerpt, summariseToolInput } from './tools.js';
+export type { ApiFailure } from './api-failure.js';
 
 /** An event of this run before the engine adds the session id. */
 export type RunEventDraft = DistributiveOmit<NewEvent, 'sessionId'>;
@@ -41,8 +46,6 @@ export interface PermissionRequest {
   toolUseId?: string | undefined;
 }
 
-export const TOOL_OUTPUT_EXCERPT_CHARS = 4000;
-export const TOOL_SUMMARY_CHARS = 160;
 const NOTICE_EXCERPT_CHARS = 200;
 
 // Lenient shapes: only the fields we read are checked, the rest passes through.
@@ -77,6 +80,8 @@ export class RunNormaliser {
   #lastText = '';
   #resultUsage: TokenUsage | undefined;
   #partialText = '';
+  #apiFailure: ApiFailure | undefined;
+  #authRetry = false;
 
   constructor(runId: string) {
     this.#runId = runId;
@@ -98,6 +103,17 @@ export class RunNormaliser {
   /** Text of the last complete assistant text block: the answer if no result line came. */
   get lastText(): string {
     return this.#lastText;
+  }
+  /** The API failure the CLI reported in this turn, if any. */
+  get apiFailure(): ApiFailure | undefined {
+    return this.#apiFailure;
+  }
+  /**
+   * The CLI is retrying an API call the API refused for authentication: no
+   * retry can succeed, so the turn should end now (not after ten attempts).
+   */
+  get authRetry(): boolean {
+    return this.#authRetry;
   }
   /** Tokens of this run: the result's figures once it came, else the sum of what streamed. */
   get usage(): TokenUsage {
@@ -141,10 +157,18 @@ export class RunNormaliser {
       return [];
     }
     if (msg.subtype === 'api_retry') {
-      const attempt = typeof msg.attempt === 'number' ? msg.attempt : '?';
-      const max = typeof msg.max_retries === 'number' ? msg.max_retries : '?';
-      const status = typeof msg.error_status === 'number' ? ` (HTTP ${msg.error_status})` : '';
-      return [this.#notice('warn', `The API call failed${status}; the CLI retries (attempt ${attempt} of ${max}).`)];
+      const errorStatus = typeof msg.error_status === 'number' ? msg.error_status : undefined;
+      if (errorStatus === 401 || msg.error === 'authentication_failed') this.#authRetry = true;
+      return [
+        {
+          type: 'run.retrying',
+          runId: this.#runId,
+          attempt: typeof msg.attempt === 'number' ? msg.attempt : 0,
+          maxRetries: typeof msg.max_retries === 'number' ? msg.max_retries : 0,
+          delayMs: typeof msg.retry_delay_ms === 'number' ? msg.retry_delay_ms : 0,
+          errorStatus,
+        },
+      ];
     }
     return [];
   }
@@ -181,6 +205,7 @@ export class RunNormaliser {
   #assistant(msg: Json): RunEventDraft[] {
     const message = msg.message as Json | undefined;
     if (!message) return [];
+    if (msg.is_api_error_message === true || typeof msg.error === 'string') this.#apiFailure = apiFailureOf(msg, message);
     if (typeof message.id === 'string') this.#recordUsage(message.id, message.usage);
     const content = Array.isArray(message.content) ? message.content : [];
     const events: RunEventDraft[] = [];
@@ -245,8 +270,10 @@ export class RunNormaliser {
     let errorKind: RunErrorKind | undefined;
     if (isError) {
       if (subtype === 'error_max_turns' || terminal === 'max_turns') errorKind = 'max_turns';
-      else if (terminal === 'api_error' || typeof msg.api_error_status === 'number') errorKind = 'api_error';
-      else errorKind = 'cli_error';
+      else if (terminal === 'api_error' || typeof msg.api_error_status === 'number' || this.#apiFailure) {
+        this.#apiFailure ??= { status: typeof msg.api_error_status === 'number' ? msg.api_error_status : undefined, text: typeof msg.result === 'string' ? msg.result : undefined };
+        errorKind = classifyApiFailure(this.#apiFailure);
+      } else errorKind = 'cli_crashed';
     }
     this.#outcome = {
       isError,
@@ -340,54 +367,3 @@ export function sumUsage(items: Iterable<TokenUsage>): TokenUsage {
   return total;
 }
 
-/** The field that says what a tool call is about, per well-known tool. */
-const SUMMARY_FIELDS: Record<string, readonly string[]> = {
-  Bash: ['command'],
-  Read: ['file_path'],
-  Write: ['file_path'],
-  Edit: ['file_path'],
-  MultiEdit: ['file_path'],
-  NotebookEdit: ['notebook_path'],
-  Glob: ['pattern', 'path'],
-  Grep: ['pattern', 'path'],
-  WebFetch: ['url'],
-  WebSearch: ['query'],
-  Task: ['description', 'prompt'],
-  TodoWrite: [],
-};
-
-/** A one-line, bounded description of a tool call's input, for cards and logs. */
-export function summariseToolInput(name: string, input: unknown): string {
-  if (!input || typeof input !== 'object') return '';
-  const record = input as Json;
-  const fields = SUMMARY_FIELDS[name] ?? Object.keys(record);
-  for (const field of fields) {
-    const value = record[field];
-    if (typeof value === 'string' && value.trim() !== '') return oneLine(value, TOOL_SUMMARY_CHARS);
-  }
-  if (name === 'TodoWrite' && Array.isArray(record.todos)) return `${record.todos.length} todo(s)`;
-  return '';
-}
-
-function toolResultText(content: unknown): string {
-  if (typeof content === 'string') return content;
-  if (!Array.isArray(content)) return '';
-  return content
-    .map((part) => {
-      const p = part as Json;
-      if (p?.type === 'text' && typeof p.text === 'string') return p.text;
-      if (p?.type === 'image') return '[image]';
-      return '';
-    })
-    .filter((s) => s !== '')
-    .join('\n');
-}
-
-function oneLine(text: string, max: number): string {
-  return excerpt(text.replace(/\s+/g, ' ').trim(), max);
-}
-
-export function excerpt(text: string, max: number): string {
-  if (text.length <= max) return text;
-  return `${text.slice(0, max - 1)}…`;
-}
