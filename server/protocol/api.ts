@@ -66,6 +66,7 @@ export const chatBodySchema = z.object({
   debug: z.union([z.boolean(), z.string().max(200)]).optional(),
   json_schema: z.record(z.string(), z.unknown()).optional(),
   agents: z.record(z.string(), z.unknown()).optional(),
+  max_turns: z.number().int().min(1).max(10_000).optional(),
 });
 export type ChatBody = z.infer<typeof chatBodySchema>;
 
@@ -87,6 +88,7 @@ export const chatSchema = chatBodySchema.transform((b) => {
     mcpConfig: b.mcp_config,
     jsonSchema: b.json_schema ? JSON.stringify(b.json_schema) : undefined,
     agents: b.agents ? JSON.stringify(b.agents) : undefined,
+    maxTurns: b.max_turns,
   };
   return {
     prompt: b.prompt,
