@@ -11,6 +11,7 @@ import { homedir, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createChildProcessRunner } from './process/child-process.js';
+import { unifiedDiff } from './process/diff.js';
 import { createCliLocator } from './process/locate.js';
 import { ConfigError, helpText, loadConfig, SETTING_ENV_NAMES, type Config } from './config.js';
 import { within } from './core/deadline.js';
@@ -144,6 +145,7 @@ export async function startServer(config: Readonly<Config>, overrides: ServerOve
       runner: createChildProcessRunner({ owner: instanceId, killGraceMs: config.killGraceMs }),
       locator,
       clock: overrides.clock ?? systemClock,
+      differ: unifiedDiff,
       log: (level, message, extra) => log[level](message, extra),
     },
     {

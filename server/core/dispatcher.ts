@@ -12,8 +12,8 @@ import type { Paused } from '../protocol/session.js';
 import { ZERO_USAGE } from '../protocol/events.js';
 import { AppError } from './errors.js';
 import type { EventLog, LogFn } from './event-log.js';
-import { AnsweredRequests } from './permissions.js';
-import type { Clock, CliRunner } from './ports.js';
+import { AnsweredRequests, type Resolution } from './permissions.js';
+import type { Clock, CliRunner, TextDiffer } from './ports.js';
 import { RunQueue } from './queue.js';
 import type { RawLog } from './raw-log.js';
 import { Run, spawnRequest, type RunConfig, type RunDeps, type RunEnd } from './run.js';
@@ -39,6 +39,8 @@ export interface DispatcherDeps {
   requireCli(): Promise<string>;
   /** The session's real folder and checked options; throws when the run may not start. */
   checkRunnable(session: SessionRecord): { cwd: string; options: SessionOptions };
+  /** Makes the unified diffs of permission cards. */
+  differ: TextDiffer;
 }
 
 export type { SubmitResult } from '../protocol/runs.js';
@@ -89,12 +91,45 @@ export class Dispatcher {
       pool: this.#pool,
       config,
       answered: new AnsweredRequests(),
-      allowedForSession: (sessionId) => {
-        let set = this.#allowed.get(sessionId);
-        if (!set) this.#allowed.set(sessionId, (set = new Set()));
-        return set;
-      },
+      allowedForSession: (sessionId) => this.#allowedFor(sessionId),
+      onAllowedForSession: (sessionId) => this.#keepAllowed(sessionId),
     };
+    // A run that waits for a person (or stops waiting) changes how its session shows in every list.
+    deps.events.onAny((event) => {
+      if (event.type !== 'permission.requested' && event.type !== 'permission.resolved') return;
+      void this.#reannounce(event.sessionId);
+    });
+  }
+
+  #allowedFor(sessionId: string): Set<string> {
+    let set = this.#allowed.get(sessionId);
+    if (!set) this.#allowed.set(sessionId, (set = new Set()));
+    return set;
+  }
+
+  /** The tools allowed for the rest of a session survive a restart: they are kept with the session. */
+  #keepAllowed(sessionId: string): void {
+    const allowedTools = [...this.#allowedFor(sessionId)].sort();
+    this.#deps.store
+      .updateSession(sessionId, { allowedForSession: allowedTools })
+      .then(() => this.#reannounce(sessionId))
+      .catch((err: unknown) => this.#deps.log('error', 'keeping the session\'s allowed tools failed', { sessionId, err }));
+  }
+
+  /** Stops allowing a tool for the session without asking. */
+  async revokeAllowed(sessionId: string, toolName: string): Promise<SessionView | undefined> {
+    this.#allowedFor(sessionId).delete(toolName);
+    const next = await this.#deps.store.updateSession(sessionId, { allowedForSession: [...this.#allowedFor(sessionId)].sort() });
+    return next ? this.announce(next) : undefined;
+  }
+
+  async #reannounce(sessionId: string): Promise<void> {
+    try {
+      const record = await this.#deps.store.getSession(sessionId);
+      if (record) await this.announce(record);
+    } catch (err) {
+      this.#deps.log('error', 'announcing the session failed', { sessionId, err });
+    }
   }
 
   /**
@@ -115,6 +150,7 @@ export class Dispatcher {
     }
     for (const session of await store.listSessions()) {
       if (session.paused) this.#holdQueue(session.id, session.paused.until);
+      if (session.allowedForSession?.length) this.#allowed.set(session.id, new Set(session.allowedForSession));
       for (const run of await store.listRuns(session.id, 'queued')) this.#queue.push(session.id, run.id);
     }
     this.#pump();
@@ -248,11 +284,15 @@ export class Dispatcher {
     active.interrupt();
   }
 
-  answerPermission(sessionId: string, requestId: string, answer: PermissionAnswer, by: string): void {
+  answerPermission(sessionId: string, requestId: string, answer: PermissionAnswer, by: string): Resolution {
     const run = this.#runs.get(sessionId);
     if (run?.hasPermissionRequest(requestId)) return run.answerPermission(requestId, answer, by);
-    if (this.#runDeps.answered.has(requestId)) throw new AppError('already_answered', 'This permission request was already answered.');
-    throw new AppError('permission_request_not_found', `No open permission request ${requestId} in this session.`);
+    throw this.#runDeps.answered.conflict(requestId) ?? new AppError('permission_request_not_found', `No open permission request ${requestId} in this session.`);
+  }
+
+  /** The tool an open permission request of the session is about. */
+  permissionTool(sessionId: string, requestId: string): string | undefined {
+    return this.#runs.get(sessionId)?.permissionTool(requestId);
   }
 
   /** Stops a session's run and drops its queue and process (the session is being deleted); returns the runs that were waiting. */
@@ -366,6 +406,7 @@ export class Dispatcher {
   async view(record: SessionRecord): Promise<SessionView> {
     return sessionView(record, {
       running: this.#runs.has(record.id),
+      waitingForAnswers: this.#runs.get(record.id)?.waitingForAnswers ?? 0,
       queueLength: this.#queue.pending(record.id).length,
       lastSeq: await this.#deps.store.lastSeq(record.id),
     });

@@ -17,10 +17,11 @@ import { ZERO_USAGE } from '../protocol/events.js';
 import { MAX_PROMPT_BYTES } from '../protocol/limits.js';
 import { Dispatcher, type ProcessInfo, type SubmitResult } from './dispatcher.js';
 import { AppError } from './errors.js';
+import type { Resolution } from './permissions.js';
 import { EventLog, type EventListener, type LogFn, type Unsubscribe } from './event-log.js';
 import { listFolders, readStorage, realRoots, recheckFolder, resolveCwd, resolveInside, type FolderListing, type StorageItem } from './paths.js';
 import { enforcePolicy, OPEN_POLICY, type OptionsPolicy } from './policy.js';
-import type { Clock, CliLocation, CliLocator, CliRunner } from './ports.js';
+import type { Clock, CliLocation, CliLocator, CliRunner, TextDiffer } from './ports.js';
 import { RawLog, type RawListener } from './raw-log.js';
 import { defaultName, pickOptions } from './sessions.js';
 import type { RunRecord, SessionRecord, Store } from './store.js';
@@ -64,6 +65,8 @@ export interface EngineDeps {
   runner: CliRunner;
   locator: CliLocator;
   clock: Clock;
+  /** Makes the unified diffs of permission cards (server/process/diff.ts). */
+  differ: TextDiffer;
   log?: LogFn;
 }
 
@@ -107,6 +110,7 @@ export class Engine {
         log: this.#log,
         requireCli: () => this.#requireCli(),
         checkRunnable: (session) => this.#checkRunnable(session),
+        differ: deps.differ,
       },
       {
         maxConcurrentRuns: config.maxConcurrentRuns,
@@ -287,9 +291,32 @@ export class Engine {
     return this.#dispatcher.cancel(sessionId, runId);
   }
 
-  async answerPermission(sessionId: string, requestId: string, answer: PermissionAnswer, by: string): Promise<void> {
+  /**
+   * The first answer to a permission request wins (a later one is a 409 that
+   * says what was decided). Approving a plan (ExitPlanMode) may name the mode
+   * the session continues in: the owner's policy must allow it, and the
+   * session keeps it for its next runs.
+   */
+  async answerPermission(sessionId: string, requestId: string, answer: PermissionAnswer, by: string): Promise<Resolution> {
+    const record = await this.#record(sessionId);
+    if (answer.mode !== undefined && answer.behavior === 'allow') {
+      const tool = this.#dispatcher.permissionTool(sessionId, requestId);
+      if (tool !== undefined && tool !== 'ExitPlanMode') throw new AppError('bad_request', 'A mode goes only with approving a plan (ExitPlanMode).');
+      enforcePolicy({ permissionMode: answer.mode }, this.#policy, this.#roots);
+    }
+    const resolution = this.#dispatcher.answerPermission(sessionId, requestId, answer, by);
+    if (answer.mode !== undefined && answer.behavior === 'allow' && record.options.permissionMode !== answer.mode) {
+      await this.updateSession(sessionId, { permissionMode: answer.mode });
+    }
+    return resolution;
+  }
+
+  /** Stops allowing a tool for the rest of the session without asking. */
+  async revokeAllowedTool(sessionId: string, toolName: string): Promise<SessionView> {
     await this.#record(sessionId);
-    this.#dispatcher.answerPermission(sessionId, requestId, answer, by);
+    const view = await this.#dispatcher.revokeAllowed(sessionId, toolName);
+    if (!view) throw notFound(sessionId);
+    return view;
   }
 
   async queue(sessionId: string): Promise<RunRecord[]> {

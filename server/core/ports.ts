@@ -88,3 +88,6 @@ export interface LogContext {
 
 /** Where the core logs. It passes no secrets; the logger adds nothing but time and level. */
 export type LogFn = (level: 'debug' | 'info' | 'warn' | 'error', message: string, context?: LogContext) => void;
+
+/** A unified diff of one file's text, before and after (an adapter: server/process/diff.ts). */
+export type TextDiffer = (path: string, before: string, after: string) => string;

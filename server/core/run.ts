@@ -19,8 +19,9 @@ import { interruptLine, userMessageLine } from './cli/stdin.js';
 import { RunNormaliser, sumUsage } from './cli/stdout.js';
 import type { ClaudeProcess, SpawnRequest, TurnListener } from './claude-process.js';
 import type { EventLog, LogFn } from './event-log.js';
-import { RunPermissions, type AnsweredRequests } from './permissions.js';
-import type { Clock } from './ports.js';
+import { permissionPreview } from './permission-preview.js';
+import { RunPermissions, type AnsweredRequests, type Resolution } from './permissions.js';
+import type { Clock, TextDiffer } from './ports.js';
 import type { RawLog } from './raw-log.js';
 import type { RunRecord, SessionRecord, Store } from './store.js';
 import type { WarmPool } from './warm-pool.js';
@@ -54,6 +55,10 @@ export interface RunDeps {
   /** The session's real folder and checked options; throws when the run may not start. */
   checkRunnable(session: SessionRecord): { cwd: string; options: SessionOptions };
   allowedForSession(sessionId: string): Set<string>;
+  /** A tool was allowed for the rest of the session: keep it and say so. */
+  onAllowedForSession(sessionId: string, toolName: string): void;
+  /** Makes the unified diffs of permission cards. */
+  differ: TextDiffer;
 }
 
 /** How a run ended, as recorded and announced. */
@@ -69,6 +74,8 @@ export interface RunEnd extends Verdict {
   numTurns: number;
 }
 
+const ASKING_MODES: ReadonlySet<string> = new Set(['default', 'acceptEdits', 'plan', 'manual']);
+
 /** What the CLI is started with for a session (also used to prewarm it). */
 export function spawnRequest(
   session: SessionRecord,
@@ -80,7 +87,9 @@ export function spawnRequest(
   const args = {
     options: checked.options,
     claudeSessionId: session.claudeSessionId,
-    permissionPrompts: cli.permissionPrompts && session.origin === 'api' && (mode === undefined || mode === 'default'),
+    // The modes in which the CLI may ask before a tool: default, acceptEdits (Bash still asks), plan
+    // (approving the plan), manual. bypassPermissions never asks; dontAsk and auto decide alone.
+    permissionPrompts: cli.permissionPrompts && session.origin === 'api' && (mode === undefined || ASKING_MODES.has(mode)),
   };
   return {
     sessionId: session.id,
@@ -112,6 +121,8 @@ export class Run {
   /** We ended the turn at the CLI's first retry of a refused authentication. */
   #authStopped = false;
   #outputBytes = 0;
+  /** The run's folders (real paths): what a permission card may read. */
+  #folders: string[] = [];
   #runTimer: NodeJS.Timeout | undefined;
   #idleTimer: NodeJS.Timeout | undefined;
   #done: Promise<RunEnd> | undefined;
@@ -179,13 +190,23 @@ export class Run {
     await this.#done;
   }
 
-  answerPermission(requestId: string, answer: PermissionAnswer, by: string): void {
+  answerPermission(requestId: string, answer: PermissionAnswer, by: string): Resolution {
     if (!this.#permissions) throw new Error('no turn is running');
-    this.#permissions.answer(requestId, answer, by);
+    return this.#permissions.answer(requestId, answer, by);
   }
 
   hasPermissionRequest(requestId: string): boolean {
     return this.#permissions?.has(requestId) ?? false;
+  }
+
+  /** The tool an open permission request is about. */
+  permissionTool(requestId: string): string | undefined {
+    return this.#permissions?.toolOf(requestId);
+  }
+
+  /** Answers the run waits for from a person. */
+  get waitingForAnswers(): number {
+    return this.#permissions?.waiting ?? 0;
   }
 
   async #turn(): Promise<TurnFacts> {
@@ -199,6 +220,7 @@ export class Run {
     let checked: { cwd: string; options: SessionOptions };
     try {
       checked = deps.checkRunnable(this.#session);
+      this.#folders = [checked.cwd, ...(checked.options.addDirs ?? [])];
     } catch (err) {
       deps.log('warn', `run refused: ${(err as Error).message}`, this.#about);
       return { refused: (err as Error).message };
@@ -260,6 +282,14 @@ export class Run {
       record: (event) => deps.events.record(event),
       answered: deps.answered,
       allowedForSession: deps.allowedForSession(this.sessionId),
+      onAllowedForSession: (tool) => deps.onAllowedForSession(this.sessionId, tool),
+      preview: (request) =>
+        permissionPreview(request.toolName, request.input, {
+          folders: this.#folders,
+          differ: deps.differ,
+          toolUseInput: this.#normaliser.toolInput(request.toolUseId),
+          lastText: this.#normaliser.lastText || undefined,
+        }),
     });
     return new Promise<TurnFacts>((resolve) => {
       const listener: TurnListener = {

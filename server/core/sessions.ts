@@ -22,8 +22,9 @@ export function defaultName(cwd: string, ownFolder: boolean): string {
 
 export function sessionView(
   record: SessionRecord,
-  live: { running: boolean; queueLength: number; lastSeq: number },
+  live: { running: boolean; waitingForAnswers?: number; queueLength: number; lastSeq: number },
 ): SessionView {
+  const waiting = live.waitingForAnswers ?? 0;
   return {
     id: record.id,
     name: record.name,
@@ -31,12 +32,14 @@ export function sessionView(
     ownFolder: record.ownFolder,
     options: record.options,
     claudeSessionId: record.claudeSessionId,
-    status: live.running ? 'running' : 'idle',
+    status: waiting > 0 ? 'waiting' : live.running ? 'running' : 'idle',
     queueLength: live.queueLength,
     totals: { costUsd: record.costUsd, runs: record.runs, usage: record.usage },
     createdAt: record.createdAt,
     updatedAt: record.updatedAt,
     lastSeq: live.lastSeq,
     ...(record.paused ? { paused: record.paused } : {}),
+    ...(waiting > 0 ? { waitingForAnswers: waiting } : {}),
+    ...(record.allowedForSession?.length ? { allowedForSession: record.allowedForSession } : {}),
   };
 }

@@ -45,6 +45,8 @@ export interface SessionRecord {
   updatedAt: string;
   /** Set while the queue waits after a billing or usage-limit failure. */
   paused?: Paused | undefined;
+  /** Tools allowed for the rest of the session without asking. */
+  allowedForSession?: string[] | undefined;
 }
 
 export type { RunState } from '../protocol/runs.js';
@@ -88,6 +90,7 @@ export type SessionPatch = Partial<
     | 'usage'
     | 'updatedAt'
     | 'paused'
+    | 'allowedForSession'
   >
 >;
 

@@ -99,10 +99,21 @@ export class WarmPool {
     this.release(process, true);
   }
 
-  /** Ends the session's process (options changed, conversation cleared, session deleted). */
+  /**
+   * The session's process no longer fits (options changed, conversation
+   * cleared): an idle one ends now; a busy one finishes its turn and then
+   * ends instead of staying warm. A deleted session's run is stopped by its
+   * Run first, so its process is idle or gone by then.
+   */
   async discard(sessionId: string): Promise<void> {
     const process = this.#bySession.get(sessionId);
-    if (process) await this.#retire(process);
+    if (!process) return;
+    if (process.state === 'busy') {
+      process.retiring = true;
+      this.#bySession.delete(sessionId);
+      return;
+    }
+    await this.#retire(process);
   }
 
   /** The session's process, if it has one. */

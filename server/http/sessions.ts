@@ -81,6 +81,7 @@ type SessionRouteId =
   | 'interrupt'
   | 'clear'
   | 'answerPermission'
+  | 'revokeAllowedTool'
   | 'resume'
   | 'stats'
   | 'storage';
@@ -194,8 +195,13 @@ export function sessionHandlers(engine: Engine, guard: RequestGuard): RouteHandl
     async answerPermission(req, res) {
       const requestId = parse(idSchema, req.params.requestId, 'request id');
       const body = parse(permissionAnswerSchema, req.body);
-      await engine.answerPermission(sid(req), requestId, body, 'api');
-      res.json({ requestId, behavior: body.behavior });
+      const resolution = await engine.answerPermission(sid(req), requestId, body, 'api');
+      res.json({ requestId, ...resolution });
+    },
+
+    async revokeAllowedTool(req, res) {
+      const tool = parse(idSchema, req.params.tool, 'tool name');
+      res.json(sessionJson(await engine.revokeAllowedTool(sid(req), tool)));
     },
 
     async resume(req, res) {

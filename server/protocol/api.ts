@@ -39,12 +39,24 @@ export const executeSchema = z.object({
   clientRequestId: clientRequestIdSchema.optional(),
 });
 
-export const permissionAnswerSchema = z.object({
+/**
+ * An answer to a permission request. `scope: "session"` also allows the tool
+ * for the rest of the session (`remember: true` is its older name); `message`
+ * goes back to Claude with a denial; `mode` answers an ExitPlanMode request:
+ * the permission mode to continue in once the plan is approved.
+ */
+export const permissionAnswerFieldsSchema = z.object({
   behavior: z.enum(['allow', 'deny']),
   message: z.string().max(10_000).optional(),
+  scope: z.enum(['once', 'session']).optional(),
   remember: z.boolean().optional(),
+  mode: z.enum(PERMISSION_MODES).optional(),
 });
-export type PermissionAnswer = z.infer<typeof permissionAnswerSchema>;
+export const permissionAnswerSchema = permissionAnswerFieldsSchema.transform(({ remember, ...a }) => ({
+  ...a,
+  scope: a.scope ?? (remember ? ('session' as const) : ('once' as const)),
+}));
+export type PermissionAnswer = z.output<typeof permissionAnswerSchema>;
 
 /** `?after=SEQ` on event streams. */
 export const seqSchema = z.coerce.number().int().min(0);

@@ -15,7 +15,7 @@ export type { RunErrorKind, RunStatus } from './runs.js';
 import type { RunErrorKind, RunStatus } from './runs.js';
 
 export type { PermissionMode, SessionOptions, SessionStatus, SessionTotals, SessionView, TokenUsage } from './session.js';
-import type { SessionView, TokenUsage } from './session.js';
+import type { PermissionMode, SessionView, TokenUsage } from './session.js';
 
 interface EventBase {
   seq: number;
@@ -83,6 +83,9 @@ export type ServerEvent =
       requestId: string;
       toolName: string;
       input: unknown;
+      /** What the CLI says the call is for (e.g. a Bash command's description). */
+      description?: string | undefined;
+      preview?: PermissionPreview | undefined;
     })
   | (EventBase & {
       type: 'permission.resolved';
@@ -90,6 +93,10 @@ export type ServerEvent =
       requestId: string;
       behavior: 'allow' | 'deny';
       by: string;
+      /** `session`: the tool is allowed for the rest of the session. */
+      scope?: 'once' | 'session' | undefined;
+      /** The permission mode the session continues in (an approved plan). */
+      mode?: PermissionMode | undefined;
     })
   | (EventBase & {
       type: 'notice';
@@ -99,6 +106,28 @@ export type ServerEvent =
     });
 
 export type ServerEventType = ServerEvent['type'];
+
+/**
+ * What a permission card shows beside the tool's input: the command of a
+ * Bash call, the change an Edit, MultiEdit or Write would make to the file as
+ * it is on disk (a unified diff; a new file is all added lines), or the plan
+ * of an ExitPlanMode request.
+ */
+export type PermissionPreview =
+  | { kind: 'command'; command: string; description?: string | undefined }
+  | {
+      kind: 'diff';
+      path: string;
+      /** The file does not exist yet: every line is added. */
+      isNew: boolean;
+      /** Unified diff; empty when it could not be made (see `note`). */
+      diff: string;
+      additions: number;
+      deletions: number;
+      /** Why the diff is partial or missing: too large, outside the session's folders, unreadable. */
+      note?: string | undefined;
+    }
+  | { kind: 'plan'; plan: string };
 
 /** An event before the store numbered it. */
 export type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;

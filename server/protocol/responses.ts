@@ -36,7 +36,12 @@ export type SessionStats = z.infer<typeof sessionStatsSchema>;
 export const deletedSchema = z.object({ deleted: z.literal(true), purged: z.boolean() });
 export const cancelResultSchema = z.object({ runId: z.string(), status: z.enum(['cancelled', 'interrupting']) });
 export const interruptResultSchema = z.object({ runId: z.string(), status: z.literal('interrupting') });
-export const permissionAnsweredSchema = z.object({ requestId: z.string(), behavior: z.enum(['allow', 'deny']) });
+export const permissionAnsweredSchema = z.object({
+  requestId: z.string(),
+  behavior: z.enum(['allow', 'deny']),
+  by: z.string(),
+  scope: z.enum(['once', 'session']).optional(),
+});
 
 /** A CLI process: running a turn, warm and waiting for the next, or on its way out. */
 export const processInfoSchema = z.object({

@@ -121,7 +121,13 @@ const sessionRoutes = {
   clear: { method: 'post', path: '/api/sessions/:id/clear', access: 'user', response: sessionResponseSchema, summary: 'Start a new conversation in this session.', statuses: { 200: 'the session' } },
   answerPermission: {
     method: 'post', path: '/api/sessions/:id/permissions/:requestId', access: 'user', body: permissionAnswerSchema, response: permissionAnsweredSchema,
-    summary: 'Answer a permission request. First answer wins.', statuses: { 200: '{requestId, behavior}', 404: 'unknown request', 409: 'already_answered' },
+    summary: 'Answer a permission request: allow or deny (with a message for Claude), once or for the rest of the session; approving a plan may set the mode to continue in. First answer wins.',
+    statuses: { 200: '{requestId, behavior, by, scope}', 403: 'a mode the owner\'s policy refuses', 404: 'unknown request', 409: 'already_answered (details: the first answer)' },
+  },
+  revokeAllowedTool: {
+    method: 'delete', path: '/api/sessions/:id/allowed-tools/:tool', access: 'user', response: sessionResponseSchema,
+    summary: 'Stop allowing a tool for the rest of the session without asking (it was answered with scope "session").',
+    statuses: { 200: 'the session' },
   },
   resume: {
     method: 'post', path: '/api/sessions/:id/resume', access: 'user', response: sessionResponseSchema,

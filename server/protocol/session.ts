@@ -55,7 +55,8 @@ export const sessionOptionsSchema = z.object({
 });
 export type SessionOptions = z.output<typeof sessionOptionsSchema>;
 
-export const sessionStatusSchema = z.enum(['idle', 'running']);
+/** `waiting`: a run waits for a person to answer a permission request. */
+export const sessionStatusSchema = z.enum(['idle', 'running', 'waiting']);
 export type SessionStatus = z.infer<typeof sessionStatusSchema>;
 
 export const sessionTotalsSchema = z.object({ costUsd: z.number(), runs: z.number(), usage: tokenUsageSchema });
@@ -90,5 +91,9 @@ export const sessionViewSchema = z.object({
   lastSeq: z.number(),
   /** Set while the queue waits after a billing or usage-limit failure (POST .../resume, or `until`). */
   paused: pausedSchema.optional(),
+  /** Permission requests waiting for an answer (status `waiting`). */
+  waitingForAnswers: z.number().optional(),
+  /** Tools allowed for the rest of the session without asking (answered with scope `session`); revocable. */
+  allowedForSession: z.array(z.string()).optional(),
 });
 export type SessionView = z.output<typeof sessionViewSchema>;

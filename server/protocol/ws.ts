@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { clientRequestIdSchema } from './api.js';
+import { PERMISSION_MODES } from './constants.js';
 import type { ServerEvent, SessionView } from './events.js';
 import type { ErrorCode } from './errors.js';
 import type { SubmitResult } from './runs.js';
@@ -48,7 +49,9 @@ export const clientFrameSchema = z.discriminatedUnion('type', [
     requestId: z.string().min(1).max(200),
     behavior: z.enum(['allow', 'deny']),
     message: z.string().max(10_000).optional(),
+    scope: z.enum(['once', 'session']).optional(),
     remember: z.boolean().optional(),
+    mode: z.enum(PERMISSION_MODES).optional(),
   }),
   z.object({ type: z.literal('ping'), id: frameId }),
 ]);
@@ -81,7 +84,7 @@ export interface ReplyData {
   submit: SubmitResult;
   interrupt: { runId: string };
   cancel: { runId: string; status: 'cancelled' | 'interrupting' };
-  permission: undefined;
+  permission: { behavior: 'allow' | 'deny'; by: string; scope?: 'once' | 'session' | undefined };
   ping: undefined;
 }
 

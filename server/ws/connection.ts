@@ -89,13 +89,12 @@ export function serveConnection(ws: WebSocket, engine: Engine, log: Logger, serv
       case 'cancel':
         return engine.cancel(frame.sessionId, frame.runId);
       case 'permission':
-        await engine.answerPermission(
+        return engine.answerPermission(
           frame.sessionId,
           frame.requestId,
-          { behavior: frame.behavior, message: frame.message, remember: frame.remember },
+          { behavior: frame.behavior, message: frame.message, scope: frame.scope ?? (frame.remember ? 'session' : 'once'), mode: frame.mode },
           'app',
         );
-        return undefined;
       case 'ping':
         send({ type: 'pong', id: frame.id });
         return undefined;

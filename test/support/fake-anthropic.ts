@@ -10,6 +10,8 @@
  *   [[recall]]              "Earlier you said: <first user prompt>"
  *   [[error:STATUS]]        HTTP error with an Anthropic error body (401/429/500/529/...)
  *   [[error:billing]]       the 400 "credit balance is too low" answer
+ *   [[edit:NAME:OLD:NEW]]   an Edit tool call on NAME (in the CLI's cwd): OLD replaced by NEW
+ *   [[plan:TEXT]]           an ExitPlanMode tool call proposing TEXT (\n for new lines)
  *   [[markdown]]            heading, list, ```ts fence and a link
  *   otherwise               "Echo: <prompt>"
  * A request whose last message carries tool_result blocks is answered with
@@ -243,6 +245,20 @@ function promptPlan(prompt: string, body: ParsedJson, delayMs: number): ReplyPla
     const cwd = findWorkingDirectory(body) ?? process.cwd();
     const input = { file_path: path.join(cwd, write[1]), content: write[2] };
     blocks.push(...toolUsePlan('I will write the file.', 'Write', input, delayMs));
+    return { kind: 'stream', blocks, stopReason: 'tool_use' };
+  }
+
+  const edit = /\[\[edit:([^:\]]+):([^:\]]*):([\s\S]*?)\]\]/.exec(prompt);
+  if (edit?.[1] !== undefined && edit[2] !== undefined && edit[3] !== undefined) {
+    const cwd = findWorkingDirectory(body) ?? process.cwd();
+    const input = { file_path: path.join(cwd, edit[1]), old_string: edit[2], new_string: edit[3] };
+    blocks.push(...toolUsePlan('I will edit the file.', 'Edit', input, delayMs));
+    return { kind: 'stream', blocks, stopReason: 'tool_use' };
+  }
+
+  const plan = /\[\[plan:([\s\S]*?)\]\]/.exec(prompt);
+  if (plan?.[1] !== undefined) {
+    blocks.push(...toolUsePlan('Here is my plan.', 'ExitPlanMode', { plan: plan[1].replace(/\\n/g, '\n') }, delayMs));
     return { kind: 'stream', blocks, stopReason: 'tool_use' };
   }
 

@@ -9,14 +9,25 @@ export function userMessageLine(prompt: string): string {
   return JSON.stringify({ type: 'user', message: { role: 'user', content: prompt }, parent_tool_use_id: null });
 }
 
-/** The stdin line that answers a can_use_tool control request. */
+/**
+ * The stdin line that answers a can_use_tool control request. An allow may
+ * switch the session's permission mode (an approved plan continues in the
+ * mode the user chose): the SDK's `updatedPermissions` with `setMode`.
+ */
 export function permissionResponseLine(
   requestId: string,
-  answer: { behavior: 'allow'; input: unknown; toolUseId?: string | undefined } | { behavior: 'deny'; message: string; toolUseId?: string | undefined },
+  answer:
+    | { behavior: 'allow'; input: unknown; toolUseId?: string | undefined; mode?: string | undefined }
+    | { behavior: 'deny'; message: string; toolUseId?: string | undefined },
 ): string {
   const response =
     answer.behavior === 'allow'
-      ? { behavior: 'allow', updatedInput: answer.input, toolUseID: answer.toolUseId }
+      ? {
+          behavior: 'allow',
+          updatedInput: answer.input,
+          toolUseID: answer.toolUseId,
+          ...(answer.mode ? { updatedPermissions: [{ type: 'setMode', mode: answer.mode, destination: 'session' }] } : {}),
+        }
       : { behavior: 'deny', message: answer.message, toolUseID: answer.toolUseId };
   return JSON.stringify({
     type: 'control_response',

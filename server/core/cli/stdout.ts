@@ -44,6 +44,8 @@ export interface PermissionRequest {
   toolName: string;
   input: unknown;
   toolUseId?: string | undefined;
+  /** What the CLI says the call is for. */
+  description?: string | undefined;
 }
 
 const NOTICE_EXCERPT_CHARS = 200;
@@ -77,6 +79,7 @@ export class RunNormaliser {
   /** Usage of each API message by id; summed for the run. */
   readonly #usageByMessage = new Map<string, TokenUsage>();
   readonly #toolNames = new Map<string, string>();
+  readonly #toolInputs = new Map<string, unknown>();
   #lastText = '';
   #resultUsage: TokenUsage | undefined;
   #partialText = '';
@@ -222,6 +225,7 @@ export class RunNormaliser {
       } else if (item.type === 'tool_use' && typeof item.id === 'string') {
         const name = typeof item.name === 'string' ? item.name : 'tool';
         this.#toolNames.set(item.id, name);
+        this.#toolInputs.set(item.id, item.input);
         events.push({
           type: 'tool.started',
           runId: this.#runId,
@@ -290,6 +294,7 @@ export class RunNormaliser {
     return [{ type: 'usage', runId: this.#runId, ...runUsage }];
   }
 
+  /** A can_use_tool request: the run decides how to ask (permissions.ts), so no event here. */
   #controlRequest(msg: Json): { events: RunEventDraft[]; permission?: PermissionRequest } {
     const request = msg.request as Json | undefined;
     if (request?.subtype !== 'can_use_tool' || typeof msg.request_id !== 'string') return { events: [] };
@@ -298,19 +303,14 @@ export class RunNormaliser {
       toolName: typeof request.tool_name === 'string' ? request.tool_name : 'tool',
       input: request.input ?? {},
       toolUseId: typeof request.tool_use_id === 'string' ? request.tool_use_id : undefined,
+      description: typeof request.description === 'string' ? request.description : undefined,
     };
-    return {
-      events: [
-        {
-          type: 'permission.requested',
-          runId: this.#runId,
-          requestId: permission.requestId,
-          toolName: permission.toolName,
-          input: permission.input,
-        },
-      ],
-      permission,
-    };
+    return { events: [], permission };
+  }
+
+  /** The input of a tool_use block of this turn, by its id. */
+  toolInput(toolUseId: string | undefined): unknown {
+    return toolUseId === undefined ? undefined : this.#toolInputs.get(toolUseId);
   }
 
   #recordUsage(messageId: string, raw: unknown): void {
