@@ -29,6 +29,7 @@ import {
   type Tunnel,
 } from './tunnel/ngrok.js';
 import { createLogger, type Logger } from './log.js';
+import { logRunEvents } from './run-log.js';
 import { createSqliteStore } from './store/sqlite.js';
 import { createUsageService, transcriptRoots } from './usage/index.js';
 import { attachWebSocket } from './ws/upgrade.js';
@@ -122,7 +123,7 @@ export function defaultCliEnv(source: NodeJS.ProcessEnv = process.env): Record<s
 }
 
 export async function startServer(config: Readonly<Config>, overrides: ServerOverrides = {}): Promise<RunningServer> {
-  const log = overrides.log ?? createLogger(config.logLevel);
+  const log = overrides.log ?? createLogger(config.logLevel, { format: config.logFormat });
   checkExposure(config, log);
   warnAboutSecretsOnCommandLine(config, log);
   if (config.tunnel) {
@@ -163,6 +164,8 @@ export async function startServer(config: Readonly<Config>, overrides: ServerOve
       eventRetentionDays: config.eventRetentionDays,
     },
   );
+  // Before start(): the runs a killed server left are recorded as they are found.
+  logRunEvents(engine, log);
   await engine.start();
   const guard = createGuard({
     authEnabled: Boolean(config.authPassword || config.authToken),
@@ -337,7 +340,7 @@ export async function main(argv: string[]): Promise<void> {
     process.stderr.write(`${(err as Error).message}\n`);
     process.exit(2);
   }
-  const log = createLogger(config.logLevel);
+  const log = createLogger(config.logLevel, { format: config.logFormat });
   installLastLineOfDefence(log);
   let running: RunningServer | undefined;
   // Under a supervisor (`claude-remote` sets CLAUDE_REMOTE_SUPERVISED; systemd sets INVOCATION_ID)

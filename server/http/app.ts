@@ -15,7 +15,7 @@ import { MAX_BODY_BYTES } from '../protocol/limits.js';
 import { ROUTES, type RouteId, type RouteSpec } from '../protocol/routes.js';
 import type { Auth } from './auth.js';
 import { chatHandlers } from './chat-gateway.js';
-import { errorMiddleware, notFoundHandler, sendError } from './errors.js';
+import { errorMiddleware, notFoundHandler, rememberIds, sendError } from './errors.js';
 import type { RequestGuard } from './guard.js';
 import type { RouteHandler, RouteHandlers } from './handlers.js';
 import { loginHandlers } from './login.js';
@@ -143,6 +143,7 @@ function buildApp(deps: AppDeps, gate: RequestHandler): Express {
     ...chatHandlers(engine, guard),
   };
   const routes = Object.entries(ROUTES) as [RouteId, RouteSpec][];
+  rememberIds(app);
   const register = (id: RouteId, spec: RouteSpec) => {
     const handler: RouteHandler = handlers[id];
     app[spec.method](spec.path, ...(Array.isArray(handler) ? handler : [handler]));
