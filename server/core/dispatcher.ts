@@ -59,7 +59,13 @@ export interface ProcessInfo {
   processStartedAt: string;
   idleSince?: string | undefined;
   turns: number;
+  /** Seconds since the process started. */
+  ageS: number;
+  /** CPU time of the whole process tree since it started. */
   cpuSeconds?: number | undefined;
+  /** Percent of one core the tree used over the last few seconds (see cpu-rate.ts). */
+  cpuPercent?: number | undefined;
+  /** Resident memory of the whole process tree. */
   rssBytes?: number | undefined;
 }
 
@@ -289,7 +295,7 @@ export class Dispatcher {
     return Promise.all(
       this.#pool.list().map(async (p): Promise<ProcessInfo> => {
         const run = p.state === 'busy' ? byProcess.get(p) : undefined;
-        const stats = await p.stats();
+        const stats = await p.stats(this.#deps.clock);
         return {
           pid: p.pid,
           sessionId: p.identity.sessionId,
@@ -302,7 +308,9 @@ export class Dispatcher {
           processStartedAt: p.startedAt.toISOString(),
           idleSince: p.idleSince?.toISOString(),
           turns: p.turns,
+          ageS: Math.max(0, Math.floor((this.#deps.clock.now().getTime() - p.startedAt.getTime()) / 1000)),
           cpuSeconds: stats?.cpuSeconds,
+          cpuPercent: stats?.cpuPercent,
           rssBytes: stats?.rssBytes,
         };
       }),

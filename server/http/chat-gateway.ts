@@ -48,6 +48,9 @@ export function chatHandlers(engine: Engine, guard: RequestGuard): RouteHandlers
         model: p.model ?? null,
         started_at: p.startedAt,
         session_id: p.claudeSessionId,
+        age_s: p.ageS,
+        cpu_percent: p.cpuPercent ?? null,
+        rss_bytes: p.rssBytes ?? null,
       }));
       res.json({ processes, count: processes.length });
     },

@@ -145,7 +145,7 @@ const systemRoutes = {
   },
   processes: {
     method: 'get', path: '/api/processes', access: 'user', response: processListSchema,
-    summary: 'CLI processes: running a turn or warm and idle; pid, session, cwd, model, state, cpu, rss.', statuses: { 200: '{processes}' },
+    summary: 'CLI processes: running a turn or warm and idle; pid, session, cwd, model, state, age, CPU (percent of a core over the last seconds) and memory of the whole process tree.', statuses: { 200: '{processes}' },
   },
   roots: { method: 'get', path: '/api/roots', access: 'user', response: rootsSchema, summary: 'The allowed roots session folders must be inside.', statuses: { 200: '{roots}' } },
   folders: {
