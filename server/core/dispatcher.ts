@@ -20,6 +20,7 @@ import { Run, spawnRequest, type RunConfig, type RunDeps, type RunEnd } from './
 import { sessionView } from './sessions.js';
 import type { RunRecord, SessionRecord, Store } from './store.js';
 import { WarmPool, type PoolStats, type WarmConfig } from './warm-pool.js';
+import type { ClaudeProcess } from './claude-process.js';
 
 export interface DispatcherConfig extends RunConfig {
   maxConcurrentRuns: number;
@@ -299,7 +300,7 @@ export class Dispatcher {
         return {
           pid: p.pid,
           sessionId: p.identity.sessionId,
-          state: p.state === 'busy' ? 'running' : p.retiring ? 'exiting' : 'idle',
+          state: stateOf(p),
           runId: run?.runId,
           cwd: p.identity.cwd,
           model: run?.model ?? p.identity.model,
@@ -315,6 +316,18 @@ export class Dispatcher {
         };
       }),
     );
+  }
+
+  /** Prompts waiting and runs going, over all sessions. */
+  depths(): { queued: number; running: number } {
+    return { queued: this.#queue.queuedCount, running: this.#queue.runningCount };
+  }
+
+  /** The CLI processes alive, by state; unlike processes(), measures nothing. */
+  processCounts(): Record<ProcessInfo['state'], number> {
+    const counts = { running: 0, idle: 0, exiting: 0 };
+    for (const p of this.#pool.list()) counts[stateOf(p)] += 1;
+    return counts;
   }
 
   /** The warm pool's size and memory, for /health. */
@@ -382,4 +395,9 @@ export class Dispatcher {
   #queueEvent(sessionId: string): NewEvent {
     return { type: 'queue.changed', sessionId, pending: [...this.#queue.pending(sessionId)] };
   }
+}
+
+function stateOf(p: ClaudeProcess): ProcessInfo['state'] {
+  if (p.state === 'busy') return 'running';
+  return p.retiring ? 'exiting' : 'idle';
 }

@@ -21,7 +21,7 @@ export function chatHandlers(engine: Engine, guard: RequestGuard): RouteHandlers
     async chat(req, res) {
       const request = parse(chatSchema, req.body);
       // The stream's slot first: a client over its cap gets a 429 with nothing made or queued.
-      const release = guard.openStream(req);
+      const release = guard.openStream(req, 'sse');
       let runId: string;
       try {
         ({ runId } = await engine.chat(request));
