@@ -29,6 +29,8 @@ import {
   type Tunnel,
 } from './tunnel/ngrok.js';
 import { createLogger, type Logger } from './log.js';
+import { listenForMetrics } from './metrics/listener.js';
+import { createMetrics } from './metrics/metrics.js';
 import { logRunEvents } from './run-log.js';
 import { createSqliteStore } from './store/sqlite.js';
 import { createUsageService, transcriptRoots } from './usage/index.js';
@@ -71,6 +73,8 @@ export interface RunningServer {
   port: number;
   /** The tunnel's private listener (a Unix socket), when the tunnel is on. */
   tunnelSocket?: string | undefined;
+  /** The metrics' own listener (METRICS_PORT), when there is one. */
+  metricsUrl?: string | undefined;
   /** Every HTTP route served (method and Express path). */
   routes(): Array<{ method: string; path: string }>;
   engine: Engine;
@@ -135,7 +139,8 @@ export async function startServer(config: Readonly<Config>, overrides: ServerOve
   }
   const version = packageVersion();
   const startedAt = new Date();
-  const store = createSqliteStore({ file: join(config.dataDir, 'claude-remote.db') });
+  const storeFile = join(config.dataDir, 'claude-remote.db');
+  const store = createSqliteStore({ file: storeFile });
   const instanceId = await ensureInstanceId(store);
   const cliEnv = overrides.cliEnv ?? defaultCliEnv();
   const locator = createCliLocator({ claudePath: config.claudePath, home: homedir(), env: cliEnv });
@@ -164,14 +169,15 @@ export async function startServer(config: Readonly<Config>, overrides: ServerOve
       eventRetentionDays: config.eventRetentionDays,
     },
   );
-  // Before start(): the runs a killed server left are recorded as they are found.
-  logRunEvents(engine, log);
-  await engine.start();
   const guard = createGuard({
     authEnabled: Boolean(config.authPassword || config.authToken),
     allowedHosts: config.allowedHosts,
     trustProxy: config.trustProxy,
   });
+  // Before start(): the runs a killed server left are logged and counted as they are found.
+  logRunEvents(engine, log);
+  const metrics = createMetrics({ engine, openStreams: () => guard.openStreams(), storeFile });
+  await engine.start();
   const clock = overrides.clock ?? systemClock;
   const usage = createUsageService({
     roots: transcriptRoots(cliEnv, homedir()),
@@ -203,6 +209,7 @@ export async function startServer(config: Readonly<Config>, overrides: ServerOve
     tunnelState: () => tunnel?.state ?? { status: 'off' },
     restart: overrides.restart,
     startedAt,
+    metrics,
     webDir: config.webDir ?? join(packageRoot(), 'dist', 'web'),
   });
   const timeouts = { ...DEFAULT_TIMEOUTS, ...overrides.timeouts };
@@ -212,6 +219,8 @@ export async function startServer(config: Readonly<Config>, overrides: ServerOve
     server.once('error', reject);
     server.listen(config.port, config.host, () => resolveListen());
   });
+  // Beside the main port, not instead of it (where /metrics stays, behind auth).
+  const metricsListener = config.metricsPort === undefined ? undefined : await listenForMetrics(metrics, config.metricsPort, log);
   const port = (server.address() as AddressInfo).port;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   const url = `http://${host}:${port}`;
@@ -246,6 +255,7 @@ export async function startServer(config: Readonly<Config>, overrides: ServerOve
   const close = () =>
     (closing ??= (async () => {
       await tunnel?.close();
+      await metricsListener?.close();
       server.close();
       tunnelServer?.close();
       await ws.close();
@@ -260,7 +270,7 @@ export async function startServer(config: Readonly<Config>, overrides: ServerOve
       await store.close();
     })());
 
-  return { url, port, engine, close, tunnelSocket, routes };
+  return { url, port, engine, close, tunnelSocket, metricsUrl: metricsListener?.url, routes };
 }
 
 /**
@@ -367,6 +377,7 @@ export async function main(argv: string[]): Promise<void> {
     throw err;
   }
   log.info(`Claude Remote ${packageVersion()} listening on ${running.url}`);
+  if (running.metricsUrl) log.info(`metrics, without credentials, at ${running.metricsUrl}`);
   log.info(`data in ${config.dataDir}; sessions may use ${config.allowedRoots.join(', ') || '(no folders: own folders only)'}`);
   let stopping = false;
   const stop = (signal: string) => {

@@ -21,7 +21,7 @@ import type { RouteHandler, RouteHandlers } from './handlers.js';
 import { loginHandlers } from './login.js';
 import { DOCS_CSP } from './openapi.js';
 import { sessionHandlers } from './sessions.js';
-import { systemHandlers } from './system.js';
+import { systemHandlers, type SystemInfo } from './system.js';
 
 export interface AppDeps {
   engine: Engine;
@@ -38,6 +38,7 @@ export interface AppDeps {
   tunnelState?: () => unknown;
   /** Restarts the server in place (absent: not started under a supervisor). */
   restart?: (() => void) | undefined;
+  metrics: SystemInfo['metrics'];
 }
 
 /** The app's own pages may load only their own scripts and styles, and talk only to us. */
@@ -137,7 +138,14 @@ function buildApp(deps: AppDeps, gate: RequestHandler): Express {
 
   // Every route of the table has its handler: the compiler checks this object.
   const handlers: RouteHandlers = {
-    ...systemHandlers(engine, auth, { version: deps.version, startedAt: deps.startedAt, tunnelState: deps.tunnelState, usage: deps.usage, restart: deps.restart }),
+    ...systemHandlers(engine, auth, {
+      version: deps.version,
+      startedAt: deps.startedAt,
+      tunnelState: deps.tunnelState,
+      usage: deps.usage,
+      restart: deps.restart,
+      metrics: deps.metrics,
+    }),
     ...loginHandlers(auth, guard),
     ...sessionHandlers(engine, guard),
     ...chatHandlers(engine, guard),

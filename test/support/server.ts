@@ -178,10 +178,10 @@ export async function collectEvents(
   server: { url: string },
   sessionId: string,
   until: (events: ServerEvent[]) => boolean,
-  opts: { after?: number; lastEventId?: string; timeoutMs?: number } = {},
+  opts: { after?: number; lastEventId?: string; timeoutMs?: number; headers?: Record<string, string> } = {},
 ): Promise<ServerEvent[]> {
   const controller = new AbortController();
-  const headers: Record<string, string> = { accept: 'text/event-stream' };
+  const headers: Record<string, string> = { ...opts.headers, accept: 'text/event-stream' };
   if (opts.lastEventId !== undefined) headers['last-event-id'] = opts.lastEventId;
   const res = await fetch(`${server.url}/api/sessions/${sessionId}/events?after=${opts.after ?? 0}`, {
     headers,
