@@ -22,7 +22,7 @@ import { stat } from 'node:fs/promises';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { Engine } from '../core/engine.js';
 import type { Unsubscribe } from '../core/event-log.js';
-import { RUN_ERROR_KINDS, RUN_STATUSES, type ServerEvent } from '../protocol/events.js';
+import type { ServerEvent } from '../protocol/events.js';
 
 export const MAX_TOOL_LABELS = 100;
 const PREFIX = 'claude_remote_';
@@ -53,7 +53,7 @@ export function createMetrics(sources: MetricsSources): Metrics {
     started: new Counter({ name: `${PREFIX}runs_started_total`, help: 'Runs that started (took a CLI process).', registers }),
     finished: new Counter({
       name: `${PREFIX}runs_finished_total`,
-      help: 'Runs that ended, by status and error kind ("none" unless status is error); cancelled queued runs included.',
+      help: 'Runs that ended, by status and the run\'s error kind ("none" when it has none); cancelled queued runs included.',
       labelNames: ['status', 'error_kind'],
       registers,
     }),
@@ -67,9 +67,6 @@ export function createMetrics(sources: MetricsSources): Metrics {
     tools: new Counter({ name: `${PREFIX}tool_calls_total`, help: `Tool calls the CLI started, by tool (past ${MAX_TOOL_LABELS} names: "other").`, labelNames: ['tool'], registers }),
     events: new Counter({ name: `${PREFIX}events_published_total`, help: 'Events stored and published, by type.', labelNames: ['type'], registers }),
   };
-  // Known series exist from the start at 0, so rate() and alerts see them before the first run ends.
-  for (const status of RUN_STATUSES) if (status !== 'error') counters.finished.inc({ status, error_kind: 'none' }, 0);
-  for (const kind of RUN_ERROR_KINDS) counters.finished.inc({ status: 'error', error_kind: kind }, 0);
   addGauges(registry, sources);
   const unsubscribe = followEvents(sources.engine, counters);
   return {

@@ -88,7 +88,9 @@ describe('GET /metrics', () => {
     const after = await scrape();
     expect(total(after, 'claude_remote_runs_started_total')).toBe(5);
     const finished = (status: string, kind = 'none') => total(after, 'claude_remote_runs_finished_total', { status, error_kind: kind });
-    expect([finished('success'), finished('error', 'cli_crashed'), finished('error', 'api_error'), finished('interrupted'), finished('cancelled')]).toEqual([2, 1, 1, 1, 1]);
+    // The CLI calls a 529 overloaded: a server error; an interrupted run says so in its kind too.
+    const ends = [finished('success'), finished('error', 'cli_crashed'), finished('error', 'server_error'), finished('interrupted', 'interrupted'), finished('cancelled')];
+    expect(ends).toEqual([2, 1, 1, 1, 1]);
     expect(total(after, 'claude_remote_runs_finished_total')).toBe(6);
     // Durations of the runs that started; the cancelled one never did.
     expect(total(after, 'claude_remote_run_duration_seconds_count')).toBe(5);
