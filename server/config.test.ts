@@ -52,6 +52,16 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ env: { USAGE_SCAN_INTERVAL_S: '0' }, home: '/h' })).toThrow(ConfigError);
   });
 
+  it('reads the log level and format in any case, and the metrics port only when set', () => {
+    expect(loadConfig({ env: { LOG_LEVEL: 'DEBUG', LOG_FORMAT: 'JSON' } })).toMatchObject({ logLevel: 'debug', logFormat: 'json' });
+    expect(loadConfig({ argv: ['--log-level', ' Warn '] }).logLevel).toBe('warn');
+    expect(loadConfig({})).toMatchObject({ logLevel: 'info', logFormat: 'auto', metricsPort: undefined });
+    expect(loadConfig({ env: { METRICS_PORT: '9464' } }).metricsPort).toBe(9464);
+    expect(() => loadConfig({ env: { LOG_LEVEL: 'loud' } })).toThrow(/LOG_LEVEL \(--log-level\) = "loud"/);
+    expect(() => loadConfig({ env: { LOG_FORMAT: 'xml' } })).toThrow(/LOG_FORMAT/);
+    expect(() => loadConfig({ env: { METRICS_PORT: '70000' } })).toThrow(/METRICS_PORT/);
+  });
+
   it('lists every flag with its variable in the help', () => {
     const help = helpText();
     for (const name of ['--port', 'PORT', '--allowed-roots', 'ALLOWED_ROOTS', '--claude-path', 'MAX_CONCURRENT_RUNS']) {

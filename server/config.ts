@@ -122,7 +122,19 @@ const SETTINGS = {
   ngrokOauthAllowEmails: { env: 'NGROK_OAUTH_ALLOW_EMAILS', flag: 'ngrok-oauth-allow-emails', help: 'Emails the edge lets in (comma-separated)', default: '' },
   ngrokOauthAllowDomains: { env: 'NGROK_OAUTH_ALLOW_DOMAINS', flag: 'ngrok-oauth-allow-domains', help: 'Email domains the edge lets in (comma-separated)', default: '' },
   redisUrl: { env: 'REDIS_URL', flag: 'redis-url', help: 'Use Redis instead of SQLite', default: '' },
-  logLevel: { env: 'LOG_LEVEL', flag: 'log-level', help: 'debug, info, warn or error', default: 'info' },
+  logLevel: { env: 'LOG_LEVEL', flag: 'log-level', help: 'debug, info, warn or error (any case)', default: 'info' },
+  logFormat: {
+    env: 'LOG_FORMAT',
+    flag: 'log-format',
+    help: 'json (one object per line), pretty (readable), or auto: pretty when stderr is a terminal',
+    default: 'auto',
+  },
+  metricsPort: {
+    env: 'METRICS_PORT',
+    flag: 'metrics-port',
+    help: 'Also serve /metrics without credentials on 127.0.0.1 at this port (default: only on the main port, behind auth)',
+    default: '',
+  },
   webDir: { env: 'WEB_DIR', flag: 'web-dir', help: 'Built web app to serve (default: dist/web)', default: '' },
 } as const;
 
@@ -180,7 +192,9 @@ const configSchema = z.object({
   ngrokOauthAllowEmails: z.string(),
   ngrokOauthAllowDomains: z.string(),
   redisUrl: z.string(),
-  logLevel: z.enum(['debug', 'info', 'warn', 'error']),
+  logLevel: z.string().trim().toLowerCase().pipe(z.enum(['debug', 'info', 'warn', 'error'])),
+  logFormat: z.string().trim().toLowerCase().pipe(z.enum(['auto', 'json', 'pretty'])),
+  metricsPort: z.union([z.literal(''), intText(0, 65535)]),
   webDir: z.string(),
 });
 
@@ -229,6 +243,10 @@ export interface Config {
     | undefined;
   redisUrl?: string | undefined;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
+  /** JSON lines, readable lines, or readable only on a terminal. */
+  logFormat: 'auto' | 'json' | 'pretty';
+  /** A second listener for /metrics alone, on 127.0.0.1 and without credentials; off when absent. */
+  metricsPort?: number | undefined;
   webDir?: string | undefined;
   /** Where each value came from, for the start-up log. */
   sources: Record<SettingKey, 'flag' | 'env' | 'dotenv' | 'default'>;
@@ -309,6 +327,8 @@ export function loadConfig(input: ConfigInput = {}): Readonly<Config> {
     tunnel: tunnelSettings(c),
     redisUrl: optional(c.redisUrl),
     logLevel: c.logLevel,
+    logFormat: c.logFormat,
+    metricsPort: c.metricsPort === '' ? undefined : c.metricsPort,
     webDir: optional(c.webDir) && expand(c.webDir),
     sources,
   });

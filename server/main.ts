@@ -30,6 +30,9 @@ import {
   type Tunnel,
 } from './tunnel/ngrok.js';
 import { createLogger, type Logger } from './log.js';
+import { listenForMetrics } from './metrics/listener.js';
+import { createMetrics } from './metrics/metrics.js';
+import { logRunEvents } from './run-log.js';
 import { createSqliteStore } from './store/sqlite.js';
 import { createUsageService, transcriptRoots } from './usage/index.js';
 import { attachWebSocket } from './ws/upgrade.js';
@@ -71,6 +74,8 @@ export interface RunningServer {
   port: number;
   /** The tunnel's private listener (a Unix socket), when the tunnel is on. */
   tunnelSocket?: string | undefined;
+  /** The metrics' own listener (METRICS_PORT), when there is one. */
+  metricsUrl?: string | undefined;
   /** Every HTTP route served (method and Express path). */
   routes(): Array<{ method: string; path: string }>;
   engine: Engine;
@@ -123,7 +128,7 @@ export function defaultCliEnv(source: NodeJS.ProcessEnv = process.env): Record<s
 }
 
 export async function startServer(config: Readonly<Config>, overrides: ServerOverrides = {}): Promise<RunningServer> {
-  const log = overrides.log ?? createLogger(config.logLevel);
+  const log = overrides.log ?? createLogger(config.logLevel, { format: config.logFormat });
   checkExposure(config, log);
   warnAboutSecretsOnCommandLine(config, log);
   if (config.tunnel) {
@@ -135,7 +140,8 @@ export async function startServer(config: Readonly<Config>, overrides: ServerOve
   }
   const version = packageVersion();
   const startedAt = new Date();
-  const store = createSqliteStore({ file: join(config.dataDir, 'claude-remote.db') });
+  const storeFile = join(config.dataDir, 'claude-remote.db');
+  const store = createSqliteStore({ file: storeFile });
   const instanceId = await ensureInstanceId(store);
   const cliEnv = overrides.cliEnv ?? defaultCliEnv();
   const locator = createCliLocator({ claudePath: config.claudePath, home: homedir(), env: cliEnv });
@@ -165,12 +171,15 @@ export async function startServer(config: Readonly<Config>, overrides: ServerOve
       eventRetentionDays: config.eventRetentionDays,
     },
   );
-  await engine.start();
   const guard = createGuard({
     authEnabled: Boolean(config.authPassword || config.authToken),
     allowedHosts: config.allowedHosts,
     trustProxy: config.trustProxy,
   });
+  // Before start(): the runs a killed server left are logged and counted as they are found.
+  logRunEvents(engine, log);
+  const metrics = createMetrics({ engine, openStreams: () => guard.openStreams(), storeFile });
+  await engine.start();
   const clock = overrides.clock ?? systemClock;
   const usage = createUsageService({
     roots: transcriptRoots(cliEnv, homedir()),
@@ -202,6 +211,7 @@ export async function startServer(config: Readonly<Config>, overrides: ServerOve
     tunnelState: () => tunnel?.state ?? { status: 'off' },
     restart: overrides.restart,
     startedAt,
+    metrics,
     webDir: config.webDir ?? join(packageRoot(), 'dist', 'web'),
   });
   const timeouts = { ...DEFAULT_TIMEOUTS, ...overrides.timeouts };
@@ -211,6 +221,8 @@ export async function startServer(config: Readonly<Config>, overrides: ServerOve
     server.once('error', reject);
     server.listen(config.port, config.host, () => resolveListen());
   });
+  // Beside the main port, not instead of it (where /metrics stays, behind auth).
+  const metricsListener = config.metricsPort === undefined ? undefined : await listenForMetrics(metrics, config.metricsPort, log);
   const port = (server.address() as AddressInfo).port;
   const host = config.host.includes(':') ? `[${config.host}]` : config.host;
   const url = `http://${host}:${port}`;
@@ -245,6 +257,7 @@ export async function startServer(config: Readonly<Config>, overrides: ServerOve
   const close = () =>
     (closing ??= (async () => {
       await tunnel?.close();
+      await metricsListener?.close();
       server.close();
       tunnelServer?.close();
       await ws.close();
@@ -259,7 +272,7 @@ export async function startServer(config: Readonly<Config>, overrides: ServerOve
       await store.close();
     })());
 
-  return { url, port, engine, close, tunnelSocket, routes };
+  return { url, port, engine, close, tunnelSocket, metricsUrl: metricsListener?.url, routes };
 }
 
 /**
@@ -339,7 +352,7 @@ export async function main(argv: string[]): Promise<void> {
     process.stderr.write(`${(err as Error).message}\n`);
     process.exit(2);
   }
-  const log = createLogger(config.logLevel);
+  const log = createLogger(config.logLevel, { format: config.logFormat });
   installLastLineOfDefence(log);
   let running: RunningServer | undefined;
   // Under a supervisor (`claude-remote` sets CLAUDE_REMOTE_SUPERVISED; systemd sets INVOCATION_ID)
@@ -366,6 +379,7 @@ export async function main(argv: string[]): Promise<void> {
     throw err;
   }
   log.info(`Claude Remote ${packageVersion()} listening on ${running.url}`);
+  if (running.metricsUrl) log.info(`metrics, without credentials, at ${running.metricsUrl}`);
   log.info(`data in ${config.dataDir}; sessions may use ${config.allowedRoots.join(', ') || '(no folders: own folders only)'}`);
   let stopping = false;
   const stop = (signal: string) => {

@@ -6,7 +6,8 @@
  * its `result`; between turns it is idle.
  */
 import { randomUUID } from 'node:crypto';
-import type { CliProcess, CliRunner, ExitInfo } from './ports.js';
+import { CpuRate } from './cpu-rate.js';
+import type { Clock, CliProcess, CliRunner, ExitInfo } from './ports.js';
 
 /** What a turn hears from the process while attached to it. */
 export interface TurnListener {
@@ -33,12 +34,21 @@ export interface SpawnRequest extends ProcessIdentity {
 
 export type ProcessState = 'idle' | 'busy' | 'exited';
 
+/** Resource use of the process and everything below it. */
+export interface ProcessStats {
+  cpuSeconds: number;
+  rssBytes: number;
+  /** Percent of one core over the last few seconds (cpu-rate.ts); undefined until a span is long enough. */
+  cpuPercent: number | undefined;
+}
+
 export class ClaudeProcess {
   /** Marks it and its tools (see the runner's tag). */
   readonly id = randomUUID();
   readonly identity: ProcessIdentity;
   readonly startedAt: Date;
   readonly #process: CliProcess;
+  readonly #cpu: CpuRate;
   #turn: TurnListener | undefined;
   #exit: ExitInfo | undefined;
   readonly #exitListeners = new Set<(info: ExitInfo) => void>();
@@ -58,6 +68,7 @@ export class ClaudeProcess {
     };
     this.startedAt = now;
     this.idleSince = now;
+    this.#cpu = new CpuRate(now);
     this.#process = runner.spawn(
       { command: request.command, args: request.args, cwd: request.cwd, env: request.env, tag: this.id },
       { onLine: (line) => this.#onLine(line), onExit: (info) => this.#onExit(info) },
@@ -109,8 +120,12 @@ export class ClaudeProcess {
     return this.#process.stop();
   }
 
-  stats(): Promise<{ cpuSeconds: number; rssBytes: number } | undefined> {
-    return this.#exit ? Promise.resolve(undefined) : this.#process.stats();
+  /** Measures the tree now (each measurement is also a sample of its CPU rate); undefined once exited or where the platform cannot tell. */
+  async stats(clock: Clock): Promise<ProcessStats | undefined> {
+    if (this.#exit) return undefined;
+    const measured = await this.#process.stats();
+    if (!measured) return undefined;
+    return { ...measured, cpuPercent: this.#cpu.sample(clock.now(), measured.cpuSeconds) };
   }
 
   onExit(listener: (info: ExitInfo) => void): () => void {

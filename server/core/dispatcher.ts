@@ -20,6 +20,7 @@ import { Run, spawnRequest, type RunConfig, type RunDeps, type RunEnd } from './
 import { sessionView } from './sessions.js';
 import type { RunRecord, SessionRecord, Store } from './store.js';
 import { WarmPool, type PoolStats, type WarmConfig } from './warm-pool.js';
+import type { ClaudeProcess } from './claude-process.js';
 
 export interface DispatcherConfig extends RunConfig {
   maxConcurrentRuns: number;
@@ -61,7 +62,13 @@ export interface ProcessInfo {
   processStartedAt: string;
   idleSince?: string | undefined;
   turns: number;
+  /** Seconds since the process started. */
+  ageS: number;
+  /** CPU time of the whole process tree since it started. */
   cpuSeconds?: number | undefined;
+  /** Percent of one core the tree used over the last few seconds (see cpu-rate.ts). */
+  cpuPercent?: number | undefined;
+  /** Resident memory of the whole process tree. */
   rssBytes?: number | undefined;
 }
 
@@ -329,11 +336,11 @@ export class Dispatcher {
     return Promise.all(
       this.#pool.list().map(async (p): Promise<ProcessInfo> => {
         const run = p.state === 'busy' ? byProcess.get(p) : undefined;
-        const stats = await p.stats();
+        const stats = await p.stats(this.#deps.clock);
         return {
           pid: p.pid,
           sessionId: p.identity.sessionId,
-          state: p.state === 'busy' ? 'running' : p.retiring ? 'exiting' : 'idle',
+          state: stateOf(p),
           runId: run?.runId,
           cwd: p.identity.cwd,
           model: run?.model ?? p.identity.model,
@@ -342,11 +349,25 @@ export class Dispatcher {
           processStartedAt: p.startedAt.toISOString(),
           idleSince: p.idleSince?.toISOString(),
           turns: p.turns,
+          ageS: Math.max(0, Math.floor((this.#deps.clock.now().getTime() - p.startedAt.getTime()) / 1000)),
           cpuSeconds: stats?.cpuSeconds,
+          cpuPercent: stats?.cpuPercent,
           rssBytes: stats?.rssBytes,
         };
       }),
     );
+  }
+
+  /** Prompts waiting and runs going, over all sessions. */
+  depths(): { queued: number; running: number } {
+    return { queued: this.#queue.queuedCount, running: this.#queue.runningCount };
+  }
+
+  /** The CLI processes alive, by state; unlike processes(), measures nothing. */
+  processCounts(): Record<ProcessInfo['state'], number> {
+    const counts = { running: 0, idle: 0, exiting: 0 };
+    for (const p of this.#pool.list()) counts[stateOf(p)] += 1;
+    return counts;
   }
 
   /** The warm pool's size and memory, for /health. */
@@ -415,4 +436,9 @@ export class Dispatcher {
   #queueEvent(sessionId: string): NewEvent {
     return { type: 'queue.changed', sessionId, pending: [...this.#queue.pending(sessionId)] };
   }
+}
+
+function stateOf(p: ClaudeProcess): ProcessInfo['state'] {
+  if (p.state === 'busy') return 'running';
+  return p.retiring ? 'exiting' : 'idle';
 }

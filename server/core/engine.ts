@@ -366,6 +366,16 @@ export class Engine {
     return this.#dispatcher.processes();
   }
 
+  /** Prompts waiting and runs going, over all sessions (a gauge for the metrics). */
+  queueDepths(): { queued: number; running: number } {
+    return this.#dispatcher.depths();
+  }
+
+  /** The CLI processes alive, by state (a gauge for the metrics: nothing is measured). */
+  processCounts(): Record<ProcessInfo['state'], number> {
+    return this.#dispatcher.processCounts();
+  }
+
   /** The warm pool's size and memory, for /health. */
   poolStats(): Promise<PoolStats & { maxCount: number; maxBytes: number }> {
     return this.#dispatcher.poolStats();

@@ -70,7 +70,7 @@ export class EventLog {
 
   /** `append` for events nobody waits on: a failure is logged, not thrown. */
   record(event: NewEvent): void {
-    this.append(event).catch((err: unknown) => this.#log('error', `could not log a ${event.type} event`, { sessionId: event.sessionId, err }));
+    this.append(event).catch((err: unknown) => this.#log('error', `could not log a ${event.type} event`, { ...about(event), err }));
   }
 
   /**
@@ -166,7 +166,7 @@ export class EventLog {
       try {
         listener(event);
       } catch (err) {
-        this.#log('error', `an event listener failed on ${event.type}`, { sessionId: event.sessionId, err });
+        this.#log('error', `an event listener failed on ${event.type}`, { ...about(event), err });
       }
     }
   }
@@ -180,4 +180,9 @@ export class EventLog {
       if (set.size === 0 && this.#bySession.get(sessionId) === set) this.#bySession.delete(sessionId);
     };
   }
+}
+
+/** The session and run an event is about, for a log line. */
+function about(event: NewEvent): { sessionId: string; runId?: string | undefined } {
+  return { sessionId: event.sessionId, runId: 'runId' in event ? event.runId : undefined };
 }

@@ -94,6 +94,13 @@ export class RunQueue {
     return this.#scheduler.runningCount;
   }
 
+  /** Runs waiting, over all sessions. */
+  get queuedCount(): number {
+    let n = 0;
+    for (const list of this.#pending.values()) n += list.length;
+    return n;
+  }
+
   #list(sessionId: string): string[] {
     let list = this.#pending.get(sessionId);
     if (!list) this.#pending.set(sessionId, (list = []));

@@ -34,7 +34,8 @@ export interface PoolStats {
   rssBytes: number;
 }
 
-const MEMORY_CHECK_MS = 15_000;
+/** How often every live process is measured: for the memory cap, and so its CPU rate never spans much longer. */
+const MEASURE_MS = 15_000;
 
 export class WarmPool {
   readonly #runner: CliRunner;
@@ -54,7 +55,7 @@ export class WarmPool {
     this.#clock = clock;
     this.#log = log;
     this.#config = config;
-    this.#memoryTimer = setInterval(() => void this.#enforceMemory(), MEMORY_CHECK_MS);
+    this.#memoryTimer = setInterval(() => void this.#measure(), MEASURE_MS);
     this.#memoryTimer.unref();
   }
 
@@ -127,7 +128,7 @@ export class WarmPool {
 
   async stats(): Promise<PoolStats> {
     const live = this.list();
-    const sizes = await Promise.all(live.map((p) => p.stats()));
+    const sizes = await Promise.all(live.map((p) => p.stats(this.#clock)));
     return {
       count: live.length,
       idle: live.filter((p) => p.state === 'idle').length,
@@ -199,13 +200,18 @@ export class WarmPool {
     }
   }
 
+  async #measure(): Promise<void> {
+    if (this.#config.maxBytes > 0) return this.#enforceMemory();
+    await this.stats().catch(() => undefined);
+  }
+
   async #enforceMemory(): Promise<void> {
     if (this.#config.maxBytes <= 0 || this.#live.size === 0) return;
     try {
       let { rssBytes } = await this.stats();
       for (const process of this.#idleByAge()) {
         if (rssBytes <= this.#config.maxBytes) return;
-        const size = (await process.stats())?.rssBytes ?? 0;
+        const size = (await process.stats(this.#clock))?.rssBytes ?? 0;
         this.#log('info', `warm processes use ${Math.round(rssBytes / 2 ** 20)} MiB (WARM_MAX_MB ${Math.round(this.#config.maxBytes / 2 ** 20)}): ending the least recently used`);
         void this.#retire(process);
         rssBytes -= size;

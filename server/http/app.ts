@@ -15,13 +15,13 @@ import { MAX_BODY_BYTES } from '../protocol/limits.js';
 import { ROUTES, type RouteId, type RouteSpec } from '../protocol/routes.js';
 import type { Auth } from './auth.js';
 import { chatHandlers } from './chat-gateway.js';
-import { errorMiddleware, notFoundHandler, sendError } from './errors.js';
+import { errorMiddleware, notFoundHandler, rememberIds, sendError } from './errors.js';
 import type { RequestGuard } from './guard.js';
 import type { RouteHandler, RouteHandlers } from './handlers.js';
 import { loginHandlers } from './login.js';
 import { DOCS_CSP } from './openapi.js';
 import { sessionHandlers } from './sessions.js';
-import { systemHandlers } from './system.js';
+import { systemHandlers, type SystemInfo } from './system.js';
 
 export interface AppDeps {
   engine: Engine;
@@ -38,6 +38,7 @@ export interface AppDeps {
   tunnelState?: () => unknown;
   /** Restarts the server in place (absent: not started under a supervisor). */
   restart?: (() => void) | undefined;
+  metrics: SystemInfo['metrics'];
 }
 
 /** The app's own pages may load only their own scripts and styles, and talk only to us. */
@@ -137,12 +138,20 @@ function buildApp(deps: AppDeps, gate: RequestHandler): Express {
 
   // Every route of the table has its handler: the compiler checks this object.
   const handlers: RouteHandlers = {
-    ...systemHandlers(engine, auth, { version: deps.version, startedAt: deps.startedAt, tunnelState: deps.tunnelState, usage: deps.usage, restart: deps.restart }),
+    ...systemHandlers(engine, auth, {
+      version: deps.version,
+      startedAt: deps.startedAt,
+      tunnelState: deps.tunnelState,
+      usage: deps.usage,
+      restart: deps.restart,
+      metrics: deps.metrics,
+    }),
     ...loginHandlers(auth, guard),
     ...sessionHandlers(engine, guard),
     ...chatHandlers(engine, guard),
   };
   const routes = Object.entries(ROUTES) as [RouteId, RouteSpec][];
+  rememberIds(app);
   const register = (id: RouteId, spec: RouteSpec) => {
     const handler: RouteHandler = handlers[id];
     app[spec.method](spec.path, ...(Array.isArray(handler) ? handler : [handler]));

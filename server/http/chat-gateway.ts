@@ -21,7 +21,7 @@ export function chatHandlers(engine: Engine, guard: RequestGuard): RouteHandlers
     async chat(req, res) {
       const request = parse(chatSchema, req.body);
       // The stream's slot first: a client over its cap gets a 429 with nothing made or queued.
-      const release = guard.openStream(req);
+      const release = guard.openStream(req, 'sse');
       let runId: string;
       try {
         ({ runId } = await engine.chat(request));
@@ -48,6 +48,9 @@ export function chatHandlers(engine: Engine, guard: RequestGuard): RouteHandlers
         model: p.model ?? null,
         started_at: p.startedAt,
         session_id: p.claudeSessionId,
+        age_s: p.ageS,
+        cpu_percent: p.cpuPercent ?? null,
+        rss_bytes: p.rssBytes ?? null,
       }));
       res.json({ processes, count: processes.length });
     },

@@ -3,7 +3,7 @@
  * AppErrors carry their own status; body-parser's errors are mapped to ours;
  * anything else is a bug: logged with its stack, answered as a plain 500.
  */
-import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
+import type { ErrorRequestHandler, Express, Request, RequestHandler, Response } from 'express';
 import type { z } from 'zod';
 import { AppError, isAppError } from '../core/errors.js';
 import type { ErrorBody } from '../protocol/errors.js';
@@ -20,11 +20,31 @@ interface BodyParserError extends Error {
   status?: number;
 }
 
+/**
+ * Keeps the session and run a request is about where the error handler can
+ * read them (Express has reset `req.params` by then), so that its log line
+ * carries them like every other line about a run.
+ */
+export function rememberIds(app: Express): void {
+  const keep = (key: 'sessionId' | 'runId') => (_req: Request, res: Response, next: () => void, id: string) => {
+    res.locals[key] = id;
+    next();
+  };
+  app.param('id', keep('sessionId'));
+  app.param('runId', keep('runId'));
+  app.param('processId', keep('runId'));
+}
+
+/** What a log line about a request says: never its query, headers or body. */
+function about(req: Request, res: Response): Record<string, unknown> {
+  return { method: req.method, path: req.path, sessionId: res.locals.sessionId, runId: res.locals.runId };
+}
+
 export function errorMiddleware(log: Logger): ErrorRequestHandler {
-  return (err: unknown, _req, res, next) => {
+  return (err: unknown, req, res, next) => {
     if (res.headersSent) {
       // A stream already started: the client sees the connection end.
-      log.warn('error after the response started', err);
+      log.warn('error after the response started', { ...about(req, res), err });
       res.destroy();
       return;
     }
@@ -40,7 +60,7 @@ export function errorMiddleware(log: Logger): ErrorRequestHandler {
     if (bp?.type === 'encoding.unsupported' || bp?.type === 'charset.unsupported') {
       return sendError(res, new AppError('bad_request', 'Unsupported body encoding.'));
     }
-    log.error('unhandled error', err);
+    log.error('unhandled error', { ...about(req, res), err });
     sendError(res, new AppError('internal', 'Internal server error.'));
     void next;
   };

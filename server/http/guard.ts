@@ -47,9 +47,14 @@ export interface RequestGuard {
   isSecure(req: IncomingMessage): boolean;
   /** No Origin, or exactly this server's own. */
   originAllowed(req: IncomingMessage): boolean;
-  /** Counts a long-lived stream against its client; throws 429 past the cap. Returns the release. */
-  openStream(req: IncomingMessage): () => void;
+  /** Counts a long-lived stream (an SSE response or a WebSocket) against its client; throws 429 past the cap. Returns the release. */
+  openStream(req: IncomingMessage, door: StreamDoor): () => void;
+  /** The streams open now, by door (a gauge for the metrics). */
+  openStreams(): Record<StreamDoor, number>;
 }
+
+/** The doors that hold a client's connection open. */
+export type StreamDoor = 'sse' | 'ws';
 
 const LOOPBACK_NAMES = new Set(['localhost', '127.0.0.1', '[::1]']);
 
@@ -57,6 +62,7 @@ export function createGuard(options: GuardOptions): RequestGuard {
   const tunnelSockets = new WeakSet<Socket>();
   const extraHosts = new Set(options.allowedHosts.map((h) => h.toLowerCase()));
   const streams = new Map<string, number>();
+  const byDoor: Record<StreamDoor, number> = { sse: 0, ws: 0 };
   const maxStreams = options.maxStreamsPerClient ?? MAX_STREAMS_PER_CLIENT;
 
   const forwardedBelieved = (req: IncomingMessage): boolean =>
@@ -109,7 +115,7 @@ export function createGuard(options: GuardOptions): RequestGuard {
         return false;
       }
     },
-    openStream(req) {
+    openStream(req, door) {
       const key = clientKey(req);
       const open = streams.get(key) ?? 0;
       if (open >= maxStreams) {
@@ -119,15 +125,18 @@ export function createGuard(options: GuardOptions): RequestGuard {
         );
       }
       streams.set(key, open + 1);
+      byDoor[door] += 1;
       let released = false;
       return () => {
         if (released) return;
         released = true;
+        byDoor[door] -= 1;
         const left = (streams.get(key) ?? 1) - 1;
         if (left <= 0) streams.delete(key);
         else streams.set(key, left);
       };
     },
+    openStreams: () => ({ ...byDoor }),
   };
 }
 

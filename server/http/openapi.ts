@@ -37,6 +37,9 @@ const errorSchema = {
   },
 };
 
+/** The media type of answers that are not JSON. */
+const KIND_TYPES = { sse: 'text/event-stream', html: 'text/html', prometheus: 'text/plain' } as const;
+
 export function openApiDocument(version: string): Record<string, unknown> {
   const paths: Record<string, Record<string, unknown>> = {};
   for (const [id, route] of Object.entries(ROUTES) as [string, RouteSpec][]) {
@@ -44,7 +47,7 @@ export function openApiDocument(version: string): Record<string, unknown> {
     const params = [...path.matchAll(/\{(\w+)\}/g)].map((m) => ({ name: m[1], in: 'path', required: true, schema: { type: 'string' } }));
     const statuses = Object.entries(route.statuses).map(([status, description], i) => {
       if (Number(status) >= 400) return [status, { description, content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } }];
-      const content = route.kind === 'sse' ? { 'text/event-stream': {} } : route.kind === 'html' ? { 'text/html': {} } : undefined;
+      const content = route.kind === undefined || route.kind === 'file-or-json' || route.kind === 'upgrade' ? undefined : { [KIND_TYPES[route.kind]]: {} };
       const schema = i === 0 && route.response ? { 'application/json': { schema: jsonSchema(route.response, 'output') } } : undefined;
       return [status, { description, ...(content || schema ? { content: { ...content, ...schema } } : {}) }];
     });

@@ -123,7 +123,7 @@ export function sessionHandlers(engine: Engine, guard: RequestGuard): RouteHandl
       }
       const { raw } = parse(rawQuerySchema, req.query, 'query');
       // The stream's slot is taken first: a client over its cap gets a 429 and nothing is queued.
-      const release = guard.openStream(req);
+      const release = guard.openStream(req, 'sse');
       const result = await engine.submit(id, body.prompt, { clientRequestId: body.clientRequestId }).catch((err: unknown) => {
         release();
         throw err;

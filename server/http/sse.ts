@@ -23,7 +23,7 @@ export interface SseStream {
 
 /** Opens the stream; throws (429, nothing written yet) when the client holds too many. */
 export function openSse(req: Request, res: Response, guard: Pick<RequestGuard, 'openStream'>): SseStream {
-  const release = guard.openStream(req);
+  const release = guard.openStream(req, 'sse');
   res.status(200);
   res.setHeader('Content-Type', 'text/event-stream; charset=utf-8');
   res.setHeader('Cache-Control', 'no-cache, no-transform');

@@ -1,6 +1,6 @@
 /**
- * The handlers of the server's own routes: health, processes, folders,
- * usage, and the API described (OpenAPI and /docs).
+ * The handlers of the server's own routes: health, processes, metrics,
+ * folders, usage, and the API described (OpenAPI and /docs).
  */
 import type { Request, Response } from 'express';
 import type { Engine } from '../core/engine.js';
@@ -21,13 +21,15 @@ export interface SystemInfo {
   usage: Pick<UsageService, 'summary'>;
   /** Restarts the server in place; absent when nothing would start it again. */
   restart?: (() => void) | undefined;
+  /** The Prometheus metrics (server/metrics/). */
+  metrics: { readonly contentType: string; render(): Promise<string> };
 }
 
 export function systemHandlers(
   engine: Engine,
   auth: Auth,
   info: SystemInfo,
-): RouteHandlers<'health' | 'processes' | 'roots' | 'folders' | 'usage' | 'openapi' | 'docs' | 'websocket' | 'restart'> {
+): RouteHandlers<'health' | 'processes' | 'metrics' | 'roots' | 'folders' | 'usage' | 'openapi' | 'docs' | 'websocket' | 'restart'> {
   return {
     async health(req: Request, res: Response) {
       // With auth on, a stranger learns only that something answers here, and
@@ -52,6 +54,12 @@ export function systemHandlers(
 
     async processes(_req, res) {
       res.json({ processes: await engine.processes() });
+    },
+
+    async metrics(_req, res) {
+      const body = await info.metrics.render();
+      res.setHeader('Cache-Control', 'no-store');
+      res.type(info.metrics.contentType).send(body);
     },
 
     roots(_req, res) {

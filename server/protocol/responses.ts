@@ -57,7 +57,13 @@ export const processInfoSchema = z.object({
   processStartedAt: z.string(),
   idleSince: z.string().optional(),
   turns: z.number(),
+  /** Seconds since the process started. */
+  ageS: z.number(),
+  /** CPU time of the process and everything below it, since it started. */
   cpuSeconds: z.number().optional(),
+  /** Percent of one core the process tree used over the last few seconds (200 = two cores); absent in its first second. */
+  cpuPercent: z.number().optional(),
+  /** Resident memory of the process and everything below it. */
   rssBytes: z.number().optional(),
 });
 export type ProcessInfo = z.infer<typeof processInfoSchema>;
@@ -74,6 +80,10 @@ export const gatewayProcessListSchema = z.object({
       model: z.string().nullable(),
       started_at: z.string(),
       session_id: z.string(),
+      /** The same measures as /api/processes, in this list's snake case. */
+      age_s: z.number(),
+      cpu_percent: z.number().nullable(),
+      rss_bytes: z.number().nullable(),
     }),
   ),
   count: z.number(),

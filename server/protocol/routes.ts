@@ -64,7 +64,7 @@ export interface RouteSpec {
   /** Status codes and what they mean; errors are `{error: {code, message}}`. */
   statuses: Readonly<Record<number, string>>;
   /** How the answer comes when it is not one JSON document. */
-  kind?: 'sse' | 'html' | 'file-or-json' | 'upgrade';
+  kind?: 'sse' | 'html' | 'file-or-json' | 'upgrade' | 'prometheus';
 }
 
 const sessionRoutes = {
@@ -151,7 +151,12 @@ const systemRoutes = {
   },
   processes: {
     method: 'get', path: '/api/processes', access: 'user', response: processListSchema,
-    summary: 'CLI processes: running a turn or warm and idle; pid, session, cwd, model, state, cpu, rss.', statuses: { 200: '{processes}' },
+    summary: 'CLI processes: running a turn or warm and idle; pid, session, cwd, model, state, age, CPU (percent of a core over the last seconds) and memory of the whole process tree.', statuses: { 200: '{processes}' },
+  },
+  metrics: {
+    method: 'get', path: '/metrics', access: 'user', kind: 'prometheus',
+    summary: 'Prometheus metrics (text format): runs, durations, queues, CLI processes, tools, clients, store size, the Node process. Also on 127.0.0.1:METRICS_PORT without credentials, when set.',
+    statuses: { 200: 'text/plain; version=0.0.4' },
   },
   roots: { method: 'get', path: '/api/roots', access: 'user', response: rootsSchema, summary: 'The allowed roots session folders must be inside.', statuses: { 200: '{roots}' } },
   folders: {

@@ -20,7 +20,7 @@ const NETWORK_ERROR = 'failed to connect session: failed to establish tcp connec
 
 function capturingLog() {
   const lines: string[] = [];
-  return { lines, log: createLogger('debug', (l) => lines.push(l)) };
+  return { lines, log: createLogger('debug', { write: (l) => lines.push(l) }) };
 }
 
 function recordStates(tunnel: Tunnel): TunnelState[] {

@@ -142,7 +142,7 @@ export function serveConnection(ws: WebSocket, engine: Engine, log: Logger, serv
       const data = await handle(frame);
       if (frame.id !== undefined && frame.type !== 'ping') send({ type: 'reply', id: frame.id, ok: true, data });
     } catch (err) {
-      if (!isAppError(err)) log.error(`ws ${frame.type} failed`, err);
+      if (!isAppError(err)) log.error(`ws ${frame.type} failed`, { sessionId: 'sessionId' in frame ? frame.sessionId : undefined, runId: 'runId' in frame ? frame.runId : undefined, err });
       const e = isAppError(err) ? err : new AppError('internal', 'Internal server error.');
       const error = { code: e.code, message: e.message };
       send(frame.id !== undefined ? { type: 'reply', id: frame.id, ok: false, error } : { type: 'error', error });

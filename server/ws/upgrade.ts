@@ -82,7 +82,7 @@ export function attachWebSocket(server: Server, options: UpgradeOptions): { clos
         }
         let release: () => void;
         try {
-          release = guard.openStream(req);
+          release = guard.openStream(req, 'ws');
         } catch {
           return refuse(socket, 429, 'Too Many Requests');
         }

@@ -85,8 +85,15 @@ describe('1. no client input ends the process', () => {
     const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
     expect(code).toBe(0);
     expect(out).toContain('still serving');
-    expect(out).toMatch(/BUG: an unhandled promise rejection[\s\S]*a rejection nobody handled/);
-    expect(out).toMatch(/BUG: an uncaught exception[\s\S]*an exception nobody caught/);
+    // Logged as JSON lines (stderr is a pipe), each with the error and its stack.
+    const logged = out
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as { msg: string; err: { message: string; stack: string } });
+    const bug = (msg: RegExp, message: string) =>
+      expect.objectContaining({ msg: expect.stringMatching(msg), err: expect.objectContaining({ message, stack: expect.stringContaining(`Error: ${message}`) }) });
+    expect(logged).toContainEqual(bug(/^BUG: an unhandled promise rejection/, 'a rejection nobody handled'));
+    expect(logged).toContainEqual(bug(/^BUG: an uncaught exception/, 'an exception nobody caught'));
   });
 });
 
@@ -570,7 +577,8 @@ describe('8. secrets stay out of reach where they can', () => {
     ]);
     processes.push(server);
     await waitUntil(() => server.output().includes('--auth-password'), 5000, 'the warning');
-    expect(server.output()).toMatch(/WARN.*--auth-password puts a secret on the command line.*AUTH_PASSWORD_FILE/);
+    // Its stderr is a pipe, so the log is JSON lines.
+    expect(server.output()).toMatch(/"level":"warn".*--auth-password puts a secret on the command line.*AUTH_PASSWORD_FILE/);
     expect(server.output()).not.toContain('visible-in-ps');
   });
 });

@@ -462,6 +462,19 @@ function main() {
     await emit({ type: 'system', subtype: 'fake_grandchild', pid: child.pid ?? null, ...base() });
   }
 
+  /** Keeps one core busy for `ms`, in slices, so that an interrupt or SIGINT still gets through. */
+  async function spinStep(turn, ms) {
+    const end = Date.now() + Math.max(0, Number(ms) || 0);
+    while (Date.now() < end) {
+      const slice = Math.min(end, Date.now() + 20);
+      while (Date.now() < slice) {
+        // burn CPU
+      }
+      await new Promise((resolve) => setImmediate(resolve));
+      checkpoint(turn);
+    }
+  }
+
   async function hangForever() {
     state.hanging = true;
     setInterval(() => {}, 1 << 30);
@@ -476,6 +489,7 @@ function main() {
     if ('thinking' in step) return streamBlock(turn, 'thinking', String(step.thinking), step.chunks, step.delayMs);
     if ('tool' in step) return toolStep(turn, step.tool ?? {});
     if ('sleep' in step) return wait(step.sleep, turn);
+    if ('spin' in step) return spinStep(turn, step.spin);
     if ('raw' in step) return writeRaw(String(step.raw) + '\n');
     if ('bigLine' in step) return bigLineStep(turn, step.bigLine);
     if ('stderr' in step) return writeStderr(String(step.stderr));

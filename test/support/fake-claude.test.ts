@@ -40,6 +40,21 @@ function isAlive(pid: number): boolean {
   }
 }
 
+/** User + system CPU time of a process, from /proc (clock ticks of 1/100 s). */
+function cpuSecondsOf(pid: number): number {
+  const rest = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = rest.slice(rest.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+
+async function waitForCondition(check: () => boolean, what: string, ms = 30_000): Promise<void> {
+  const until = Date.now() + ms;
+  while (!check()) {
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
 function procStat(stat: string): { state: string; ppid: number; pgrp: number } {
   // Fields after "(comm)": state(3) ppid(4) pgrp(5) ...
   const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
@@ -269,6 +284,18 @@ describe('fake claude CLI', () => {
     expect(parsed.type).toBe('assistant');
     expect(parsed.message.content[0].text).toMatch(/^x+$/);
     expect(fake.lines.at(-1)).toMatchObject({ type: 'result', result: 'after big' });
+  });
+
+  it('spin keeps a core busy until an interrupt cuts it short', async () => {
+    const fake = startFake();
+    fake.script([{ spin: 600_000 }, { text: 'never' }]);
+    await fake.waitFor(isType('system', 'init'));
+    // CPU time, not wall time: it climbs only while the fake works.
+    await waitForCondition(() => cpuSecondsOf(fake.pid) >= 0.5, 'half a second of CPU');
+    fake.send({ type: 'control_request', request_id: 'req_spin', request: { subtype: 'interrupt' } });
+    const result = await fake.waitFor(isResult);
+    expect(result).toMatchObject({ is_error: true, terminal_reason: 'aborted_streaming' });
+    expect(fake.lines.some((l) => l.type === 'assistant' && l.message.content[0].text === 'never')).toBe(false);
   });
 
   it('crash exits with the given code, writes stderr, and emits no result', async () => {

@@ -36,8 +36,8 @@ export interface TestServerOptions {
   webDir?: string;
   /** More configuration, as environment variables (AUTH_PASSWORD, ...). */
   config?: Record<string, string>;
-  /** Passed to startServer (tunnel seams, tunnel URL callback, timeouts, the clock). */
-  overrides?: Pick<ServerOverrides, 'tunnel' | 'onTunnelUrl' | 'timeouts' | 'clock'>;
+  /** Passed to startServer (tunnel seams, tunnel URL callback, timeouts, the clock, a logger to read). */
+  overrides?: Pick<ServerOverrides, 'tunnel' | 'onTunnelUrl' | 'timeouts' | 'clock' | 'log'>;
 }
 
 export interface TestServer extends RunningServer {
@@ -178,10 +178,10 @@ export async function collectEvents(
   server: { url: string },
   sessionId: string,
   until: (events: ServerEvent[]) => boolean,
-  opts: { after?: number; lastEventId?: string; timeoutMs?: number } = {},
+  opts: { after?: number; lastEventId?: string; timeoutMs?: number; headers?: Record<string, string> } = {},
 ): Promise<ServerEvent[]> {
   const controller = new AbortController();
-  const headers: Record<string, string> = { accept: 'text/event-stream' };
+  const headers: Record<string, string> = { ...opts.headers, accept: 'text/event-stream' };
   if (opts.lastEventId !== undefined) headers['last-event-id'] = opts.lastEventId;
   const res = await fetch(`${server.url}/api/sessions/${sessionId}/events?after=${opts.after ?? 0}`, {
     headers,
@@ -350,7 +350,8 @@ export async function spawnServerProcess(env: Record<string, string>, args: stri
   const url = await new Promise<string>((resolve, reject) => {
     const onData = (chunk: Buffer) => {
       log += chunk.toString();
-      const match = /listening on (http:\/\/\S+)/.exec(log);
+      // The URL ends where the line's text does (a JSON line goes on with `"}`).
+      const match = /listening on (http:\/\/[^\s"]+)/.exec(log);
       if (match) resolve(match[1] as string);
     };
     child.stderr!.on('data', onData);
