@@ -14,17 +14,20 @@ import { join } from 'node:path';
 import type { ChatRequest, CreateSessionBody, PermissionAnswer, UpdateSessionBody } from '../protocol/api.js';
 import type { ServerEvent, SessionOptions, SessionView } from '../protocol/events.js';
 import { ZERO_USAGE } from '../protocol/events.js';
-import { MAX_PROMPT_BYTES } from '../protocol/limits.js';
 import { Dispatcher, type ProcessInfo, type SubmitResult } from './dispatcher.js';
 import { AppError } from './errors.js';
 import type { Resolution } from './permissions.js';
 import { EventLog, type EventListener, type LogFn, type Unsubscribe } from './event-log.js';
-import { listFolders, readStorage, realRoots, recheckFolder, resolveCwd, resolveInside, type FolderListing, type StorageItem } from './paths.js';
-import { enforcePolicy, OPEN_POLICY, type OptionsPolicy } from './policy.js';
+import { listFolders, readStorage, resolveInside, type FolderListing, type StorageItem } from './paths.js';
+import type { OptionsPolicy } from './policy.js';
+import { Rules } from './rules.js';
 import type { Clock, CliLocation, CliLocator, CliRunner, TextDiffer } from './ports.js';
 import { RawLog, type RawListener } from './raw-log.js';
 import { defaultName, pickOptions } from './sessions.js';
 import type { RunRecord, SessionRecord, Store } from './store.js';
+import { startRetention } from './retention.js';
+import { followRun, waitForRun } from './run-watch.js';
+import { sessionStats } from './stats.js';
 import { historyBefore, openTranscript, type TranscriptWindow } from './transcript-window.js';
 import { startOfLocalDay, usageSince, type UsageTotals } from './usage.js';
 import type { PoolStats, WarmConfig } from './warm-pool.js';
@@ -57,9 +60,6 @@ export interface EngineConfig {
   maxOutputBytes?: number | undefined;
 }
 
-/** Drop what old runs no longer need this often (and at start). */
-const RETENTION_EVERY_MS = 6 * 3600 * 1000;
-
 export interface EngineDeps {
   store: Store;
   runner: CliRunner;
@@ -79,27 +79,21 @@ export class Engine {
   readonly #clock: Clock;
   readonly #config: EngineConfig;
   readonly #log: LogFn;
-  readonly #locator: CliLocator;
   readonly #events: EventLog;
   readonly #raw: RawLog;
   readonly #dispatcher: Dispatcher;
-  readonly #roots: string[];
-  /** Where own session folders live (real path): they are checked against this, not the roots. */
-  readonly #ownRoot: string[];
+  readonly #rules: Rules;
   #closing = false;
-  #retentionTimer: NodeJS.Timeout | undefined;
+  #stopRetention = () => {};
 
   constructor(deps: EngineDeps, config: EngineConfig) {
     this.#store = deps.store;
     this.#clock = deps.clock;
     this.#config = config;
     this.#log = deps.log ?? (() => {});
-    this.#locator = deps.locator;
     this.#events = new EventLog(deps.store, deps.clock, this.#log);
     this.#raw = new RawLog(deps.store, this.#events, this.#log);
-    this.#roots = realRoots(config.allowedRoots);
-    mkdirSync(join(config.dataDir, 'sessions'), { recursive: true, mode: 0o700 });
-    this.#ownRoot = realRoots([join(config.dataDir, 'sessions')]);
+    this.#rules = new Rules(config, deps.locator);
     this.#dispatcher = new Dispatcher(
       {
         store: deps.store,
@@ -108,8 +102,8 @@ export class Engine {
         runner: deps.runner,
         clock: deps.clock,
         log: this.#log,
-        requireCli: () => this.#requireCli(),
-        checkRunnable: (session) => this.#checkRunnable(session),
+        requireCli: () => this.#rules.cli(),
+        checkRunnable: (session) => this.#rules.runnable(session),
         differ: deps.differ,
       },
       {
@@ -128,24 +122,13 @@ export class Engine {
   }
 
   get allowedRoots(): readonly string[] {
-    return this.#roots;
+    return this.#rules.roots;
   }
 
   /** Cleans up after a previous life of this server, then starts what is queued (see Dispatcher.start); prunes old runs. */
   async start(): Promise<void> {
     await this.#dispatcher.start();
-    const days = this.#config.eventRetentionDays ?? 0;
-    if (days <= 0) return;
-    const prune = () => {
-      const before = new Date(this.#clock.now().getTime() - days * 24 * 3600 * 1000).toISOString();
-      this.#store
-        .pruneFinishedRuns(before)
-        .then((n) => n > 0 && this.#log('info', `retention: dropped the streaming details of ${n} run(s) finished before ${before}`))
-        .catch((err: unknown) => this.#log('error', 'retention failed', { err }));
-    };
-    prune();
-    this.#retentionTimer = setInterval(prune, RETENTION_EVERY_MS);
-    this.#retentionTimer.unref();
+    this.#stopRetention = startRetention(this.#store, this.#clock, this.#log, this.#config.eventRetentionDays ?? 0);
   }
 
   // ---- sessions -----------------------------------------------------------
@@ -153,8 +136,8 @@ export class Engine {
   async createSession(body: CreateSessionBody, origin: SessionRecord['origin'] = 'api'): Promise<SessionView> {
     const id = randomUUID();
     const ownFolder = body.cwd === undefined;
-    const cwd = body.cwd !== undefined ? resolveCwd(body.cwd, this.#roots) : join(this.#config.dataDir, 'sessions', id);
-    const options = this.#checkedOptions(pickOptions(body));
+    const cwd = body.cwd !== undefined ? this.#rules.folder(body.cwd) : join(this.#config.dataDir, 'sessions', id);
+    const options = this.#rules.options(pickOptions(body));
     if (ownFolder) mkdirSync(cwd, { recursive: true, mode: 0o700 });
     const now = this.#clock.now().toISOString();
     const record: SessionRecord = {
@@ -184,7 +167,7 @@ export class Engine {
   async adoptConversation(claudeSessionId: string, cwd: string | undefined, options: SessionOptions): Promise<SessionView> {
     const existing = (await this.#store.listSessions()).find((s) => s.claudeSessionId === claudeSessionId);
     if (existing) {
-      if (cwd !== undefined && existing.cwd !== resolveCwd(cwd, this.#roots)) {
+      if (cwd !== undefined && existing.cwd !== this.#rules.folder(cwd)) {
         throw new AppError('conflict', `Conversation ${claudeSessionId} belongs to another folder (${existing.cwd}).`);
       }
       return this.updateSession(existing.id, options);
@@ -205,7 +188,7 @@ export class Engine {
 
   async updateSession(id: string, body: UpdateSessionBody): Promise<SessionView> {
     const record = await this.#record(id);
-    const options = this.#checkedOptions({ ...record.options, ...pickOptions(body) });
+    const options = this.#rules.options({ ...record.options, ...pickOptions(body) });
     const next = await this.#store.updateSession(id, {
       options,
       updatedAt: this.#clock.now().toISOString(),
@@ -256,7 +239,7 @@ export class Engine {
    */
   async chat(request: ChatRequest): Promise<SubmitResult> {
     this.#checkPrompt(request.prompt);
-    await this.#requireCli();
+    await this.#rules.cli();
     const session =
       request.claudeSessionId !== undefined
         ? await this.adoptConversation(request.claudeSessionId, request.cwd, request.options)
@@ -268,7 +251,7 @@ export class Engine {
     this.#checkPrompt(prompt);
     const record = await this.#record(sessionId);
     // The policy may be stricter than when the session was made: say so now, not when it runs.
-    enforcePolicy(record.options, this.#policy, this.#roots);
+    this.#rules.stillAllowed(record.options);
     return this.#dispatcher.submit(sessionId, prompt, opts.clientRequestId);
   }
 
@@ -302,7 +285,7 @@ export class Engine {
     if (answer.mode !== undefined && answer.behavior === 'allow') {
       const tool = this.#dispatcher.permissionTool(sessionId, requestId);
       if (tool !== undefined && tool !== 'ExitPlanMode') throw new AppError('bad_request', 'A mode goes only with approving a plan (ExitPlanMode).');
-      enforcePolicy({ permissionMode: answer.mode }, this.#policy, this.#roots);
+      this.#rules.mode(answer.mode);
     }
     const resolution = this.#dispatcher.answerPermission(sessionId, requestId, answer, by);
     if (answer.mode !== undefined && answer.behavior === 'allow' && record.options.permissionMode !== answer.mode) {
@@ -338,22 +321,7 @@ export class Engine {
 
   /** What a session's runs came to: outcomes, error kinds, tool calls, cost and tokens, the last error. */
   async stats(sessionId: string): Promise<SessionStats> {
-    const record = await this.#record(sessionId);
-    const runs = await this.#store.listRuns(sessionId);
-    const byStatus: Record<string, number> = {};
-    const byErrorKind: Record<string, number> = {};
-    for (const run of runs) {
-      byStatus[run.state] = (byStatus[run.state] ?? 0) + 1;
-      if (run.errorKind) byErrorKind[run.errorKind] = (byErrorKind[run.errorKind] ?? 0) + 1;
-    }
-    const failed = [...runs].reverse().find((r) => r.state === 'error');
-    return {
-      runs: { total: runs.length, byStatus, byErrorKind },
-      tools: await this.#store.toolCallCounts(sessionId),
-      costUsd: record.costUsd,
-      usage: record.usage,
-      ...(failed ? { lastError: { runId: failed.id, errorKind: failed.errorKind, error: failed.error, at: failed.finishedAt } } : {}),
-    };
+    return sessionStats(this.#store, await this.#record(sessionId));
   }
 
   /** Interrupts a run by id, wherever it is (the gateway's DELETE /chat/:id). */
@@ -399,52 +367,18 @@ export class Engine {
 
   /** One run's events, from its `run.queued` on, until its `run.finished` (then nothing more). */
   async followRun(sessionId: string, runId: string, listener: EventListener): Promise<Unsubscribe> {
-    const run = await this.getRun(sessionId, runId);
-    let over = false;
-    return this.#events.subscribe(sessionId, Math.max(0, (run.queuedSeq ?? 1) - 1), (event) => {
-      if (over || !('runId' in event) || event.runId !== runId) return;
-      if (event.type === 'run.finished') over = true;
-      listener(event);
-    });
+    return followRun(this.#events, await this.getRun(sessionId, runId), listener);
   }
 
   /** Resolves with the run once it has ended, or undefined when `timeoutMs` passes first. */
   async waitForRun(sessionId: string, runId: string, timeoutMs: number): Promise<RunRecord | undefined> {
-    const run = await this.getRun(sessionId, runId);
-    const ended = (state: string) => state !== 'queued' && state !== 'running';
-    if (ended(run.state)) return run;
-    let off: Unsubscribe | undefined;
-    let done = false;
-    const finished = await new Promise<boolean>((resolve) => {
-      const timer = setTimeout(() => resolve(false), timeoutMs);
-      timer.unref();
-      // Live events only: the run has not ended yet, so its end is still to come.
-      this.#store
-        .lastSeq(sessionId)
-        .then((last) =>
-          this.#events.subscribe(sessionId, last, (event) => {
-            if (event.type === 'run.finished' && event.runId === runId) {
-              clearTimeout(timer);
-              resolve(true);
-            }
-          }),
-        )
-        .then(async (unsubscribe) => {
-          if (done) return unsubscribe();
-          off = unsubscribe;
-          // It may have ended between the first read and the subscription.
-          if (ended((await this.getRun(sessionId, runId)).state)) resolve(true);
-        })
-        .catch(() => resolve(false));
-    });
-    done = true;
-    off?.();
-    return finished ? this.getRun(sessionId, runId) : undefined;
+    await this.getRun(sessionId, runId);
+    return waitForRun(this.#store, this.#events, sessionId, runId, timeoutMs);
   }
 
   /** What /health tells an authenticated client: the CLI found, the warm processes. */
   async health(): Promise<{ claude: CliLocation; warm: PoolStats & { maxCount: number; maxBytes: number } }> {
-    const [claude, warm] = await Promise.all([this.#locator.locate(), this.#dispatcher.poolStats()]);
+    const [claude, warm] = await Promise.all([this.#rules.cliLocation(), this.#dispatcher.poolStats()]);
     return { claude, warm };
   }
 
@@ -473,7 +407,7 @@ export class Engine {
 
   /** Sub-folders of a folder inside the allowed roots (the app's folder chooser). */
   listFolders(path: string): Promise<FolderListing> {
-    return listFolders(path, this.#roots);
+    return listFolders(path, this.#rules.roots);
   }
 
   /** Cost, tokens and runs of the runs that finished since local midnight. */
@@ -484,7 +418,7 @@ export class Engine {
   /** A file or folder of the session's folder; the folder itself is checked again first. */
   async storage(sessionId: string, relPath: string): Promise<StorageItem> {
     const record = await this.#record(sessionId);
-    const folder = recheckFolder(record.cwd, record.ownFolder ? this.#ownRoot : this.#roots);
+    const folder = this.#rules.sessionFolder(record);
     return readStorage(folder, resolveInside(folder, relPath === '' ? '.' : relPath));
   }
 
@@ -493,25 +427,16 @@ export class Engine {
   /** Stops every run and warm process (queued prompts stay queued for the next start) and lets the log settle. */
   async close(): Promise<void> {
     this.#closing = true;
-    clearInterval(this.#retentionTimer);
+    this.#stopRetention();
     await this.#dispatcher.close();
     await this.#events.settle();
   }
 
   // ---- internals ----------------------------------------------------------
 
-  /** Throws 503 with install instructions when no CLI can be found. */
-  async #requireCli(): Promise<string> {
-    const location = await this.#locator.locate();
-    if (!location.found || !location.path) throw new AppError('cli_unavailable', `The claude CLI was not found. ${location.hint ?? ''}`.trim());
-    return location.path;
-  }
-
   #checkPrompt(prompt: string): void {
     if (this.#closing) throw new AppError('cli_unavailable', 'The server is shutting down.');
-    if (prompt.trim() === '') throw new AppError('validation_failed', 'The prompt must not be empty.');
-    const bytes = Buffer.byteLength(prompt, 'utf8');
-    if (bytes > MAX_PROMPT_BYTES) throw new AppError('payload_too_large', `The prompt is ${bytes} bytes; the limit is ${MAX_PROMPT_BYTES}.`);
+    this.#rules.prompt(prompt);
   }
 
   async #record(id: string): Promise<SessionRecord> {
@@ -522,28 +447,6 @@ export class Engine {
 
   #view(record: SessionRecord): Promise<SessionView> {
     return this.#dispatcher.view(record);
-  }
-
-  get #policy(): OptionsPolicy {
-    return this.#config.policy ?? OPEN_POLICY;
-  }
-
-  #checkedOptions(options: SessionOptions): SessionOptions {
-    // Extra folders give the CLI's tools access too: same rule as the cwd.
-    const addDirs = options.addDirs?.map((dir) => resolveCwd(dir, this.#roots));
-    return enforcePolicy({ ...options, ...(addDirs ? { addDirs } : {}) }, this.#policy, this.#roots);
-  }
-
-  /**
-   * Just before a run starts: its folders must still be where they may be,
-   * and its options within the policy (both may have changed since they were
-   * set). Returns the real folder and the options to run with.
-   */
-  #checkRunnable(session: SessionRecord): { cwd: string; options: SessionOptions } {
-    const cwd = recheckFolder(session.cwd, session.ownFolder ? this.#ownRoot : this.#roots);
-    const options = enforcePolicy(session.options, this.#policy, this.#roots);
-    const addDirs = options.addDirs?.map((dir) => recheckFolder(dir, this.#roots));
-    return { cwd, options: { ...options, ...(addDirs ? { addDirs } : {}) } };
   }
 }
 
