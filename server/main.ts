@@ -4,7 +4,7 @@
  * as the command line does.
  */
 import { randomUUID } from 'node:crypto';
-import { chmodSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { homedir, tmpdir } from 'node:os';
@@ -14,6 +14,7 @@ import { createChildProcessRunner } from './process/child-process.js';
 import { unifiedDiff } from './process/diff.js';
 import { createCliLocator } from './process/locate.js';
 import { ConfigError, helpText, loadConfig, SETTING_ENV_NAMES, type Config } from './config.js';
+import { DataDirInUseError, lockDataDir } from './data-lock.js';
 import { within } from './core/deadline.js';
 import { createEngine, type Engine } from './core/engine.js';
 import { systemClock, type Clock } from './core/ports.js';
@@ -138,8 +139,33 @@ export async function startServer(config: Readonly<Config>, overrides: ServerOve
       throw new ConfigError(`Tunnel settings: ${(err as Error).message}`);
     }
   }
-  const version = packageVersion();
   const startedAt = new Date();
+  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+  // Before the store is opened and leftovers of a crash are cleaned up: never another live server's.
+  let unlock: () => void;
+  try {
+    unlock = lockDataDir(config.dataDir, startedAt);
+  } catch (err) {
+    if (err instanceof DataDirInUseError) throw new ConfigError(err.message);
+    throw err;
+  }
+  try {
+    return await startLocked(config, overrides, log, startedAt, unlock);
+  } catch (err) {
+    unlock();
+    throw err;
+  }
+}
+
+/** The rest of the start, holding the data folder's lock (`unlock` releases it at close). */
+async function startLocked(
+  config: Readonly<Config>,
+  overrides: ServerOverrides,
+  log: Logger,
+  startedAt: Date,
+  unlock: () => void,
+): Promise<RunningServer> {
+  const version = packageVersion();
   const storeFile = join(config.dataDir, 'claude-remote.db');
   const store = createSqliteStore({ file: storeFile });
   const instanceId = await ensureInstanceId(store);
@@ -270,6 +296,7 @@ export async function startServer(config: Readonly<Config>, overrides: ServerOve
       tunnelServer?.closeAllConnections();
       if (tunnelSocket) rmSync(tunnelSocket, { force: true });
       await store.close();
+      unlock();
     })());
 
   return { url, port, engine, close, tunnelSocket, metricsUrl: metricsListener?.url, routes };

@@ -158,3 +158,34 @@ describe('restarting from the app', () => {
     expect((await fetch(`${server.url}/health`)).status).toBe(200);
   });
 });
+
+describe('one data folder, one server', () => {
+  it('refuses to start a second server on a data folder a live one holds, and leaves the first one\'s runs alone', async () => {
+    const dataDir = await tempDir('cr-two-');
+    const env = { DATA_DIR: dataDir, ALLOWED_ROOTS: await tempDir('cr-two-root-'), MAX_CONCURRENT_RUNS: '1' };
+    const first = await startProcess(env);
+    const json = (method: string, path: string, body?: unknown) =>
+      fetch(first.url + path, { method, headers: { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) }).then((r) => r.json());
+    const session = (await json('POST', '/api/sessions', {})) as { id: string };
+    const run = (await json('POST', `/api/sessions/${session.id}/messages`, { prompt: fake([{ sleep: 1500 }, { text: 'undisturbed' }]) })) as { runId: string };
+    const running = await waitUntil(async () => {
+      const runs = ((await json('GET', `/api/sessions/${session.id}/runs`)) as { runs: Array<{ state: string; pid?: number }> }).runs;
+      return runs.find((r) => r.state === 'running' && r.pid);
+    });
+
+    const second = spawn(process.execPath, ['--import', 'tsx', SERVER_MAIN], {
+      env: { ...process.env, ...env, PORT: '0', HOST: '127.0.0.1', CLAUDE_PATH: FAKE_CLAUDE },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let out = '';
+    second.stderr.on('data', (c: Buffer) => (out += c.toString()));
+    const code = await new Promise((r) => second.once('exit', r));
+    expect(code).toBe(2);
+    expect(out).toContain('uses the data folder');
+    expect(out).not.toContain('listening on');
+
+    expect(alive(running.pid!)).toBe(true);
+    const events = await collectEvents({ url: first.url }, session.id, (ev) => finishedRuns(ev).length === 1);
+    expect(finishedRuns(events)[0]).toMatchObject({ runId: run.runId, status: 'success', result: 'undisturbed' });
+  }, 60_000);
+});
