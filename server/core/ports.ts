@@ -91,3 +91,41 @@ export type LogFn = (level: 'debug' | 'info' | 'warn' | 'error', message: string
 
 /** A unified diff of one file's text, before and after (an adapter: server/process/diff.ts). */
 export type TextDiffer = (path: string, before: string, after: string) => string;
+
+/**
+ * What an instance asks the owner of a session to do when the session's
+ * runs execute elsewhere (several instances on one Redis): the command
+ * travels to the owner, which answers as if it had been asked directly.
+ */
+export type RemoteCommand =
+  | { op: 'interrupt'; sessionId: string }
+  | { op: 'cancel'; sessionId: string; runId: string }
+  | { op: 'permission'; sessionId: string; requestId: string; answer: { behavior: 'allow' | 'deny'; message?: string | undefined; scope: 'once' | 'session'; mode?: string | undefined }; by: string }
+  | { op: 'revoke'; sessionId: string; toolName: string }
+  | { op: 'drop'; sessionId: string }
+  | { op: 'replace'; sessionId: string }
+  | { op: 'resume'; sessionId: string };
+
+/**
+ * Who runs which session's prompts. One instance: this one, always. Several
+ * instances on one Redis (server/store/redis-coordinator.ts): the holder of
+ * the session's lease, which expires when its holder stops renewing it.
+ */
+export interface Coordinator {
+  readonly instanceId: string;
+  /** Other instances may hold leases and run sessions. */
+  readonly shared: boolean;
+  /** Takes the session's lease if nobody holds it (or we do); true when this instance owns the session now. */
+  claim(sessionId: string): Promise<boolean>;
+  /** Gives the lease up (nothing left to run here). */
+  release(sessionId: string): Promise<void>;
+  /** The instance that owns the session, if any. */
+  ownerOf(sessionId: string): Promise<string | undefined>;
+  /** Called when a lease of ours could not be renewed (another instance may take the session). */
+  onLost(listener: (sessionId: string) => void): void;
+  /** Sends a command to another instance and resolves with its answer (rejects with its error). */
+  send(instanceId: string, command: RemoteCommand): Promise<unknown>;
+  /** What this instance does with commands sent to it. */
+  onCommand(handler: (command: RemoteCommand) => Promise<unknown>): void;
+  close(): Promise<void>;
+}

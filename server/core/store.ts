@@ -75,6 +75,8 @@ export interface RunRecord {
   queuedSeq?: number | undefined;
   /** Its deltas and raw lines were dropped by retention. */
   pruned?: boolean | undefined;
+  /** The server instance that ran it (several instances share a Redis store). */
+  instanceId?: string | undefined;
 }
 
 export type SessionPatch = Partial<
@@ -144,6 +146,12 @@ export interface Store {
   /** Runs in a state across all sessions, oldest first (recovery after a restart). */
   runsInState(state: RunState): Promise<RunRecord[]>;
   updateRun(id: string, patch: RunPatch): Promise<RunRecord | undefined>;
+  /**
+   * Changes a run only if it is still in `state` (atomically): two instances
+   * (or a cancel and a start) racing for one queued run, only one gets it.
+   * Returns the run as changed, or undefined when it was not in that state.
+   */
+  updateRunIf(id: string, state: RunState, patch: RunPatch): Promise<RunRecord | undefined>;
 
   /**
    * Retention: drops what only a live viewer needed from runs that finished

@@ -258,6 +258,18 @@ class SqliteStore implements Store {
     return Object.fromEntries(rows.map((r) => [r.name, r.n]));
   }
 
+  async updateRunIf(id: string, state: RunState, patch: RunPatch): Promise<RunRecord | undefined> {
+    return this.#db.transaction(() => {
+      const row = this.#stmts.getRun.get(id) as RunRow | undefined;
+      if (!row) return undefined;
+      const current = JSON.parse(row.data) as RunRecord;
+      if (current.state !== state) return undefined;
+      const next: RunRecord = { ...current, ...patch };
+      this.#stmts.updateRun.run(next.state, JSON.stringify(next), id);
+      return next;
+    })();
+  }
+
   async appendRawLines(runId: string, lines: readonly string[]): Promise<void> {
     if (lines.length === 0) return;
     this.#db.transaction(() => {

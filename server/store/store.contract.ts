@@ -281,6 +281,20 @@ export function describeStoreContract(adapterName: string, factory: StoreFactory
       expect(await store.toolCallCounts(s.id)).toEqual({ Bash: 2 });
     });
 
+    it('changes a run only if it is still in the expected state', async () => {
+      const store = await open();
+      const s = makeSession();
+      await store.createSession(s);
+      const run = makeRun(s.id);
+      await store.enqueueRun(run);
+      const started = await store.updateRunIf(run.id, 'queued', { state: 'running', instanceId: 'a' });
+      expect(started).toMatchObject({ state: 'running', instanceId: 'a' });
+      expect(await store.updateRunIf(run.id, 'queued', { state: 'cancelled' })).toBeUndefined();
+      expect((await store.getRun(run.id))?.state).toBe('running');
+      expect(await store.runsInState('running')).toHaveLength(1);
+      expect(await store.updateRunIf('nope', 'queued', { state: 'cancelled' })).toBeUndefined();
+    });
+
     it('forgets every login at once', async () => {
       const store = await open();
       for (const tokenHash of ['a', 'b', 'c']) await store.createAuthSession({ tokenHash, createdAt: 'T', expiresAt: '9999' });
