@@ -4,6 +4,11 @@
  * warm CLI processes (warm-pool.ts). A run's end comes back to `#startRun`
  * as a value; the dispatcher then announces the session and starts what may
  * start next. The engine calls it for everything about prompts and runs.
+ *
+ * Several instances on one Redis (ownership.ts): the queue here holds only
+ * the sessions this instance owns, read from the store; a queued run starts
+ * only if the store still says queued (compare-and-set), and commands about
+ * a run go to its owner.
  */
 import { randomUUID } from 'node:crypto';
 import type { PermissionAnswer } from '../protocol/api.js';
@@ -13,12 +18,14 @@ import { ZERO_USAGE } from '../protocol/events.js';
 import { AppError } from './errors.js';
 import type { EventLog, LogFn } from './event-log.js';
 import { AnsweredRequests, type Resolution } from './permissions.js';
-import type { Clock, CliRunner, TextDiffer } from './ports.js';
+import type { Clock, CliRunner, Coordinator, RemoteCommand, TextDiffer } from './ports.js';
+import { createLocalCoordinator } from './local-coordinator.js';
+import { Ownership, type OwnedSide } from './ownership.js';
 import { RunQueue } from './queue.js';
 import type { RawLog } from './raw-log.js';
 import { Run, spawnRequest, type RunConfig, type RunDeps, type RunEnd } from './run.js';
 import { sessionView } from './sessions.js';
-import type { RunRecord, SessionRecord, Store } from './store.js';
+import type { RunPatch, RunRecord, SessionRecord, Store } from './store.js';
 import { WarmPool, type PoolStats, type WarmConfig } from './warm-pool.js';
 import type { ClaudeProcess } from './claude-process.js';
 
@@ -42,6 +49,10 @@ export interface DispatcherDeps {
   checkRunnable(session: SessionRecord): { cwd: string; options: SessionOptions };
   /** Makes the unified diffs of permission cards. */
   differ: TextDiffer;
+  /** Who runs which session (several instances); this instance alone when absent. */
+  coordinator?: Coordinator | undefined;
+  /** How often a shared instance looks for ownerless work (ms). */
+  sweepMs?: number | undefined;
 }
 
 export type { SubmitResult } from '../protocol/runs.js';
@@ -83,6 +94,11 @@ export class Dispatcher {
   /** Sessions whose paused queue resumes by itself at a known time. */
   readonly #resumeTimers = new Map<string, NodeJS.Timeout>();
   readonly #runDeps: RunDeps;
+  readonly #ownership: Ownership;
+  /** The run each session has taken from its queue and not finished (starting or running). */
+  readonly #active = new Map<string, string>();
+  /** Shared: how many answers each session's run (on whatever instance) waits for, as last announced. */
+  readonly #waitingAnywhere = new Map<string, number>();
   #closing = false;
 
   constructor(deps: DispatcherDeps, config: DispatcherConfig) {
@@ -101,11 +117,87 @@ export class Dispatcher {
       allowedForSession: (sessionId) => this.#allowedFor(sessionId),
       onAllowedForSession: (sessionId) => this.#keepAllowed(sessionId),
     };
-    // A run that waits for a person (or stops waiting) changes how its session shows in every list.
+    const coordinator = deps.coordinator ?? createLocalCoordinator('local');
+    this.#ownership = new Ownership({ coordinator, store: deps.store, events: deps.events, log: deps.log, sweepMs: deps.sweepMs ?? 1000 }, this.#ownedSide());
     deps.events.onAny((event) => {
+      if (event.type === 'session.updated') this.#waitingAnywhere.set(event.sessionId, event.session.waitingForAnswers ?? 0);
+      if (event.type === 'session.deleted') this.#waitingAnywhere.delete(event.sessionId);
+      // A run that waits for a person (or stops waiting) changes how its session shows in every list.
       if (event.type !== 'permission.requested' && event.type !== 'permission.resolved') return;
-      void this.#reannounce(event.sessionId);
+      if (this.#runs.has(event.sessionId) || !this.#ownership.shared) void this.#reannounce(event.sessionId);
     });
+  }
+
+  get #shared(): boolean {
+    return this.#ownership.shared;
+  }
+
+  /** What Ownership needs of the sessions this instance owns. */
+  #ownedSide(): OwnedSide {
+    return {
+      freeSlots: () => (this.#closing ? 0 : this.#config.maxConcurrentRuns - this.#queue.runningCount),
+      holds: (sessionId) =>
+        this.#active.has(sessionId) || this.#queue.pending(sessionId).length > 0 || this.#pool.processOf(sessionId) !== undefined,
+      adopt: (session) => this.#adopt(session),
+      sync: (sessionId) => this.#sync(sessionId),
+      abandon: async (sessionId) => {
+        this.#queue.drop(sessionId);
+        this.#unhold(sessionId);
+        await this.#runs.get(sessionId)?.stop('shutdown');
+        await this.#pool.discard(sessionId);
+      },
+      execute: (command) => this.#execute(command),
+    };
+  }
+
+  /** Another instance asks the owner (this one) to act on a session's run. */
+  async #execute(command: RemoteCommand): Promise<unknown> {
+    switch (command.op) {
+      case 'interrupt':
+        return this.#interruptHere(command.sessionId);
+      case 'cancel':
+        return this.#cancelRunning(command.sessionId, command.runId);
+      case 'interruptRun':
+        return this.#interruptRunHere(command.runId);
+      case 'permission':
+        return this.#answerHere(command.sessionId, command.requestId, command.answer, command.by);
+      case 'permissionTool':
+        return this.#runs.get(command.sessionId)?.permissionTool(command.requestId) ?? null;
+      case 'revoke':
+        return this.#revokeHere(command.sessionId, command.toolName);
+      case 'drop':
+        return this.#dropHere(command.sessionId);
+      case 'replace': {
+        const session = await this.#deps.store.getSession(command.sessionId);
+        if (session) await this.#replaceHere(session);
+        return null;
+      }
+      case 'resume':
+        return this.#resumeHere(command.sessionId);
+    }
+  }
+
+  /**
+   * Shared: this instance took a session. A run the store still calls
+   * running was its dead owner's (never re-run); the pause and the allowed
+   * tools come from the session record.
+   */
+  async #adopt(session: SessionRecord): Promise<void> {
+    for (const run of await this.#deps.store.listRuns(session.id, 'running')) {
+      if (this.#active.get(session.id) !== run.id) await this.#recordAbandoned(run, (id, patch) => this.#deps.store.updateRunIf(id, 'running', patch));
+    }
+    if (session.paused) this.#holdQueue(session.id, session.paused.until);
+    this.#allowed.set(session.id, new Set(session.allowedForSession ?? []));
+  }
+
+  /** Shared: the queue here becomes the store's queued runs of the session (the one starting aside). */
+  async #sync(sessionId: string): Promise<void> {
+    const queued = await this.#deps.store.listRuns(sessionId, 'queued');
+    const active = this.#active.get(sessionId);
+    const before = this.#queue.pending(sessionId).join();
+    this.#queue.replace(sessionId, queued.map((run) => run.id).filter((id) => id !== active));
+    if (this.#queue.pending(sessionId).join() !== before) await this.#deps.events.append(this.#queueEvent(sessionId));
+    this.#pump();
   }
 
   #allowedFor(sessionId: string): Set<string> {
@@ -124,7 +216,11 @@ export class Dispatcher {
   }
 
   /** Stops allowing a tool for the session without asking. */
-  async revokeAllowed(sessionId: string, toolName: string): Promise<SessionView | undefined> {
+  revokeAllowed(sessionId: string, toolName: string): Promise<SessionView | undefined> {
+    return this.#ownership.route(sessionId, { op: 'revoke', sessionId, toolName }, () => this.#revokeHere(sessionId, toolName));
+  }
+
+  async #revokeHere(sessionId: string, toolName: string): Promise<SessionView | undefined> {
     this.#allowedFor(sessionId).delete(toolName);
     const next = await this.#deps.store.updateSession(sessionId, { allowedForSession: [...this.#allowedFor(sessionId)].sort() });
     return next ? this.announce(next) : undefined;
@@ -146,14 +242,16 @@ export class Dispatcher {
    * ones too. Then loads the queues and starts what may start.
    */
   async start(): Promise<void> {
-    const { store, events, clock } = this.#deps;
-    const orphaned = await store.runsInState('running');
+    const { store } = this.#deps;
+    const me = this.#ownership.instanceId;
+    // Shared: only this instance's own runs; another's are its owner's, or
+    // whoever takes the session after its lease expired (see #adopt).
+    const orphaned = (await store.runsInState('running')).filter((run) => !this.#shared || run.instanceId === me);
     await this.#deps.runner.killOrphans(orphaned.flatMap((r) => (r.pid !== undefined && r.pid > 0 ? [r.pid] : [])));
-    const error = 'The server stopped while this run was going. It was not restarted, because its tools may already have acted.';
-    for (const run of orphaned) {
-      await store.updateRun(run.id, { state: 'error', errorKind: 'server_restart', error, finishedAt: clock.now().toISOString() });
-      const usage = { ...ZERO_USAGE };
-      await events.append({ type: 'run.finished', sessionId: run.sessionId, runId: run.id, status: 'error', costUsd: 0, usage, durationMs: 0, numTurns: 0, errorKind: 'server_restart', error });
+    for (const run of orphaned) await this.#recordAbandoned(run, (id, patch) => store.updateRunIf(id, 'running', patch));
+    if (this.#shared) {
+      this.#ownership.start();
+      return;
     }
     for (const session of await store.listSessions()) {
       if (session.paused) this.#holdQueue(session.id, session.paused.until);
@@ -161,6 +259,15 @@ export class Dispatcher {
       for (const run of await store.listRuns(session.id, 'queued')) this.#queue.push(session.id, run.id);
     }
     this.#pump();
+  }
+
+  /** A run whose server died under it: recorded as `server_restart` (once, whoever notices). */
+  async #recordAbandoned(run: RunRecord, update: (id: string, patch: RunPatch) => Promise<RunRecord | undefined>): Promise<void> {
+    const error = 'The server stopped while this run was going. It was not restarted, because its tools may already have acted.';
+    const changed = await update(run.id, { state: 'error', errorKind: 'server_restart', error, finishedAt: this.#deps.clock.now().toISOString() });
+    if (!changed) return;
+    const usage = { ...ZERO_USAGE };
+    await this.#deps.events.append({ type: 'run.finished', sessionId: run.sessionId, runId: run.id, status: 'error', costUsd: 0, usage, durationMs: 0, numTurns: 0, errorKind: 'server_restart', error });
   }
 
   /**
@@ -176,10 +283,14 @@ export class Dispatcher {
     this.#deps.log('warn', `the queue waits (${paused.reason})${paused.until ? ` until ${paused.until}` : ' until it is resumed'}`, { sessionId: session.id, runId: end.runId });
   }
 
-  #holdQueue(sessionId: string, until: string | undefined): void {
-    this.#queue.pause(sessionId);
+  #unhold(sessionId: string): void {
     clearTimeout(this.#resumeTimers.get(sessionId));
     this.#resumeTimers.delete(sessionId);
+  }
+
+  #holdQueue(sessionId: string, until: string | undefined): void {
+    this.#queue.pause(sessionId);
+    this.#unhold(sessionId);
     if (until === undefined) return;
     // At most a day per timer (setTimeout's limit is about 24.8 days; a reset is hours away).
     const delay = Math.min(Math.max(0, Date.parse(until) - this.#deps.clock.now().getTime()), 24 * 3600 * 1000);
@@ -194,11 +305,14 @@ export class Dispatcher {
   }
 
   /** Lets a paused queue go on (POST .../resume, or its reset time came); a no-op for one that is not paused. */
-  async resume(sessionId: string): Promise<SessionView | undefined> {
+  resume(sessionId: string): Promise<SessionView | undefined> {
+    return this.#ownership.route(sessionId, { op: 'resume', sessionId }, () => this.#resumeHere(sessionId));
+  }
+
+  async #resumeHere(sessionId: string): Promise<SessionView | undefined> {
     const record = await this.#deps.store.getSession(sessionId);
     if (!record) return undefined;
-    clearTimeout(this.#resumeTimers.get(sessionId));
-    this.#resumeTimers.delete(sessionId);
+    this.#unhold(sessionId);
     const wasPaused = record.paused !== undefined || this.#queue.isPaused(sessionId);
     const next = record.paused ? await this.#deps.store.updateSession(sessionId, { paused: undefined }) : record;
     this.#queue.resume(sessionId);
@@ -208,12 +322,15 @@ export class Dispatcher {
     return view;
   }
 
-  isRunning(sessionId: string): boolean {
-    return this.#runs.has(sessionId);
+  /** The runs waiting in a session, oldest first (shared: as the store has them). */
+  async pending(sessionId: string): Promise<readonly string[]> {
+    if (!this.#shared) return this.#queue.pending(sessionId);
+    return (await this.#deps.store.listRuns(sessionId, 'queued')).map((run) => run.id);
   }
 
-  pending(sessionId: string): readonly string[] {
-    return this.#queue.pending(sessionId);
+  /** 1 = next to start; 0 = not waiting. */
+  async #position(sessionId: string, runId: string): Promise<number> {
+    return (await this.pending(sessionId)).indexOf(runId) + 1;
   }
 
   /** Queues a prompt (already checked by the engine); the same client request id twice gives the first run. */
@@ -221,10 +338,10 @@ export class Dispatcher {
     const { store, events, clock } = this.#deps;
     if (clientRequestId !== undefined) {
       const found = await store.findRunByClientRequestId(sessionId, clientRequestId);
-      if (found) return { runId: found.id, position: this.#queue.position(sessionId, found.id), duplicate: true };
+      if (found) return { runId: found.id, position: await this.#position(sessionId, found.id), duplicate: true };
     }
     await this.#deps.requireCli();
-    if (this.#queue.pending(sessionId).length >= this.#config.maxQueueLength) {
+    if ((await this.pending(sessionId)).length >= this.#config.maxQueueLength) {
       throw new AppError('queue_full', `The queue of this session is full (${this.#config.maxQueueLength} prompts).`);
     }
     const run: RunRecord = {
@@ -241,7 +358,14 @@ export class Dispatcher {
     };
     const { run: stored, duplicate } = await store.enqueueRun(run);
     // Lost a race with the same id submitted twice at once: the first one counts.
-    if (duplicate) return { runId: stored.id, position: this.#queue.position(sessionId, stored.id), duplicate: true };
+    if (duplicate) return { runId: stored.id, position: await this.#position(sessionId, stored.id), duplicate: true };
+    if (this.#shared) {
+      // The owner (or an instance that takes the session) hears of it from the event and reads the store's queue.
+      const position = await this.#position(sessionId, run.id);
+      const queued = await events.append({ type: 'run.queued', sessionId, runId: run.id, prompt, position, clientRequestId });
+      await store.updateRun(run.id, { queuedSeq: queued.seq });
+      return { runId: run.id, position, duplicate: false };
+    }
     const position = this.#queue.push(sessionId, run.id);
     const queued = await events.append({ type: 'run.queued', sessionId, runId: run.id, prompt, position, clientRequestId });
     await store.updateRun(run.id, { queuedSeq: queued.seq });
@@ -250,32 +374,42 @@ export class Dispatcher {
     return { runId: run.id, position, duplicate: false };
   }
 
-  interrupt(sessionId: string): { runId: string } {
+  interrupt(sessionId: string): Promise<{ runId: string }> {
+    return this.#ownership.route(sessionId, { op: 'interrupt', sessionId }, () => this.#interruptHere(sessionId));
+  }
+
+  #interruptHere(sessionId: string): { runId: string } {
     const run = this.#runs.get(sessionId);
     if (!run) throw new AppError('not_running', 'Nothing is running in this session.');
     run.interrupt();
     return { runId: run.runId };
   }
 
-  /** Cancels a queued run; a run that already started is interrupted instead. */
+  /** Cancels a queued run (from any instance: the store decides); a run that already started is interrupted instead. */
   async cancel(sessionId: string, runId: string): Promise<{ runId: string; status: 'cancelled' | 'interrupting' }> {
     const { store, events, clock } = this.#deps;
-    if (this.#queue.remove(sessionId, runId)) {
-      await store.updateRun(runId, { state: 'cancelled', finishedAt: clock.now().toISOString() });
+    const run = await store.getRun(runId);
+    if (!run || run.sessionId !== sessionId) throw new AppError('run_not_found', `No run ${runId} in this session.`);
+    if (run.state === 'queued' && (await store.updateRunIf(runId, 'queued', { state: 'cancelled', finishedAt: clock.now().toISOString() }))) {
+      const wasHere = this.#queue.remove(sessionId, runId);
       const usage = { ...ZERO_USAGE };
       await events.append({ type: 'run.finished', sessionId, runId, status: 'cancelled', costUsd: 0, usage, durationMs: 0, numTurns: 0 });
       await this.#deps.raw.end(sessionId, runId, 'cancelled');
-      await events.append(this.#queueEvent(sessionId));
+      if (wasHere || !this.#shared) await events.append(this.#queueEvent(sessionId));
       return { runId, status: 'cancelled' };
     }
+    return this.#ownership.route(sessionId, { op: 'cancel', sessionId, runId }, () => this.#cancelRunning(sessionId, runId));
+  }
+
+  /** Cancel of a run that is no longer queued: interrupted when it runs, else a conflict. */
+  async #cancelRunning(sessionId: string, runId: string): Promise<{ runId: string; status: 'interrupting' }> {
     const running = this.#runs.get(sessionId);
     if (running?.runId === runId) {
       running.interrupt();
       return { runId, status: 'interrupting' };
     }
-    const run = await store.getRun(runId);
-    if (!run || run.sessionId !== sessionId) throw new AppError('run_not_found', `No run ${runId} in this session.`);
-    throw new AppError('conflict', `Run ${runId} already ended (${run.state}).`);
+    const run = await this.#deps.store.getRun(runId);
+    throw new AppError('conflict', `Run ${runId} already ended (${run?.state ?? 'gone'}).`);
   }
 
   /** Interrupts a run by id, wherever it is (the gateway's DELETE /chat/:id). */
@@ -286,42 +420,65 @@ export class Dispatcher {
       await this.cancel(run.sessionId, runId);
       return;
     }
-    const active = this.#runs.get(run.sessionId);
-    if (active?.runId !== runId) throw new AppError('process_not_found', `Process ${runId} is not running.`);
-    active.interrupt();
+    await this.#ownership.route(run.sessionId, { op: 'interruptRun', runId }, () => this.#interruptRunHere(runId));
   }
 
-  answerPermission(sessionId: string, requestId: string, answer: PermissionAnswer, by: string): Resolution {
+  #interruptRunHere(runId: string): null {
+    const active = [...this.#runs.values()].find((run) => run.runId === runId);
+    if (!active) throw new AppError('process_not_found', `Process ${runId} is not running.`);
+    active.interrupt();
+    return null;
+  }
+
+  answerPermission(sessionId: string, requestId: string, answer: PermissionAnswer, by: string): Promise<Resolution> {
+    const command: RemoteCommand = { op: 'permission', sessionId, requestId, answer, by };
+    return this.#ownership.route(sessionId, command, () => this.#answerHere(sessionId, requestId, answer, by));
+  }
+
+  #answerHere(sessionId: string, requestId: string, answer: PermissionAnswer, by: string): Resolution {
     const run = this.#runs.get(sessionId);
     if (run?.hasPermissionRequest(requestId)) return run.answerPermission(requestId, answer, by);
     throw this.#runDeps.answered.conflict(requestId) ?? new AppError('permission_request_not_found', `No open permission request ${requestId} in this session.`);
   }
 
   /** The tool an open permission request of the session is about. */
-  permissionTool(sessionId: string, requestId: string): string | undefined {
-    return this.#runs.get(sessionId)?.permissionTool(requestId);
+  async permissionTool(sessionId: string, requestId: string): Promise<string | undefined> {
+    const command: RemoteCommand = { op: 'permissionTool', sessionId, requestId };
+    const tool = await this.#ownership.route(sessionId, command, () => this.#runs.get(sessionId)?.permissionTool(requestId) ?? null);
+    return tool ?? undefined;
   }
 
   /** Stops a session's run and drops its queue and process (the session is being deleted); returns the runs that were waiting. */
   async dropSession(sessionId: string): Promise<string[]> {
-    const pending = this.#queue.drop(sessionId);
-    clearTimeout(this.#resumeTimers.get(sessionId));
-    this.#resumeTimers.delete(sessionId);
+    const pending = [...(await this.pending(sessionId))];
+    await this.#ownership.route(sessionId, { op: 'drop', sessionId }, () => this.#dropHere(sessionId));
+    return pending;
+  }
+
+  async #dropHere(sessionId: string): Promise<null> {
+    this.#queue.drop(sessionId);
+    this.#unhold(sessionId);
     await this.#runs.get(sessionId)?.stop('deleted');
     await this.#pool.discard(sessionId);
     this.#allowed.delete(sessionId);
-    return pending;
+    this.#ownership.forget(sessionId);
+    return null;
   }
 
   /** The session's process no longer fits (options changed, conversation cleared): it ends after its turn. */
   async replaceProcess(session: SessionRecord): Promise<void> {
-    await this.#pool.discard(session.id);
-    this.prewarm(session);
+    await this.#ownership.route(session.id, { op: 'replace', sessionId: session.id }, () => this.#replaceHere(session));
   }
 
-  /** Starts the session's CLI ahead of its next prompt, when warm processes are on. */
+  async #replaceHere(session: SessionRecord): Promise<null> {
+    await this.#pool.discard(session.id);
+    this.prewarm(session);
+    return null;
+  }
+
+  /** Starts the session's CLI ahead of its next prompt, when warm processes are on (shared: on the session's owner only). */
   prewarm(session: SessionRecord): void {
-    if (this.#closing || session.origin !== 'api' || this.#runs.has(session.id)) return;
+    if (this.#closing || session.origin !== 'api' || this.#runs.has(session.id) || !this.#ownership.owns(session.id)) return;
     void (async () => {
       const path = await this.#deps.requireCli();
       const cli = { path, env: this.#config.cliEnv, permissionPrompts: this.#config.permissionPrompts };
@@ -382,11 +539,13 @@ export class Dispatcher {
     for (const timer of this.#resumeTimers.values()) clearTimeout(timer);
     await Promise.all([...this.#runs.values()].map((run) => run.stop('shutdown')));
     await this.#pool.close();
+    await this.#ownership.close();
   }
 
   #pump(): void {
     if (this.#closing) return;
     for (const { sessionId, runId } of this.#queue.take()) {
+      this.#active.set(sessionId, runId);
       this.#deps.events.record(this.#queueEvent(sessionId));
       void this.#startRun(sessionId, runId);
     }
@@ -396,7 +555,9 @@ export class Dispatcher {
   async #startRun(sessionId: string, runId: string): Promise<void> {
     const { store, log } = this.#deps;
     try {
-      const [record, session] = await Promise.all([store.getRun(runId), store.getSession(sessionId)]);
+      // Only a run still queued starts (it may have been cancelled, from any instance, meanwhile).
+      const record = await store.updateRunIf(runId, 'queued', { state: 'running', instanceId: this.#ownership.instanceId });
+      const session = await store.getSession(sessionId);
       if (!record || !session) return;
       const run = new Run(this.#runDeps, session, record);
       this.#runs.set(sessionId, run);
@@ -412,6 +573,7 @@ export class Dispatcher {
     } catch (err) {
       log('error', 'a run could not be run', { sessionId, runId, err });
     } finally {
+      this.#active.delete(sessionId);
       this.#queue.finished(sessionId);
       this.#pump();
     }
@@ -425,11 +587,26 @@ export class Dispatcher {
   }
 
   async view(record: SessionRecord): Promise<SessionView> {
+    const here = this.#runs.get(record.id);
+    if (!this.#shared || here || this.#ownership.owns(record.id)) {
+      return sessionView(record, {
+        running: here !== undefined,
+        waitingForAnswers: here?.waitingForAnswers ?? 0,
+        queueLength: this.#queue.pending(record.id).length,
+        lastSeq: await this.#deps.store.lastSeq(record.id),
+      });
+    }
+    // Its runs are another instance's business: the store says what is running and waiting.
+    const [running, queued, lastSeq] = await Promise.all([
+      this.#deps.store.listRuns(record.id, 'running'),
+      this.#deps.store.listRuns(record.id, 'queued'),
+      this.#deps.store.lastSeq(record.id),
+    ]);
     return sessionView(record, {
-      running: this.#runs.has(record.id),
-      waitingForAnswers: this.#runs.get(record.id)?.waitingForAnswers ?? 0,
-      queueLength: this.#queue.pending(record.id).length,
-      lastSeq: await this.#deps.store.lastSeq(record.id),
+      running: running.length > 0,
+      waitingForAnswers: running.length > 0 ? (this.#waitingAnywhere.get(record.id) ?? 0) : 0,
+      queueLength: queued.length,
+      lastSeq,
     });
   }
 

@@ -283,11 +283,11 @@ export class Engine {
   async answerPermission(sessionId: string, requestId: string, answer: PermissionAnswer, by: string): Promise<Resolution> {
     const record = await this.#record(sessionId);
     if (answer.mode !== undefined && answer.behavior === 'allow') {
-      const tool = this.#dispatcher.permissionTool(sessionId, requestId);
+      const tool = await this.#dispatcher.permissionTool(sessionId, requestId);
       if (tool !== undefined && tool !== 'ExitPlanMode') throw new AppError('bad_request', 'A mode goes only with approving a plan (ExitPlanMode).');
       this.#rules.mode(answer.mode);
     }
-    const resolution = this.#dispatcher.answerPermission(sessionId, requestId, answer, by);
+    const resolution = await this.#dispatcher.answerPermission(sessionId, requestId, answer, by);
     if (answer.mode !== undefined && answer.behavior === 'allow' && record.options.permissionMode !== answer.mode) {
       await this.updateSession(sessionId, { permissionMode: answer.mode });
     }
@@ -304,7 +304,7 @@ export class Engine {
 
   async queue(sessionId: string): Promise<RunRecord[]> {
     await this.#record(sessionId);
-    const runs = await Promise.all(this.#dispatcher.pending(sessionId).map((id) => this.#store.getRun(id)));
+    const runs = await Promise.all((await this.#dispatcher.pending(sessionId)).map((id) => this.#store.getRun(id)));
     return runs.filter((r): r is RunRecord => r !== undefined);
   }
 

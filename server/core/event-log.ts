@@ -12,12 +12,19 @@
  * a subscriber registers for live events before it reads the store, holding
  * what arrives meanwhile and dropping what the replay already covered.
  *
+ * Several instances (a SharedFeed): an instance publishes nothing itself;
+ * every event, its own included, comes back through the feed in `seq` order
+ * and is published from there, so clients of any instance see one order.
+ * Pub/sub loses what is sent while a connection is down: a gap in a
+ * session's `seq` is filled from the store before the event after it, and
+ * after a reconnect every session heard of is read up to date.
+ *
  * Failures: `append` rejects when the store fails (its caller decides);
  * `record` is for events nobody waits on: a failure is logged here, never
  * left as an unhandled rejection.
  */
 import type { NewEvent, ServerEvent } from '../protocol/events.js';
-import type { Clock } from './ports.js';
+import type { Clock, SharedFeed } from './ports.js';
 import type { Store } from './store.js';
 
 export type EventListener = (event: ServerEvent) => void;
@@ -47,11 +54,21 @@ export class EventLog {
   readonly #batches = new Map<string, Pending[]>();
   readonly #bySession = new Map<string, Set<EventListener>>();
   readonly #any = new Set<EventListener>();
+  readonly #shared: boolean;
+  /** Shared: the last `seq` published of each session heard of. */
+  readonly #published = new Map<string, number>();
+  /** Shared: publishing of each session, one event (or gap fill) after another. */
+  readonly #feedChains = new Map<string, Promise<void>>();
 
-  constructor(store: Store, clock: Clock, log: LogFn) {
+  constructor(store: Store, clock: Clock, log: LogFn, feed?: SharedFeed) {
     this.#store = store;
     this.#clock = clock;
     this.#log = log;
+    this.#shared = feed !== undefined;
+    feed?.onEvent((event) => this.#fromFeed(event.sessionId, event));
+    feed?.onReconnect(() => {
+      for (const sessionId of new Set([...this.#published.keys(), ...this.#bySession.keys()])) this.#fromFeed(sessionId, undefined);
+    });
   }
 
   /** Stores the event, then publishes it; resolves with it numbered. Rejects when the store fails. */
@@ -96,6 +113,7 @@ export class EventLog {
   /** Drops a deleted session's chain (after its last write). */
   forget(sessionId: string): void {
     this.#chains.delete(sessionId);
+    this.#published.delete(sessionId);
   }
 
   /** Every event of every session, live only (session lists, dashboards). */
@@ -131,6 +149,8 @@ export class EventLog {
       off();
       throw err;
     }
+    // Shared: where this session's feed takes over, if nothing was heard of it yet.
+    if (this.#shared && !this.#published.has(sessionId)) this.#published.set(sessionId, last);
     const pending = held;
     held = undefined;
     for (const event of pending) deliver(event);
@@ -155,8 +175,41 @@ export class EventLog {
     }
     batch.forEach((b, i) => {
       const event = stored[i] as ServerEvent;
-      this.#publish(event);
+      if (!this.#shared) this.#publish(event);
       b.resolve(event);
+    });
+  }
+
+  /**
+   * Publishes an event that came through the feed, after what is missing
+   * before it (read from the store); `undefined` reads the session up to date.
+   */
+  #fromFeed(sessionId: string, event: ServerEvent | undefined): void {
+    const prev = this.#feedChains.get(sessionId) ?? Promise.resolve();
+    const next = prev.then(async () => {
+      let last = this.#published.get(sessionId);
+      if (event && last === undefined) last = event.seq - 1;
+      if (last === undefined) last = await this.#store.lastSeq(sessionId);
+      const upTo = event ? event.seq - 1 : Number.MAX_SAFE_INTEGER;
+      while (last < upTo) {
+        const page = await this.#store.readEvents(sessionId, last, Math.min(REPLAY_PAGE, upTo - last));
+        for (const missing of page) {
+          if (missing.seq > upTo) break;
+          this.#publish(missing);
+          last = missing.seq;
+        }
+        if (page.length < REPLAY_PAGE) break;
+      }
+      if (event && event.seq > last) {
+        this.#publish(event);
+        last = event.seq;
+      }
+      this.#published.set(sessionId, last);
+    });
+    const kept = next.catch((err: unknown) => this.#log('error', 'could not catch up with the shared event feed', { sessionId, err }));
+    this.#feedChains.set(sessionId, kept);
+    void kept.then(() => {
+      if (this.#feedChains.get(sessionId) === kept) this.#feedChains.delete(sessionId);
     });
   }
 

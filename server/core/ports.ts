@@ -1,3 +1,6 @@
+import type { PermissionAnswer } from '../protocol/api.js';
+import type { ServerEvent } from '../protocol/events.js';
+
 /**
  * The interfaces the engine reaches the outside world through. Adapters in
  * `server/cli/` fill them with real technology; tests fill them with the same
@@ -100,10 +103,12 @@ export type TextDiffer = (path: string, before: string, after: string) => string
 export type RemoteCommand =
   | { op: 'interrupt'; sessionId: string }
   | { op: 'cancel'; sessionId: string; runId: string }
-  | { op: 'permission'; sessionId: string; requestId: string; answer: { behavior: 'allow' | 'deny'; message?: string | undefined; scope: 'once' | 'session'; mode?: string | undefined }; by: string }
+  | { op: 'permission'; sessionId: string; requestId: string; answer: PermissionAnswer; by: string }
+  | { op: 'permissionTool'; sessionId: string; requestId: string }
   | { op: 'revoke'; sessionId: string; toolName: string }
   | { op: 'drop'; sessionId: string }
   | { op: 'replace'; sessionId: string }
+  | { op: 'interruptRun'; runId: string }
   | { op: 'resume'; sessionId: string };
 
 /**
@@ -128,4 +133,26 @@ export interface Coordinator {
   /** What this instance does with commands sent to it. */
   onCommand(handler: (command: RemoteCommand) => Promise<unknown>): void;
   close(): Promise<void>;
+}
+
+/** Raw CLI lines as they travel between instances: numbered per run. */
+export interface FedRawLine {
+  n: number;
+  line: string;
+}
+
+/**
+ * What every instance hears of what the others store (several instances on
+ * one Redis). Pub/sub: in order, but anything published while a connection
+ * was down is lost, so readers fill gaps from the store (EventLog, RawLog).
+ */
+export interface SharedFeed {
+  /** Every event any instance stored, this one's included, in `seq` order per session. */
+  onEvent(listener: (event: ServerEvent) => void): void;
+  /** The feed was cut and is back: what was published meanwhile never came. */
+  onReconnect(listener: () => void): void;
+  /** Tells the other instances about raw lines just stored. */
+  publishRaw(sessionId: string, runId: string, lines: readonly FedRawLine[]): void;
+  /** Raw lines other instances stored (never this one's own). */
+  onRaw(listener: (sessionId: string, runId: string, lines: FedRawLine[]) => void): void;
 }

@@ -37,6 +37,17 @@ export class RunQueue {
     return list.length;
   }
 
+  /** Sets a session's waiting runs (several instances: the store's list is the truth). */
+  replace(sessionId: string, runIds: readonly string[]): void {
+    if (runIds.length === 0) {
+      this.#pending.delete(sessionId);
+      this.#scheduler.forget(sessionId);
+      return;
+    }
+    this.#pending.set(sessionId, [...runIds]);
+    if (!this.#paused.has(sessionId)) this.#scheduler.markReady(sessionId);
+  }
+
   /** Takes a waiting run out (cancelled); false when it was not waiting. */
   remove(sessionId: string, runId: string): boolean {
     const list = this.#list(sessionId);

@@ -4,10 +4,15 @@
  * per run in arrival order and written on their session's chain (see
  * EventLog.serial), batched like events; a subscriber replays the stored ones
  * and then follows live, each line once, then gets the run's end.
+ *
+ * Several instances (a SharedFeed): the instance running the run tells the
+ * others each batch it stored; their followers get the run's end from its
+ * `run.finished` event, after whatever the feed missed is read from the store.
  */
 import type { RunStatus } from '../protocol/events.js';
 import { AppError } from './errors.js';
 import type { EventLog, LogFn } from './event-log.js';
+import type { SharedFeed } from './ports.js';
 import type { RawLine, Store } from './store.js';
 
 export type RawItem = RawLine | { end: true; status: RunStatus };
@@ -24,11 +29,37 @@ export class RawLog {
   readonly #log: LogFn;
   readonly #writing = new Map<string, Writing>();
   readonly #listeners = new Map<string, Set<RawListener>>();
+  readonly #feed: SharedFeed | undefined;
+  /** Shared: the highest line number heard of each followed run. */
+  readonly #heard = new Map<string, number>();
 
-  constructor(store: Store, events: EventLog, log: LogFn) {
+  constructor(store: Store, events: EventLog, log: LogFn, feed?: SharedFeed) {
     this.#store = store;
     this.#events = events;
     this.#log = log;
+    this.#feed = feed;
+    feed?.onRaw((_sessionId, runId, lines) => this.#deliver(runId, lines));
+    if (feed) {
+      events.onAny((event) => {
+        if (event.type !== 'run.finished' || !this.#listeners.has(event.runId) || this.#writing.has(event.runId)) return;
+        this.#catchUpAndEnd(event.runId, event.status).catch((err: unknown) =>
+          this.#log('error', 'could not end a raw stream', { sessionId: event.sessionId, runId: event.runId, err }),
+        );
+      });
+    }
+  }
+
+  #deliver(runId: string, items: readonly RawItem[]): void {
+    const listeners = this.#listeners.get(runId);
+    if (!listeners) return;
+    for (const item of items) if (!('end' in item)) this.#heard.set(runId, Math.max(this.#heard.get(runId) ?? 0, item.n));
+    for (const listener of [...listeners]) for (const item of items) listener(item);
+  }
+
+  /** A run of another instance ended: what the feed missed, then the end. */
+  async #catchUpAndEnd(runId: string, status: RunStatus): Promise<void> {
+    const missed = await this.#store.readRawLines(runId, this.#heard.get(runId) ?? 0);
+    this.#deliver(runId, [...missed, { end: true, status }]);
   }
 
   /** Keeps one line of a running run. Never throws; a failed write is logged. */
@@ -44,7 +75,8 @@ export class RawLog {
       .serial(sessionId, async () => {
         const items = batch.pending.splice(0);
         await this.#store.appendRawLines(runId, items.map((i) => i.line));
-        for (const listener of [...(this.#listeners.get(runId) ?? [])]) for (const item of items) listener(item);
+        this.#deliver(runId, items);
+        this.#feed?.publishRaw(sessionId, runId, items);
       })
       .catch((err: unknown) => this.#log('error', 'could not keep raw CLI lines', { sessionId, runId, err }));
   }
@@ -53,7 +85,7 @@ export class RawLog {
   end(sessionId: string, runId: string, status: RunStatus): Promise<void> {
     return this.#events.serial(sessionId, async () => {
       this.#writing.delete(runId);
-      for (const listener of [...(this.#listeners.get(runId) ?? [])]) listener({ end: true, status });
+      this.#deliver(runId, [{ end: true, status }]);
     });
   }
 
@@ -81,7 +113,9 @@ export class RawLog {
     set.add(live);
     const off = () => {
       set.delete(live);
-      if (set.size === 0) this.#listeners.delete(runId);
+      if (set.size > 0) return;
+      this.#listeners.delete(runId);
+      this.#heard.delete(runId);
     };
     // Read on the session's chain so no line is stored between this read and
     // the switch to live delivery without being seen by one or the other.

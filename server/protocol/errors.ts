@@ -27,6 +27,7 @@ export const ERROR_STATUS = {
   rate_limited: 429,
   too_many_connections: 429,
   cli_unavailable: 503,
+  owner_unavailable: 503,
   internal: 500,
 } as const;
 
