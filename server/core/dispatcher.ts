@@ -21,13 +21,14 @@ import { AnsweredRequests, type Resolution } from './permissions.js';
 import type { Clock, CliRunner, Coordinator, RemoteCommand, TextDiffer } from './ports.js';
 import { createLocalCoordinator } from './local-coordinator.js';
 import { Ownership, type OwnedSide } from './ownership.js';
+import { DueTimers } from './due-timers.js';
 import { RunQueue } from './queue.js';
 import type { RawLog } from './raw-log.js';
 import { Run, spawnRequest, type RunConfig, type RunDeps, type RunEnd } from './run.js';
 import { sessionView } from './sessions.js';
 import type { RunPatch, RunRecord, SessionRecord, Store } from './store.js';
 import { WarmPool, type PoolStats, type WarmConfig } from './warm-pool.js';
-import type { ClaudeProcess } from './claude-process.js';
+import { countProcesses, listProcesses, type ProcessInfo } from './process-list.js';
 
 export interface DispatcherConfig extends RunConfig {
   maxConcurrentRuns: number;
@@ -56,32 +57,8 @@ export interface DispatcherDeps {
 }
 
 export type { SubmitResult } from '../protocol/runs.js';
+export type { ProcessInfo } from './process-list.js';
 import type { SubmitResult } from '../protocol/runs.js';
-
-/** A CLI process as /api/processes shows it: running a turn, or warm and idle. */
-export interface ProcessInfo {
-  pid: number;
-  sessionId: string;
-  /** Running a turn; warm and waiting for the next; or on its way out. */
-  state: 'running' | 'idle' | 'exiting';
-  runId?: string | undefined;
-  cwd: string;
-  model?: string | undefined;
-  claudeSessionId: string;
-  /** When the current run started (running), or the process (idle). */
-  startedAt: string;
-  processStartedAt: string;
-  idleSince?: string | undefined;
-  turns: number;
-  /** Seconds since the process started. */
-  ageS: number;
-  /** CPU time of the whole process tree since it started. */
-  cpuSeconds?: number | undefined;
-  /** Percent of one core the tree used over the last few seconds (see cpu-rate.ts). */
-  cpuPercent?: number | undefined;
-  /** Resident memory of the whole process tree. */
-  rssBytes?: number | undefined;
-}
 
 export class Dispatcher {
   readonly #deps: DispatcherDeps;
@@ -92,7 +69,7 @@ export class Dispatcher {
   readonly #runs = new Map<string, Run>();
   readonly #allowed = new Map<string, Set<string>>();
   /** Sessions whose paused queue resumes by itself at a known time. */
-  readonly #resumeTimers = new Map<string, NodeJS.Timeout>();
+  readonly #resumeTimers: DueTimers;
   readonly #runDeps: RunDeps;
   readonly #ownership: Ownership;
   /** The run each session has taken from its queue and not finished (starting or running). */
@@ -105,6 +82,7 @@ export class Dispatcher {
     this.#deps = deps;
     this.#config = config;
     this.#queue = new RunQueue(config.maxConcurrentRuns);
+    this.#resumeTimers = new DueTimers(deps.clock);
     this.#pool = new WarmPool(deps.runner, deps.clock, deps.log, {
       ...(config.warm ?? { idleMs: 0, maxCount: 0, maxBytes: 0, prewarm: false }),
       killGraceMs: config.killGraceMs,
@@ -142,7 +120,7 @@ export class Dispatcher {
       sync: (sessionId) => this.#sync(sessionId),
       abandon: async (sessionId) => {
         this.#queue.drop(sessionId);
-        this.#unhold(sessionId);
+        this.#resumeTimers.clear(sessionId);
         await this.#runs.get(sessionId)?.stop('shutdown');
         await this.#pool.discard(sessionId);
       },
@@ -283,25 +261,13 @@ export class Dispatcher {
     this.#deps.log('warn', `the queue waits (${paused.reason})${paused.until ? ` until ${paused.until}` : ' until it is resumed'}`, { sessionId: session.id, runId: end.runId });
   }
 
-  #unhold(sessionId: string): void {
-    clearTimeout(this.#resumeTimers.get(sessionId));
-    this.#resumeTimers.delete(sessionId);
-  }
-
   #holdQueue(sessionId: string, until: string | undefined): void {
     this.#queue.pause(sessionId);
-    this.#unhold(sessionId);
+    this.#resumeTimers.clear(sessionId);
     if (until === undefined) return;
-    // At most a day per timer (setTimeout's limit is about 24.8 days; a reset is hours away).
-    const delay = Math.min(Math.max(0, Date.parse(until) - this.#deps.clock.now().getTime()), 24 * 3600 * 1000);
-    const timer = setTimeout(() => {
-      this.#resumeTimers.delete(sessionId);
-      // A reset more than a day away: wait again.
-      if (Date.parse(until) > this.#deps.clock.now().getTime()) return this.#holdQueue(sessionId, until);
+    this.#resumeTimers.set(sessionId, until, () => {
       this.resume(sessionId).catch((err: unknown) => this.#deps.log('error', 'resuming the queue failed', { sessionId, err }));
-    }, delay);
-    timer.unref();
-    this.#resumeTimers.set(sessionId, timer);
+    });
   }
 
   /** Lets a paused queue go on (POST .../resume, or its reset time came); a no-op for one that is not paused. */
@@ -312,7 +278,7 @@ export class Dispatcher {
   async #resumeHere(sessionId: string): Promise<SessionView | undefined> {
     const record = await this.#deps.store.getSession(sessionId);
     if (!record) return undefined;
-    this.#unhold(sessionId);
+    this.#resumeTimers.clear(sessionId);
     const wasPaused = record.paused !== undefined || this.#queue.isPaused(sessionId);
     const next = record.paused ? await this.#deps.store.updateSession(sessionId, { paused: undefined }) : record;
     this.#queue.resume(sessionId);
@@ -457,7 +423,7 @@ export class Dispatcher {
 
   async #dropHere(sessionId: string): Promise<null> {
     this.#queue.drop(sessionId);
-    this.#unhold(sessionId);
+    this.#resumeTimers.clear(sessionId);
     await this.#runs.get(sessionId)?.stop('deleted');
     await this.#pool.discard(sessionId);
     this.#allowed.delete(sessionId);
@@ -489,30 +455,7 @@ export class Dispatcher {
 
   /** Every CLI process: running a turn, or warm and waiting for the next. */
   processes(): Promise<ProcessInfo[]> {
-    const byProcess = new Map([...this.#runs.values()].map((run) => [run.process, run]));
-    return Promise.all(
-      this.#pool.list().map(async (p): Promise<ProcessInfo> => {
-        const run = p.state === 'busy' ? byProcess.get(p) : undefined;
-        const stats = await p.stats(this.#deps.clock);
-        return {
-          pid: p.pid,
-          sessionId: p.identity.sessionId,
-          state: stateOf(p),
-          runId: run?.runId,
-          cwd: p.identity.cwd,
-          model: run?.model ?? p.identity.model,
-          claudeSessionId: p.identity.claudeSessionId,
-          startedAt: (run?.startedAt ?? p.startedAt).toISOString(),
-          processStartedAt: p.startedAt.toISOString(),
-          idleSince: p.idleSince?.toISOString(),
-          turns: p.turns,
-          ageS: Math.max(0, Math.floor((this.#deps.clock.now().getTime() - p.startedAt.getTime()) / 1000)),
-          cpuSeconds: stats?.cpuSeconds,
-          cpuPercent: stats?.cpuPercent,
-          rssBytes: stats?.rssBytes,
-        };
-      }),
-    );
+    return listProcesses(this.#pool, [...this.#runs.values()], this.#deps.clock);
   }
 
   /** Prompts waiting and runs going, over all sessions. */
@@ -522,9 +465,7 @@ export class Dispatcher {
 
   /** The CLI processes alive, by state; unlike processes(), measures nothing. */
   processCounts(): Record<ProcessInfo['state'], number> {
-    const counts = { running: 0, idle: 0, exiting: 0 };
-    for (const p of this.#pool.list()) counts[stateOf(p)] += 1;
-    return counts;
+    return countProcesses(this.#pool);
   }
 
   /** The warm pool's size and memory, for /health. */
@@ -536,7 +477,7 @@ export class Dispatcher {
   /** Stops every run and warm process; queued prompts stay queued for the next start. */
   async close(): Promise<void> {
     this.#closing = true;
-    for (const timer of this.#resumeTimers.values()) clearTimeout(timer);
+    this.#resumeTimers.clearAll();
     await Promise.all([...this.#runs.values()].map((run) => run.stop('shutdown')));
     await this.#pool.close();
     await this.#ownership.close();
@@ -613,9 +554,4 @@ export class Dispatcher {
   #queueEvent(sessionId: string): NewEvent {
     return { type: 'queue.changed', sessionId, pending: [...this.#queue.pending(sessionId)] };
   }
-}
-
-function stateOf(p: ClaudeProcess): ProcessInfo['state'] {
-  if (p.state === 'busy') return 'running';
-  return p.retiring ? 'exiting' : 'idle';
 }
