@@ -4,7 +4,7 @@
  * as the command line does.
  */
 import { randomUUID } from 'node:crypto';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { homedir, tmpdir } from 'node:os';
@@ -168,7 +168,7 @@ async function startLocked(
   const version = packageVersion();
   const storeFile = join(config.dataDir, 'claude-remote.db');
   const store = createSqliteStore({ file: storeFile });
-  const instanceId = await ensureInstanceId(store);
+  const instanceId = await ensureInstanceId(config.dataDir, store);
   const cliEnv = overrides.cliEnv ?? defaultCliEnv();
   const locator = createCliLocator({ claudePath: config.claudePath, home: homedir(), env: cliEnv });
   const engine = createEngine(
@@ -179,6 +179,7 @@ async function startLocked(
       clock: overrides.clock ?? systemClock,
       differ: unifiedDiff,
       log: (level, message, extra) => log[level](message, extra),
+      instanceId,
     },
     {
       dataDir: config.dataDir,
@@ -303,14 +304,21 @@ async function startLocked(
 }
 
 /**
- * This server's id, kept in its store so that it survives restarts: every
- * CLI process carries it, and the next start kills what a killed server left.
+ * This server's id, kept in its data folder so that it survives restarts
+ * (and differs between instances sharing one Redis store): every CLI
+ * process carries it, the next start kills what a killed server left, and
+ * leases of sessions name it. A store that kept it (older versions) gives it.
  */
-async function ensureInstanceId(store: Store): Promise<string> {
-  const existing = await store.getMeta('instance.id');
-  if (existing) return existing;
-  const id = randomUUID();
-  await store.setMeta('instance.id', id);
+async function ensureInstanceId(dataDir: string, store: Store): Promise<string> {
+  const file = join(dataDir, 'instance-id');
+  try {
+    const kept = readFileSync(file, 'utf8').trim();
+    if (/^[\w-]{8,64}$/.test(kept)) return kept;
+  } catch {
+    // First start with this folder.
+  }
+  const id = (await store.getMeta('instance.id')) ?? randomUUID();
+  writeFileSync(file, `${id}\n`, { mode: 0o600 });
   return id;
 }
 

@@ -54,6 +54,8 @@ export interface DispatcherDeps {
   coordinator?: Coordinator | undefined;
   /** How often a shared instance looks for ownerless work (ms). */
   sweepMs?: number | undefined;
+  /** This instance's id, when alone (a coordinator knows its own). */
+  instanceId?: string | undefined;
 }
 
 export type { SubmitResult } from '../protocol/runs.js';
@@ -95,7 +97,7 @@ export class Dispatcher {
       allowedForSession: (sessionId) => this.#allowedFor(sessionId),
       onAllowedForSession: (sessionId) => this.#keepAllowed(sessionId),
     };
-    const coordinator = deps.coordinator ?? createLocalCoordinator('local');
+    const coordinator = deps.coordinator ?? createLocalCoordinator(deps.instanceId ?? 'local');
     this.#ownership = new Ownership({ coordinator, store: deps.store, events: deps.events, log: deps.log, sweepMs: deps.sweepMs ?? 1000 }, this.#ownedSide());
     deps.events.onAny((event) => {
       if (event.type === 'session.updated') this.#waitingAnywhere.set(event.sessionId, event.session.waitingForAnswers ?? 0);

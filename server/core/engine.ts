@@ -21,7 +21,7 @@ import { EventLog, type EventListener, type LogFn, type Unsubscribe } from './ev
 import { listFolders, readStorage, resolveInside, type FolderListing, type StorageItem } from './paths.js';
 import type { OptionsPolicy } from './policy.js';
 import { Rules } from './rules.js';
-import type { Clock, CliLocation, CliLocator, CliRunner, TextDiffer } from './ports.js';
+import type { Clock, CliLocation, CliLocator, CliRunner, Coordinator, SharedFeed, TextDiffer } from './ports.js';
 import { RawLog, type RawListener } from './raw-log.js';
 import { defaultName, pickOptions } from './sessions.js';
 import type { RunRecord, SessionRecord, Store } from './store.js';
@@ -68,6 +68,16 @@ export interface EngineDeps {
   /** Makes the unified diffs of permission cards (server/process/diff.ts). */
   differ: TextDiffer;
   log?: LogFn;
+  /**
+   * Several instances on one Redis: who owns which session, and what the
+   * others stored (server/cluster/redis-cluster.ts). Absent: this instance
+   * alone owns everything.
+   */
+  cluster?: (Coordinator & SharedFeed) | undefined;
+  /** How often a shared instance looks for work nobody owns (ms, default 1000). */
+  sweepMs?: number | undefined;
+  /** This server's id (the mark on its CLI processes), recorded with each run it starts. */
+  instanceId?: string | undefined;
 }
 
 export interface SubmitOptions {
@@ -91,8 +101,8 @@ export class Engine {
     this.#clock = deps.clock;
     this.#config = config;
     this.#log = deps.log ?? (() => {});
-    this.#events = new EventLog(deps.store, deps.clock, this.#log);
-    this.#raw = new RawLog(deps.store, this.#events, this.#log);
+    this.#events = new EventLog(deps.store, deps.clock, this.#log, deps.cluster);
+    this.#raw = new RawLog(deps.store, this.#events, this.#log, deps.cluster);
     this.#rules = new Rules(config, deps.locator);
     this.#dispatcher = new Dispatcher(
       {
@@ -105,6 +115,9 @@ export class Engine {
         requireCli: () => this.#rules.cli(),
         checkRunnable: (session) => this.#rules.runnable(session),
         differ: deps.differ,
+        coordinator: deps.cluster,
+        sweepMs: deps.sweepMs,
+        instanceId: deps.instanceId,
       },
       {
         maxConcurrentRuns: config.maxConcurrentRuns,

@@ -60,6 +60,7 @@ export function runJson(run: RunRecord): RunJson {
     result: run.result,
     error: run.error,
     errorKind: run.errorKind,
+    instanceId: run.instanceId,
   };
 }
 

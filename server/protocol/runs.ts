@@ -36,6 +36,8 @@ export const runJsonSchema = z.object({
   result: z.string().optional(),
   error: z.string().optional(),
   errorKind: runErrorKindSchema.optional(),
+  /** The server instance that ran it (it matters when several share a Redis store). */
+  instanceId: z.string().optional(),
 });
 export type RunJson = z.infer<typeof runJsonSchema>;
 
