@@ -239,6 +239,7 @@ async function startLocked(
     restart: overrides.restart,
     startedAt,
     metrics,
+    instance: { id: instanceId, store: 'sqlite' },
     webDir: config.webDir ?? join(packageRoot(), 'dist', 'web'),
   });
   const timeouts = { ...DEFAULT_TIMEOUTS, ...overrides.timeouts };

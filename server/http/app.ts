@@ -39,6 +39,7 @@ export interface AppDeps {
   /** Restarts the server in place (absent: not started under a supervisor). */
   restart?: (() => void) | undefined;
   metrics: SystemInfo['metrics'];
+  instance: SystemInfo['instance'];
 }
 
 /** The app's own pages may load only their own scripts and styles, and talk only to us. */
@@ -145,6 +146,7 @@ function buildApp(deps: AppDeps, gate: RequestHandler): Express {
       usage: deps.usage,
       restart: deps.restart,
       metrics: deps.metrics,
+      instance: deps.instance,
     }),
     ...loginHandlers(auth, guard),
     ...sessionHandlers(engine, guard),

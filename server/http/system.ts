@@ -23,6 +23,8 @@ export interface SystemInfo {
   restart?: (() => void) | undefined;
   /** The Prometheus metrics (server/metrics/). */
   metrics: { readonly contentType: string; render(): Promise<string> };
+  /** This server's id and the store it uses (several instances share a Redis one). */
+  instance: { id: string; store: 'sqlite' | 'redis' };
 }
 
 export function systemHandlers(
@@ -49,6 +51,8 @@ export function systemHandlers(
         claude_version: claude.version ?? null,
         tunnel: info.tunnelState?.() ?? { status: 'off' },
         warm,
+        instanceId: info.instance.id,
+        store: info.instance.store,
       });
     },
 

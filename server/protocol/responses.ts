@@ -159,6 +159,9 @@ export const healthSchema = z.object({
   claude_version: z.string().nullable().optional(),
   tunnel: tunnelStateSchema.optional(),
   warm: warmPoolSchema.optional(),
+  /** This server's id (several instances on one Redis each have their own). */
+  instanceId: z.string().optional(),
+  store: z.enum(['sqlite', 'redis']).optional(),
 });
 export type Health = z.infer<typeof healthSchema>;
 
