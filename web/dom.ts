@@ -43,3 +43,14 @@ export function byId<T extends HTMLElement = HTMLElement>(id: string): T {
   if (!el) throw new Error(`#${id} is missing from index.html`);
   return el as T;
 }
+
+/**
+ * A box that scrolls (code and wide tables on a phone, long tool output) must
+ * be reachable from the keyboard, and say what it is when it gets focus: a
+ * named region in the tab order, as in Adrian Roselli's responsive tables.
+ */
+export function makeScrollable(el: HTMLElement, label: string): void {
+  el.tabIndex = 0;
+  el.setAttribute('role', 'region');
+  el.setAttribute('aria-label', label);
+}

@@ -23,7 +23,7 @@
  * time, and the rest when it ends.
  */
 import '../styles/transcript.css';
-import { h, setText } from '../dom.js';
+import { h, makeScrollable, setText } from '../dom.js';
 import { formatCost, formatDuration, formatTokens, oneLine, plural } from '../format.js';
 import { createMarkdownView } from '../render/markdown.js';
 import type { RunItem, RunState, SessionState, TimelineEntry, ToolCall } from '../state/reducer.js';
@@ -39,6 +39,8 @@ export interface TranscriptView {
 }
 
 const PERMISSION_INPUT_CHARS = 300;
+/** A run's heading ("You", an h3 under the session's h2): Claude's headings nest below it. */
+const RUN_HEADING_LEVEL = 3;
 /** Closer than this to the bottom counts as "at the bottom" (as main.ts reckons it). */
 const STICK_PX = 80;
 /** Detached row views kept for scrolling back (open <details> survive); older ones are rebuilt. */
@@ -597,7 +599,7 @@ function createRunView(handlers: TranscriptHandlers): EntryView {
 function createItem(item: RunItem, handlers: TranscriptHandlers): ItemView {
   switch (item.kind) {
     case 'text': {
-      const md = createMarkdownView('assistant md');
+      const md = createMarkdownView('assistant md', { headingsBelow: RUN_HEADING_LEVEL });
       const view: ItemView = { el: md.el, item, update: (next) => next.kind === 'text' && md.update(next.text, next.streaming) };
       view.update(item);
       return view;
@@ -650,6 +652,7 @@ function createTool(item: Extract<RunItem, { kind: 'tool' }>): ItemView {
     if (next.kind !== 'tool') return;
     const tool = next.tool;
     el.dataset.status = tool.status;
+    makeScrollable(output, `${tool.name} output`);
     setText(name, tool.name);
     setText(summary, tool.summary);
     summary.hidden = tool.summary === '';
