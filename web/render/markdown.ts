@@ -17,6 +17,7 @@
  * the last finished block (blank line outside a code fence) on each update,
  * appending finished blocks once, and at most once per animation frame.
  */
+import '../styles/markdown.css';
 import DOMPurify from 'dompurify';
 import { Marked, type Tokens } from 'marked';
 import { h, makeScrollable } from '../dom.js';
