@@ -16,9 +16,10 @@ import { createNotices } from './features/notices.js';
 import { createNotifier } from './features/notify.js';
 import { createServerInfo } from './features/server-info.js';
 import { attachUsageChip, createUsageFeed } from './features/usage-chip.js';
-import { checkAuth, goToLogin, logout } from './net/auth.js';
+import { createAuth } from './net/auth.js';
 import { createOfflineCopy } from './pwa/offline-copy.js';
 import { createOfflineLook } from './pwa/offline-look.js';
+import { createOfflineStore } from './pwa/offline-store.js';
 import { registerServiceWorker, showUpdatePrompt } from './pwa/register.js';
 import { createAlerts } from './views/alerts.js';
 import { createConnectionStatus } from './views/connection-status.js';
@@ -29,6 +30,8 @@ import { createTranscriptView } from './views/transcript.js';
 import { openUsagePage } from './views/usage.js';
 
 const state = createAppState();
+const offlineStore = createOfflineStore();
+const auth = createAuth(offlineStore);
 const alerts = createAlerts(byId('alerts'));
 const drawer = createDrawer(byId<HTMLButtonElement>('sessions-toggle'), byId('sidebar'));
 const status = createConnectionStatus(byId('connection'), byId('connection-text'));
@@ -41,7 +44,7 @@ const notices = createNotices(
 );
 const serverInfo = createServerInfo(
   { remoteInfo: byId('remote-info'), logout: byId<HTMLButtonElement>('logout'), logoutEverywhere: byId<HTMLButtonElement>('logout-everywhere') },
-  (everywhere) => void logout(everywhere),
+  (everywhere) => void auth.logout(everywhere),
 );
 
 const connection = createConnection({
@@ -56,7 +59,7 @@ const connection = createConnection({
   onNews: notices.onEvent,
   onStatus(connectionState) {
     // A login that expired shows up as a refused upgrade: ask the server why.
-    if (connectionState === 'reconnecting') void checkAuth().then((auth) => (auth === 'login' ? goToLogin() : undefined));
+    if (connectionState === 'reconnecting') void auth.check().then((found) => (found === 'login' ? auth.goToLogin() : undefined));
     status.show(connectionState);
     offlineLook.onConnectionState(connectionState);
     offlineCopy.onConnectionState(connectionState);
@@ -118,12 +121,13 @@ const renderer = createRenderer(
 
 const offlineCopy = createOfflineCopy({
   state,
+  store: offlineStore,
   select,
   changed: () => renderer.schedule(),
   sessionInAddress,
   // A server with a password sends us to its login page first; an
   // unreachable one leaves us offline with the saved snapshot.
-  connect: () => void checkAuth().then((auth) => (auth === 'login' ? void goToLogin() : client.start())),
+  connect: () => void auth.check().then((found) => (found === 'login' ? void auth.goToLogin() : client.start())),
 });
 
 function select(id: string): void {

@@ -6,13 +6,14 @@
  */
 import type { ConnectionState } from '../net/ws-client.js';
 import type { AppState } from '../app/state.js';
-import { loadSnapshot, saveSnapshot, type SavedSnapshot } from './offline-store.js';
+import type { OfflineStore, SavedSnapshot } from './offline-store.js';
 
 /** The socket waits this long at most for the snapshot, so the hello can resume its sessions. */
 const SNAPSHOT_WAIT_MS = 500;
 
 export interface OfflineCopyDeps {
   state: AppState;
+  store: OfflineStore;
   /** Opens a session of the snapshot. */
   select(id: string): void;
   changed(): void;
@@ -60,7 +61,8 @@ export function createOfflineCopy(deps: OfflineCopyDeps): OfflineCopy {
   return {
     start() {
       setTimeout(connectOnce, SNAPSHOT_WAIT_MS);
-      void loadSnapshot()
+      void deps.store
+        .load()
         .then(apply)
         .catch((err: unknown) => console.warn('Could not show the offline snapshot:', err))
         .finally(() => {
@@ -71,7 +73,7 @@ export function createOfflineCopy(deps: OfflineCopyDeps): OfflineCopy {
     },
     save() {
       if (!loaded) return;
-      saveSnapshot({ sessions: state.sessions, selectedId: state.selectedId, states: Object.fromEntries(state.followed) }).catch(() => undefined);
+      deps.store.save({ sessions: state.sessions, selectedId: state.selectedId, states: Object.fromEntries(state.followed) }).catch(() => undefined);
     },
     onConnectionState(connection) {
       if (connection === 'connected') live = true;
