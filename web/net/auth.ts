@@ -20,6 +20,15 @@ export interface Auth {
 }
 
 export function createAuth(offline: Pick<OfflineStore, 'clear'>): Auth {
+  /**
+   * Leaving happens once. A logout closes this browser's sockets, so the
+   * reconnect that follows finds the login gone and would leave too: two
+   * navigations, the first aborted, and two deletions of the offline copy
+   * racing each other.
+   */
+  let leaving: Promise<void> | undefined;
+  const leave = (steps: () => Promise<void>) => (leaving ??= steps());
+
   return {
     async check() {
       try {
@@ -30,16 +39,18 @@ export function createAuth(offline: Pick<OfflineStore, 'clear'>): Auth {
         return 'unreachable';
       }
     },
-    async goToLogin() {
-      await offline.clear();
-      const next = `${location.pathname}${location.search}${location.hash}`;
-      location.assign(`/login?next=${encodeURIComponent(next)}`);
-    },
-    async logout(everywhere) {
-      const path = everywhere ? '/api/auth/logout-everywhere' : '/api/auth/logout';
-      await fetch(path, { method: 'POST' }).catch(() => undefined);
-      await offline.clear();
-      location.assign('/login');
-    },
+    goToLogin: () =>
+      leave(async () => {
+        await offline.clear();
+        const next = `${location.pathname}${location.search}${location.hash}`;
+        location.assign(`/login?next=${encodeURIComponent(next)}`);
+      }),
+    logout: (everywhere) =>
+      leave(async () => {
+        const path = everywhere ? '/api/auth/logout-everywhere' : '/api/auth/logout';
+        await fetch(path, { method: 'POST' }).catch(() => undefined);
+        await offline.clear();
+        location.assign('/login');
+      }),
   };
 }

@@ -45,8 +45,11 @@ export interface SnapshotWrite {
 /** One connection, opened on first use; another tab's upgrade or delete makes it step aside. */
 export class SnapshotDb {
   #opening: Promise<Db> | undefined;
+  /** Deleted (logout): a read or write still under way must not create it again. */
+  #destroyed = false;
 
   open(): Promise<Db> {
+    if (this.#destroyed) return Promise.reject(new Error('The offline copy was deleted'));
     this.#opening ??= this.#open();
     const opening = this.#opening;
     opening.catch(() => {
@@ -97,6 +100,7 @@ export class SnapshotDb {
 
   /** Closes the connection and deletes the database; resolves once it is gone, or could not be opened at all. */
   async destroy(): Promise<void> {
+    this.#destroyed = true;
     const opening = this.#opening;
     this.#opening = undefined;
     await opening?.then((db) => db.close()).catch(() => undefined);
