@@ -45,12 +45,13 @@ export function byId<T extends HTMLElement = HTMLElement>(id: string): T {
 }
 
 /**
- * A box that scrolls (code and wide tables on a phone, long tool output) must
- * be reachable from the keyboard, and say what it is when it gets focus: a
- * named region in the tab order, as in Adrian Roselli's responsive tables.
+ * A box that scrolls (code, wide tables, long tool output) must be reachable
+ * from the keyboard to be scrolled without a mouse: it joins the tab order,
+ * as GitHub's code blocks do. It gets no role or name: answers repeat code
+ * blocks and tables, and named regions would be landmarks with the same
+ * names; a name on a <pre> (a generic element) is not allowed. Focused, a
+ * screen reader reads what is inside.
  */
-export function makeScrollable(el: HTMLElement, label: string): void {
+export function makeScrollable(el: HTMLElement): void {
   el.tabIndex = 0;
-  el.setAttribute('role', 'region');
-  el.setAttribute('aria-label', label);
 }

@@ -16,18 +16,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { accessibilityViolations } from '../support/axe.js';
 import { DESKTOP, launchBrowser, PHONE, SCREENSHOT_DIR, WEB_DIR, openSessionsDrawer } from '../support/browser.js';
-import { fake, startTestServer, type TestServer } from '../support/server.js';
-
-let server: TestServer;
-let browser: Browser;
-
-beforeAll(async () => {
-  [server, browser] = await Promise.all([startTestServer({ webDir: WEB_DIR }), launchBrowser()]);
-});
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-});
+import { startTestServer, type TestServer } from '../support/server.js';
 
 /** An answer whose headings skip a level, with code and a table wider than a phone. */
 const ANSWER = [
@@ -40,6 +29,19 @@ const ANSWER = [
 ].join('\n\n');
 /** Taller than the tool card's output box, so it scrolls. */
 const TOOL_OUTPUT = Array.from({ length: 40 }, (_, i) => `ok ${i + 1} test passed`).join('\n');
+
+let server: TestServer;
+let browser: Browser;
+
+beforeAll(async () => {
+  // Every prompt gets the same scripted answer: the screenshots show plain prompts, not fake-CLI scripts.
+  const script = JSON.stringify([{ tool: { name: 'Bash', input: { command: 'npm test' }, output: TOOL_OUTPUT, delayMs: 200 } }, { text: ANSWER, chunks: 6, delayMs: 150 }]);
+  [server, browser] = await Promise.all([startTestServer({ webDir: WEB_DIR, cliEnv: { FAKE_CLAUDE_SCRIPT: script } }), launchBrowser()]);
+});
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+});
 
 /**
  * Audits the page as it is and saves a screenshot of it as `a11y-<screen>-<size>.png`.
@@ -76,19 +78,21 @@ describe.each([
       await page.getByLabel('Name', { exact: true }).fill(`Audit ${size}`);
       await page.getByRole('button', { name: 'New session' }).click();
       await expect.poll(() => page.getByRole('textbox', { name: 'Message' }).isEnabled()).toBe(true);
+      // On a phone the list slides away as a drawer: shoot once it is gone.
+      if (size === 'phone') await expect.poll(() => page.locator('#sidebar').isVisible()).toBe(false);
       await audit(page, 'empty-session', size);
 
       // A run under way with a prompt queued behind it.
-      await send(page, fake([{ tool: { name: 'Bash', input: { command: 'npm test' }, output: TOOL_OUTPUT, delayMs: 200 } }, { text: ANSWER, chunks: 6, delayMs: 150 }]));
-      await send(page, 'and then summarise');
+      await send(page, 'Why does the reducer test fail after a reconnect?');
+      await send(page, 'Fix it and run the tests again.');
       await page.getByRole('button', { name: 'Cancel' }).waitFor();
       await page.getByRole('button', { name: 'Interrupt' }).waitFor();
       await audit(page, 'running-and-queued', size);
 
-      // Both finished: a tool card (opened), markdown with headings, footers.
-      await page.getByText('Echo: and then summarise').waitFor({ timeout: 20_000 });
+      // Both finished: the first run's tool card open (its output scrolls), markdown, footers; the end in view.
       await expect.poll(() => page.locator('.run-footer .badge[data-status="success"]').count(), { timeout: 20_000 }).toBe(2);
       await page.locator('.tool-head').first().click();
+      await page.locator('#transcript').evaluate((el) => (el.scrollTop = el.scrollHeight));
       await audit(page, 'finished-runs', size);
       await page.emulateMedia({ colorScheme: 'dark' });
       await audit(page, 'finished-runs-dark', size);
@@ -104,6 +108,7 @@ describe.each([
         await page.waitForTimeout(300); // the drawer slides in
         await audit(page, 'sessions-drawer', size);
         await page.keyboard.press('Escape');
+        await expect.poll(() => page.locator('#sidebar').isVisible()).toBe(false);
       }
 
       await page.getByRole('button', { name: 'Rename', exact: true }).click();

@@ -132,15 +132,16 @@ function decorate(fragment: DocumentFragment): void {
     ]);
     pre.replaceWith(block);
     block.append(pre);
-    makeScrollable(pre, lang ? `Code (${lang})` : 'Code');
+    makeScrollable(pre);
   }
   // An image whose address was refused (javascript:, data:) is just its alt text.
   for (const img of Array.from(fragment.querySelectorAll('img:not([src])'))) {
     img.replaceWith(img.getAttribute('alt') ?? '');
   }
   for (const table of Array.from(fragment.querySelectorAll('table'))) {
-    const scroller = h('div', { class: 'md-table' });
-    makeScrollable(scroller, 'Table');
+    // A <section> with no name is no landmark, and may scroll and take focus without a role (axe).
+    const scroller = h('section', { class: 'md-table' });
+    makeScrollable(scroller);
     table.replaceWith(scroller);
     scroller.append(table);
   }

@@ -121,14 +121,14 @@ function createTool(item: Extract<RunItem, { kind: 'tool' }>): ItemView {
   const summary = h('code', { class: 'tool-summary' });
   const status = h('span', { class: 'tool-status' });
   const output = h('pre', { class: 'tool-output' });
+  // Long output scrolls inside its box.
+  makeScrollable(output);
   const el = h('details', { class: 'tool' }, [h('summary', { class: 'tool-head' }, [name, summary, status]), output]);
   let prev: ToolCall | undefined;
   const update = (next: RunItem) => {
     if (next.kind !== 'tool') return;
     const tool = next.tool;
     el.dataset.status = tool.status;
-    // Long output scrolls inside its box.
-    if (prev?.name !== tool.name) makeScrollable(output, `${tool.name} output`);
     setText(name, tool.name);
     setText(summary, tool.summary);
     summary.hidden = tool.summary === '';
