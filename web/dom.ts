@@ -43,3 +43,15 @@ export function byId<T extends HTMLElement = HTMLElement>(id: string): T {
   if (!el) throw new Error(`#${id} is missing from index.html`);
   return el as T;
 }
+
+/**
+ * A box that scrolls (code, wide tables, long tool output) must be reachable
+ * from the keyboard to be scrolled without a mouse: it joins the tab order,
+ * as GitHub's code blocks do. It gets no role or name: answers repeat code
+ * blocks and tables, and named regions would be landmarks with the same
+ * names; a name on a <pre> (a generic element) is not allowed. Focused, a
+ * screen reader reads what is inside.
+ */
+export function makeScrollable(el: HTMLElement): void {
+  el.tabIndex = 0;
+}

@@ -86,11 +86,11 @@ async function createSession(page: Page, name: string, label: string, permission
   await page.getByLabel('Name', { exact: true }).fill(name);
   if (permissionMode) await page.getByLabel('Permission mode').selectOption(permissionMode);
   await page.getByRole('button', { name: 'New session' }).click();
-  await expect.poll(() => page.getByRole('combobox', { name: 'Message' }).isEnabled()).toBe(true);
+  await expect.poll(() => page.getByRole('textbox', { name: 'Message' }).isEnabled()).toBe(true);
 }
 
 async function sendPrompt(page: Page, text: string): Promise<void> {
-  const box = page.getByRole('combobox', { name: 'Message' });
+  const box = page.getByRole('textbox', { name: 'Message' });
   await box.fill(text);
   await box.press('Enter');
 }
@@ -211,7 +211,7 @@ describe('sessions and commands', () => {
       const { context, page } = await openApp(server.url, DESKTOP);
       try {
         await createSession(page, 'To rename', 'desktop');
-        const box = page.getByRole('combobox', { name: 'Message' });
+        const box = page.getByRole('textbox', { name: 'Message' });
         await box.fill('/mo');
         const option = page.getByRole('option', { name: /\/model/ });
         await option.waitFor();

@@ -6,6 +6,7 @@
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { accessibilityViolations } from '../support/axe.js';
 import { DESKTOP, launchBrowser, PHONE, SCREENSHOT_DIR, WEB_DIR, openSessionsDrawer } from '../support/browser.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 
@@ -93,9 +94,12 @@ describe.each([
       await page.goto(server.url);
       await page.waitForURL(/\/login\?next=/);
       await page.screenshot({ path: join(SCREENSHOT_DIR, `login-${label}.png`) });
+      // The server renders this page (server/http/): serious findings fail here, lesser ones are printed.
+      expect(await accessibilityViolations(page, `login page (${label})`)).toEqual([]);
       await page.getByLabel('Password').fill('wrong password');
       await page.getByRole('button', { name: 'Log in' }).click();
       await page.getByRole('alert').filter({ hasText: 'Wrong password' }).waitFor();
+      expect(await accessibilityViolations(page, `login page, wrong password (${label})`)).toEqual([]);
       await page.getByLabel('Password').fill(PASSWORD);
       await page.getByRole('button', { name: 'Log in' }).click();
       await page.getByText('Connected').waitFor();

@@ -12,6 +12,7 @@ import { appendFile, cp, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { accessibilityViolations } from '../support/axe.js';
 import { DESKTOP, launchBrowser, PHONE, SCREENSHOT_DIR, WEB_DIR, openSessionsDrawer } from '../support/browser.js';
 import { startTestServer, tempDir } from '../support/server.js';
 
@@ -144,6 +145,7 @@ describe.each([
       // Still the service worker's page, not a browser error page.
       expect(await page.evaluate(() => navigator.serviceWorker.controller !== null)).toBe(true);
       await page.screenshot({ path: join(SCREENSHOT_DIR, `pwa-offline-${label}.png`) });
+      expect(await accessibilityViolations(page, `offline (${label})`, 'minor')).toEqual([]);
 
       if (label === 'phone') {
         // On a phone the list sits in the drawer.
@@ -151,6 +153,7 @@ describe.each([
         await page.locator('#session-list').getByText(name).waitFor();
         await page.waitForTimeout(400); // the drawer slides in
         await page.screenshot({ path: join(SCREENSHOT_DIR, 'pwa-offline-phone-sessions.png') });
+        expect(await accessibilityViolations(page, 'offline, sessions drawer (phone)', 'minor')).toEqual([]);
       } else {
         await page.locator('#session-list').getByText(name).waitFor();
       }

@@ -57,7 +57,7 @@ async function runPrompts(page: Page, name: string, prompts: string[]): Promise<
   await openSessionsDrawer(page);
   await page.getByLabel('Name', { exact: true }).fill(name);
   await page.getByRole('button', { name: 'New session' }).click();
-  const box = page.getByRole('combobox', { name: 'Message' });
+  const box = page.getByRole('textbox', { name: 'Message' });
   await expect.poll(() => box.isEnabled()).toBe(true);
   for (const prompt of prompts) {
     await box.fill(prompt);

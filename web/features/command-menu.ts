@@ -1,7 +1,12 @@
 /**
  * Completion of slash commands as the user types "/": an ARIA listbox above
- * the message box (combobox pattern), driven by the arrow keys, Tab or Enter
- * to complete, Esc to close, or a tap.
+ * the message box, driven by the arrow keys, Tab or Enter to complete, Esc to
+ * close, or a tap.
+ *
+ * The box stays a textbox: a <textarea> may not take the combobox role (ARIA
+ * in HTML), and with it aria-expanded, which a textbox does not support. It
+ * points at the list (aria-controls, in index.html) and at the active option
+ * (aria-activedescendant), which a textbox does support.
  */
 import { h } from '../dom.js';
 import { completionsFor, type CommandSpec } from './commands.js';
@@ -19,7 +24,6 @@ export function attachCommandMenu(box: HTMLTextAreaElement, menu: HTMLElement): 
 
   const render = () => {
     menu.hidden = options.length === 0;
-    box.setAttribute('aria-expanded', String(options.length > 0));
     if (options.length === 0) {
       box.removeAttribute('aria-activedescendant');
       menu.replaceChildren();
@@ -51,8 +55,6 @@ export function attachCommandMenu(box: HTMLTextAreaElement, menu: HTMLElement): 
     const item = (e.target as Element).closest<HTMLElement>('[data-index]');
     if (item?.dataset.index) complete(Number(item.dataset.index));
   });
-  box.setAttribute('role', 'combobox');
-  box.setAttribute('aria-expanded', 'false');
 
   return {
     get open() {

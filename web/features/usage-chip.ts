@@ -71,14 +71,18 @@ export function attachUsageChip(chip: HTMLButtonElement, feed: UsageFeed, open: 
     chip.hidden = false;
     const left = feed.minutesLeft();
     const warning = limitWarning(answer.activeBlock, loadLimits(), money, compactTokens);
-    setText(time, left === undefined ? 'No block' : `${shortMinutes(left)} left`);
+    const timeText = left === undefined ? 'No block' : `${shortMinutes(left)} left`;
+    setText(time, timeText);
     // "today" gives way on a phone's top bar, where three things share 390 pixels.
     if (cost.firstChild?.textContent !== money(answer.today.costUsd)) cost.replaceChildren(money(answer.today.costUsd), h('span', { class: 'usage-chip-wide' }, [' today']));
     chip.dataset.block = left === undefined ? 'none' : 'active';
     chip.dataset.warn = warning ? (warning.already ? 'over' : 'projected') : 'no';
+    // The name starts with the words on the chip ("label in name", WCAG 2.5.3: voice control users
+    // say what they see), then says them in full.
     chip.setAttribute(
       'aria-label',
-      `Usage: ${left === undefined ? 'no 5-hour block in progress' : `${minutesLeft(left)} left in this 5-hour block`}; ` +
+      `Usage: ${timeText}, ${money(answer.today.costUsd)} today. ` +
+        `${left === undefined ? 'No 5-hour block in progress' : `${minutesLeft(left)} left in this 5-hour block`}; ` +
         `${money(answer.today.costUsd)} today on this machine${warning ? `. ${warning.text}` : ''}. Open the usage page.`,
     );
   });

@@ -1,36 +1,56 @@
 /**
  * The app is a public shell; its data needs a login when the server has a
  * password. These send the browser to the login page when the server says
- * 401, and back here afterwards.
+ * 401, and back here afterwards. Whenever the login ends, what the app kept
+ * offline goes too.
  */
-import { clearSnapshot } from '../pwa/offline-store.js';
+import type { OfflineStore } from '../pwa/offline-store.js';
 
 export type AuthState = 'ok' | 'login' | 'unreachable';
 
-export async function checkAuth(): Promise<AuthState> {
-  try {
-    const res = await fetch('/api/auth/me', { headers: { Accept: 'application/json' } });
-    if (res.status === 401) return 'login';
-    return res.ok ? 'ok' : 'unreachable';
-  } catch {
-    return 'unreachable';
-  }
+export interface Auth {
+  check(): Promise<AuthState>;
+  /**
+   * The server says this browser is not logged in (any more: a logout
+   * elsewhere, "log out everywhere", a changed password): forget the offline
+   * copy, then go to the login page.
+   */
+  goToLogin(): Promise<void>;
+  logout(everywhere: boolean): Promise<void>;
 }
 
-/**
- * The server says this browser is not logged in (any more: a logout
- * elsewhere, "log out everywhere", a changed password): what it kept offline
- * goes too, then to the login page.
- */
-export async function goToLogin(): Promise<void> {
-  await clearSnapshot();
-  const next = `${location.pathname}${location.search}${location.hash}`;
-  location.assign(`/login?next=${encodeURIComponent(next)}`);
-}
+export function createAuth(offline: Pick<OfflineStore, 'clear'>): Auth {
+  /**
+   * Leaving happens once. A logout closes this browser's sockets, so the
+   * reconnect that follows finds the login gone and would leave too: two
+   * navigations, the first aborted, and two deletions of the offline copy
+   * racing each other.
+   */
+  let leaving: Promise<void> | undefined;
+  const leave = (steps: () => Promise<void>) => (leaving ??= steps());
 
-export async function logout(everywhere = false): Promise<void> {
-  const path = everywhere ? '/api/auth/logout-everywhere' : '/api/auth/logout';
-  await fetch(path, { method: 'POST' }).catch(() => undefined);
-  await clearSnapshot();
-  location.assign('/login');
+  return {
+    async check() {
+      try {
+        const res = await fetch('/api/auth/me', { headers: { Accept: 'application/json' } });
+        if (res.status === 401) return 'login';
+        return res.ok ? 'ok' : 'unreachable';
+      } catch {
+        return 'unreachable';
+      }
+    },
+    goToLogin: () =>
+      leave(async () => {
+        await offline.clear();
+        const next = `${location.pathname}${location.search}${location.hash}`;
+        location.assign(`/login?next=${encodeURIComponent(next)}`);
+      }),
+    logout: (everywhere) =>
+      leave(async () => {
+        const path = everywhere ? '/api/auth/logout-everywhere' : '/api/auth/logout';
+        await fetch(path, { method: 'POST' }).catch(() => undefined);
+        await offline.clear();
+        location.assign('/login');
+      }),
+  };
 }

@@ -15,12 +15,31 @@ export type ConnectionState = 'connecting' | 'connected' | 'reconnecting';
 /** A client frame without its id; the client numbers requests itself. */
 export type RequestFrame = ClientFrame extends infer F ? (F extends unknown ? Omit<F, 'id'> : never) : never;
 
+/** The part of a WebSocket the client uses: the browser's, or the `ws` package's in tests. */
+export interface SocketLike {
+  readonly readyState: number;
+  send(data: string): void;
+  close(): void;
+  addEventListener(type: 'open', listener: () => void): void;
+  addEventListener(type: 'close', listener: () => void): void;
+  addEventListener(type: 'message', listener: (event: { data: unknown }) => void): void;
+}
+
 export interface WsClientOptions {
   url: string;
   /** Sessions to follow and the last seq we have of each, read at every (re)connect. */
   resume(): Record<string, number>;
   onFrame(frame: ServerFrame): void;
   onState(state: ConnectionState): void;
+  /** Opens a socket (default: the browser's WebSocket). */
+  connect?(url: string): SocketLike;
+  /**
+   * Calls `wake` when reconnecting at once is worth a try (default: the
+   * network or the tab came back); returns how to stop.
+   */
+  onWake?(wake: () => void): () => void;
+  /** For the backoff's jitter (default: Math.random). */
+  random?(): number;
 }
 
 export class RequestError extends Error {
@@ -37,20 +56,26 @@ interface Pending {
   frame: ClientFrame & { id: string };
   retry: boolean;
   /** The socket it was last sent on; a retried request goes again on a new one. */
-  sentOn?: WebSocket | undefined;
+  sentOn?: SocketLike | undefined;
   resolve(data: unknown): void;
   reject(err: Error): void;
 }
 
-const BACKOFF_FIRST_MS = 500;
-const BACKOFF_MAX_MS = 15_000;
+export const BACKOFF_FIRST_MS = 500;
+export const BACKOFF_MAX_MS = 15_000;
 /** Phones lose networks without a close: ping, and give up on a silent socket. */
-const PING_EVERY_MS = 25_000;
-const PONG_WITHIN_MS = 10_000;
+export const PING_EVERY_MS = 25_000;
+export const PONG_WITHIN_MS = 10_000;
+/** WebSocket.OPEN: the same number in every implementation. */
+const OPEN = 1;
 
 export class WsClient {
   readonly #options: WsClientOptions;
-  #socket: WebSocket | undefined;
+  readonly #connectSocket: (url: string) => SocketLike;
+  readonly #random: () => number;
+  #socket: SocketLike | undefined;
+  #stopWaking: (() => void) | undefined;
+  #stopped = false;
   #state: ConnectionState = 'connecting';
   #attempt = 0;
   #nextId = 1;
@@ -61,6 +86,8 @@ export class WsClient {
 
   constructor(options: WsClientOptions) {
     this.#options = options;
+    this.#connectSocket = options.connect ?? ((url) => new WebSocket(url));
+    this.#random = options.random ?? Math.random;
   }
 
   get state(): ConnectionState {
@@ -69,11 +96,21 @@ export class WsClient {
 
   start(): void {
     this.#connect();
-    // Come back at once when the network or the tab does, instead of waiting out the backoff.
-    window.addEventListener('online', () => this.#reconnectNow());
-    document.addEventListener('visibilitychange', () => {
-      if (document.visibilityState === 'visible') this.#reconnectNow();
-    });
+    this.#stopWaking = (this.#options.onWake ?? wakeOnNetworkOrTab)(() => this.#reconnectNow());
+  }
+
+  /** Closes the connection for good: pending requests fail, nothing reconnects. */
+  stop(): void {
+    this.#stopped = true;
+    this.#stopWaking?.();
+    clearTimeout(this.#retryTimer);
+    this.#retryTimer = undefined;
+    this.#stopPing();
+    const socket = this.#socket;
+    this.#socket = undefined;
+    socket?.close();
+    for (const pending of this.#pending.values()) pending.reject(new RequestError('disconnected', 'The connection was closed.'));
+    this.#pending.clear();
   }
 
   /** Sends a frame and resolves with the reply's data; rejects with a RequestError on an error reply. */
@@ -84,7 +121,7 @@ export class WsClient {
       // The server answers a frame of this type with this type's data (ReplyData).
       const pending: Pending = { frame: full, retry: options.retry === true, resolve: resolve as (data: unknown) => void, reject };
       const socket = this.#socket;
-      if (socket?.readyState === WebSocket.OPEN) {
+      if (socket?.readyState === OPEN) {
         // The hello went out first on this socket; the server handles frames in order.
         pending.sentOn = socket;
         this.#send(full);
@@ -98,21 +135,21 @@ export class WsClient {
 
   /** Sends a frame that needs no reply, if connected. */
   send(frame: RequestFrame): void {
-    if (this.#socket?.readyState === WebSocket.OPEN) this.#send(frame as ClientFrame);
+    if (this.#socket?.readyState === OPEN) this.#send(frame as ClientFrame);
   }
 
   #connect(): void {
     clearTimeout(this.#retryTimer);
     this.#retryTimer = undefined;
     this.#setState(this.#attempt === 0 ? 'connecting' : 'reconnecting');
-    const socket = new WebSocket(this.#options.url);
+    const socket = this.#connectSocket(this.#options.url);
     this.#socket = socket;
     socket.addEventListener('open', () => {
       if (this.#socket !== socket) return;
       this.#send({ type: 'hello', resume: this.#options.resume() });
       this.#startPing();
     });
-    socket.addEventListener('message', (e: MessageEvent) => {
+    socket.addEventListener('message', (e) => {
       if (this.#socket !== socket || typeof e.data !== 'string') return;
       this.#socketOnMessage(e.data);
     });
@@ -170,11 +207,12 @@ export class WsClient {
       this.#pending.delete(id);
       pending.reject(new RequestError('disconnected', 'The connection dropped before the server answered.'));
     }
+    if (this.#stopped) return;
     this.#attempt++;
     this.#setState('reconnecting');
     const cap = Math.min(BACKOFF_MAX_MS, BACKOFF_FIRST_MS * 2 ** (this.#attempt - 1));
     // Full jitter, at least the first step: many tabs must not come back in lockstep.
-    const delay = BACKOFF_FIRST_MS + Math.random() * (cap - BACKOFF_FIRST_MS);
+    const delay = BACKOFF_FIRST_MS + this.#random() * (cap - BACKOFF_FIRST_MS);
     this.#retryTimer = setTimeout(() => this.#connect(), delay);
   }
 
@@ -211,4 +249,17 @@ export class WsClient {
     this.#pingTimer = undefined;
     this.#clearPongWait();
   }
+}
+
+/** Come back at once when the network or the tab does, instead of waiting out the backoff. */
+function wakeOnNetworkOrTab(wake: () => void): () => void {
+  const onVisible = () => {
+    if (document.visibilityState === 'visible') wake();
+  };
+  window.addEventListener('online', wake);
+  document.addEventListener('visibilitychange', onVisible);
+  return () => {
+    window.removeEventListener('online', wake);
+    document.removeEventListener('visibilitychange', onVisible);
+  };
 }

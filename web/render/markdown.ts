@@ -17,9 +17,10 @@
  * the last finished block (blank line outside a code fence) on each update,
  * appending finished blocks once, and at most once per animation frame.
  */
+import '../styles/markdown.css';
 import DOMPurify from 'dompurify';
 import { Marked, type Tokens } from 'marked';
-import { h } from '../dom.js';
+import { h, makeScrollable } from '../dom.js';
 
 // ---- marked -------------------------------------------------------------------
 
@@ -131,15 +132,35 @@ function decorate(fragment: DocumentFragment): void {
     ]);
     pre.replaceWith(block);
     block.append(pre);
+    makeScrollable(pre);
   }
   // An image whose address was refused (javascript:, data:) is just its alt text.
   for (const img of Array.from(fragment.querySelectorAll('img:not([src])'))) {
     img.replaceWith(img.getAttribute('alt') ?? '');
   }
   for (const table of Array.from(fragment.querySelectorAll('table'))) {
-    const scroller = h('div', { class: 'md-table' });
+    // A <section> with no name is no landmark, and may scroll and take focus without a role (axe).
+    const scroller = h('section', { class: 'md-table' });
+    makeScrollable(scroller);
     table.replaceWith(scroller);
     scroller.append(table);
+  }
+}
+
+/**
+ * Claude's headings sit inside a run whose own heading has level `parent`:
+ * each gets a level (aria-level; the tags stay as marked wrote them) one below
+ * the nearest earlier heading that outranks it, so the page's outline never
+ * skips a level, whatever levels the answer used.
+ */
+function nestHeadings(el: HTMLElement, parent: number): void {
+  const open: Array<{ source: number; level: number }> = [];
+  for (const heading of Array.from(el.querySelectorAll('h1, h2, h3, h4, h5, h6'))) {
+    const source = Number(heading.tagName.slice(1));
+    while (open.length > 0 && open[open.length - 1]!.source >= source) open.pop();
+    const level = Math.min(6, (open[open.length - 1]?.level ?? parent) + 1);
+    open.push({ source, level });
+    if (heading.getAttribute('aria-level') !== String(level)) heading.setAttribute('aria-level', String(level));
   }
 }
 
@@ -214,7 +235,12 @@ function currentFrame(): number {
   return frame;
 }
 
-export function createMarkdownView(className: string): MarkdownView {
+export interface MarkdownViewOptions {
+  /** The level of the heading the text sits under: its own headings are nested below it. */
+  headingsBelow?: number;
+}
+
+export function createMarkdownView(className: string, options: MarkdownViewOptions = {}): MarkdownView {
   const el = h('div', { class: className });
   /** Source of the blocks already rendered for good (streaming only). */
   let stable = '';
@@ -255,6 +281,7 @@ export function createMarkdownView(className: string): MarkdownView {
     // The finished answer is rendered once more in one piece: blocks split while streaming (a loose list) join up.
     if (next.streaming) stream(next.text);
     else full(next.text);
+    if (options.headingsBelow !== undefined) nestHeadings(el, options.headingsBelow);
   };
 
   return {

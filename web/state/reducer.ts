@@ -129,25 +129,10 @@ function applyEvent(state: SessionState, event: ServerEvent): SessionState {
       return { ...state, timeline: [...state.timeline, { kind: 'cleared', seq: event.seq }] };
     case 'queue.changed':
       return { ...state, pending: [...event.pending] };
-    case 'run.queued': {
-      if (state.runs[event.runId]) return state;
-      const run: RunState = {
-        runId: event.runId,
-        prompt: event.prompt,
-        clientRequestId: event.clientRequestId,
-        status: 'queued',
-        started: false,
-        items: [],
-      };
-      return {
-        ...state,
-        runs: { ...state.runs, [run.runId]: run },
-        timeline: [...state.timeline, { kind: 'run', runId: run.runId }],
-      };
-    }
+    case 'run.queued':
+      return runQueued(state, event);
     case 'run.started': {
-      const withRun = ensureRun(state, event.runId);
-      const next = updateRun(withRun, event.runId, (run) => ({ ...run, status: 'running', started: true, model: event.model }));
+      const next = updateRun(ensureRun(state, event.runId), event.runId, (run) => ({ ...run, status: 'running', started: true, model: event.model }));
       return { ...next, activeRunId: event.runId };
     }
     case 'run.retrying': {
@@ -155,102 +140,117 @@ function applyEvent(state: SessionState, event: ServerEvent): SessionState {
       return updateRun(state, event.runId, (run) => ({ ...run, retrying: { attempt, maxRetries, delayMs, errorStatus, at } }));
     }
     case 'assistant.delta':
-      return updateRun(state, event.runId, (run) => {
-        if (run.retrying) run = { ...run, retrying: undefined };
-        const last = run.items[run.items.length - 1];
-        if (last?.kind === 'text' && last.streaming) {
-          return replaceLast(run, { ...last, text: last.text + event.text });
-        }
-        return { ...run, items: [...run.items, { kind: 'text', text: event.text, streaming: true }] };
-      });
+      return updateRun(state, event.runId, (run) => appendDelta(run, event.text));
     case 'assistant.message':
-      return updateRun(state, event.runId, (run) => {
-        const last = run.items[run.items.length - 1];
-        const item: RunItem = { kind: 'text', text: event.text, streaming: false };
-        if (last?.kind === 'text' && last.streaming) return replaceLast(run, item);
-        return { ...run, items: [...run.items, item] };
-      });
+      return updateRun(state, event.runId, (run) => completeText(run, event.text));
     case 'thinking':
       return updateRun(state, event.runId, (run) => ({ ...run, items: [...run.items, { kind: 'thinking', text: event.text }] }));
     case 'tool.started':
-      return updateRun(state, event.runId, (run) => ({
-        ...run,
-        items: [
-          ...run.items,
-          {
-            kind: 'tool',
-            tool: {
-              toolUseId: event.toolUseId,
-              name: event.name,
-              summary: event.summary,
-              status: 'running',
-              output: '',
-              truncated: false,
-            },
-          },
-        ],
-      }));
+      return updateRun(state, event.runId, (run) => ({ ...run, items: [...run.items, { kind: 'tool', tool: startedTool(event) }] }));
     case 'tool.finished':
-      return updateRun(state, event.runId, (run) => {
-        const index = run.items.findIndex((i) => i.kind === 'tool' && i.tool.toolUseId === event.toolUseId);
-        const found = run.items[index];
-        if (found?.kind !== 'tool') return run;
-        const tool: ToolCall = {
-          ...found.tool,
-          status: event.ok ? 'ok' : 'error',
-          output: event.output,
-          truncated: event.truncated === true,
-        };
-        return replaceAt(run, index, { kind: 'tool', tool });
-      });
-    case 'run.finished': {
-      const withRun = ensureRun(state, event.runId);
-      const next = updateRun(withRun, event.runId, (run) => ({
-        ...run,
-        retrying: undefined,
-        status: event.status,
-        items: run.items.map((item) => (item.kind === 'text' && item.streaming ? { ...item, streaming: false } : item)),
-        outcome: {
-          status: event.status,
-          costUsd: event.costUsd,
-          usage: event.usage,
-          durationMs: event.durationMs,
-          numTurns: event.numTurns,
-          result: event.result,
-          errorKind: event.errorKind,
-          error: event.error,
-        },
-      }));
-      return next.activeRunId === event.runId ? { ...next, activeRunId: undefined } : next;
-    }
+      return updateRun(state, event.runId, (run) => finishTool(run, event));
+    case 'run.finished':
+      return runFinished(state, event);
     case 'permission.requested':
       return updateRun(state, event.runId, (run) => ({
         ...run,
         items: [...run.items, { kind: 'permission', requestId: event.requestId, toolName: event.toolName, input: event.input }],
       }));
-    case 'permission.resolved': {
-      const runId = event.runId ?? findRunWithPermission(state, event.requestId);
-      if (runId === undefined) return state;
-      return updateRun(state, runId, (run) => {
-        const index = run.items.findIndex((i) => i.kind === 'permission' && i.requestId === event.requestId);
-        const found = run.items[index];
-        if (found?.kind !== 'permission') return run;
-        return replaceAt(run, index, { ...found, resolved: { behavior: event.behavior, by: event.by } });
-      });
-    }
+    case 'permission.resolved':
+      return permissionResolved(state, event);
     case 'notice':
-      if (event.runId !== undefined && state.runs[event.runId]) {
-        return updateRun(state, event.runId, (run) => ({
-          ...run,
-          items: [...run.items, { kind: 'notice', level: event.level, text: event.text }],
-        }));
-      }
-      return { ...state, timeline: [...state.timeline, { kind: 'notice', seq: event.seq, level: event.level, text: event.text }] };
+      return addNotice(state, event);
     default: {
       const never: never = event;
       return never;
     }
   }
+}
+
+type EventOf<T extends ServerEvent['type']> = Extract<ServerEvent, { type: T }>;
+
+function runQueued(state: SessionState, event: EventOf<'run.queued'>): SessionState {
+  if (state.runs[event.runId]) return state;
+  const run: RunState = {
+    runId: event.runId,
+    prompt: event.prompt,
+    clientRequestId: event.clientRequestId,
+    status: 'queued',
+    started: false,
+    items: [],
+  };
+  return {
+    ...state,
+    runs: { ...state.runs, [run.runId]: run },
+    timeline: [...state.timeline, { kind: 'run', runId: run.runId }],
+  };
+}
+
+function appendDelta(run: RunState, text: string): RunState {
+  // Text flowing again: the CLI's retry went through.
+  if (run.retrying) run = { ...run, retrying: undefined };
+  const last = run.items[run.items.length - 1];
+  if (last?.kind === 'text' && last.streaming) return replaceLast(run, { ...last, text: last.text + text });
+  return { ...run, items: [...run.items, { kind: 'text', text, streaming: true }] };
+}
+
+/** The complete message replaces the deltas streamed for it. */
+function completeText(run: RunState, text: string): RunState {
+  const last = run.items[run.items.length - 1];
+  const item: RunItem = { kind: 'text', text, streaming: false };
+  if (last?.kind === 'text' && last.streaming) return replaceLast(run, item);
+  return { ...run, items: [...run.items, item] };
+}
+
+function startedTool(event: EventOf<'tool.started'>): ToolCall {
+  return { toolUseId: event.toolUseId, name: event.name, summary: event.summary, status: 'running', output: '', truncated: false };
+}
+
+function finishTool(run: RunState, event: EventOf<'tool.finished'>): RunState {
+  const index = run.items.findIndex((i) => i.kind === 'tool' && i.tool.toolUseId === event.toolUseId);
+  const found = run.items[index];
+  if (found?.kind !== 'tool') return run;
+  const tool: ToolCall = { ...found.tool, status: event.ok ? 'ok' : 'error', output: event.output, truncated: event.truncated === true };
+  return replaceAt(run, index, { kind: 'tool', tool });
+}
+
+function runFinished(state: SessionState, event: EventOf<'run.finished'>): SessionState {
+  const next = updateRun(ensureRun(state, event.runId), event.runId, (run) => ({
+    ...run,
+    retrying: undefined,
+    status: event.status,
+    items: run.items.map((item) => (item.kind === 'text' && item.streaming ? { ...item, streaming: false } : item)),
+    outcome: {
+      status: event.status,
+      costUsd: event.costUsd,
+      usage: event.usage,
+      durationMs: event.durationMs,
+      numTurns: event.numTurns,
+      result: event.result,
+      errorKind: event.errorKind,
+      error: event.error,
+    },
+  }));
+  return next.activeRunId === event.runId ? { ...next, activeRunId: undefined } : next;
+}
+
+function permissionResolved(state: SessionState, event: EventOf<'permission.resolved'>): SessionState {
+  const runId = event.runId ?? findRunWithPermission(state, event.requestId);
+  if (runId === undefined) return state;
+  return updateRun(state, runId, (run) => {
+    const index = run.items.findIndex((i) => i.kind === 'permission' && i.requestId === event.requestId);
+    const found = run.items[index];
+    if (found?.kind !== 'permission') return run;
+    return replaceAt(run, index, { ...found, resolved: { behavior: event.behavior, by: event.by } });
+  });
+}
+
+/** A notice about a run goes in the run; any other between the runs. */
+function addNotice(state: SessionState, event: EventOf<'notice'>): SessionState {
+  if (event.runId !== undefined && state.runs[event.runId]) {
+    return updateRun(state, event.runId, (run) => ({ ...run, items: [...run.items, { kind: 'notice', level: event.level, text: event.text }] }));
+  }
+  return { ...state, timeline: [...state.timeline, { kind: 'notice', seq: event.seq, level: event.level, text: event.text }] };
 }
 
 /** A run we never saw queued (history trimmed, or a server restart): make a placeholder. */

@@ -5,12 +5,7 @@
 import { h } from '../dom.js';
 import { oneLine } from '../format.js';
 import type { SessionState } from '../state/reducer.js';
-
-export interface OutgoingPrompt {
-  clientRequestId: string;
-  sessionId: string;
-  prompt: string;
-}
+import type { OutgoingPrompt } from '../app/state.js';
 
 export interface QueueView {
   render(state: SessionState | undefined, outgoing: readonly OutgoingPrompt[]): void;

@@ -40,13 +40,14 @@ export function openUsagePage(feed: UsageFeed): void {
   feed.refresh(0);
 }
 
+// The big figures are <div>s, not <p>s: a large bold paragraph reads as a heading that is not one (axe p-as-heading).
 function topSections(answer: UsageAnswer, left: number | undefined): HTMLElement[] {
   return [
     h('p', { class: 'muted usage-intro' }, ["This machine's Claude Code use, read from the CLI's own transcripts: runs made outside this app count too."]),
     blockSection(answer, left, loadLimits()),
     h('section', { class: 'usage-today', 'aria-labelledby': 'usage-today-h' }, [
       h('h3', { id: 'usage-today-h' }, ['Today']),
-      h('p', { class: 'usage-big' }, [money(answer.today.costUsd), h('span', { class: 'muted' }, [` · ${formatTokens(answer.today.totalTokens)} tokens`])]),
+      h('div', { class: 'usage-big' }, [money(answer.today.costUsd), h('span', { class: 'muted' }, [` · ${formatTokens(answer.today.totalTokens)} tokens`])]),
       answer.server ? h('p', { class: 'muted' }, [`Through this app: ${formatCost(answer.server.costUsd)} over ${plural(answer.server.runs, 'run')}.`]) : null,
     ]),
   ];
@@ -70,7 +71,7 @@ function blockSection(answer: UsageAnswer, left: number | undefined, limits: Usa
   const warning = limitWarning(block, limits, money, compactTokens);
   return h('section', { class: 'usage-block', 'aria-labelledby': 'usage-block-h' }, [
     heading,
-    h('p', { class: 'usage-big' }, [`${minutesLeft(left)} left`, h('span', { class: 'muted' }, [` · ${clock(block.startTime)}–${clock(block.endTime)}`])]),
+    h('div', { class: 'usage-big' }, [`${minutesLeft(left)} left`, h('span', { class: 'muted' }, [` · ${clock(block.startTime)}–${clock(block.endTime)}`])]),
     warning ? h('p', { class: 'usage-warning', role: 'alert', 'data-already': String(warning.already) }, [warning.text]) : null,
     burnDownChart(answer, limits.tokens, Date.now()) ?? null,
     h('dl', { class: 'usage-figures' }, [
