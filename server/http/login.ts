@@ -24,7 +24,7 @@ export function safeNext(next: string | undefined): string {
 
 export function loginPage(options: { error?: string; next: string; enabled: boolean }): string {
   const body = options.enabled
-    ? `<form method="post" action="/api/auth/login">
+    ? `<main><form method="post" action="/api/auth/login">
   <h1>Claude Remote</h1>
   <p>This server runs commands on its computer. Log in to use it.</p>
   ${options.error ? `<p class="error" role="alert">${escapeHtml(options.error)}</p>` : ''}
@@ -32,20 +32,20 @@ export function loginPage(options: { error?: string; next: string; enabled: bool
   <input id="password" name="password" type="password" autocomplete="current-password" required autofocus>
   <input type="hidden" name="next" value="${escapeHtml(options.next)}">
   <button type="submit">Log in</button>
-</form>`
-    : `<main><h1>Claude Remote</h1><p>No password is set, so the app is open, on this computer only. <a href="/">Open the app</a>.</p></main>`;
+</form></main>`
+    : `<main><div class="card"><h1>Claude Remote</h1><p>No password is set, so the app is open, on this computer only. <a href="/">Open the app</a>.</p></div></main>`;
   return `<!doctype html><html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width,initial-scale=1,viewport-fit=cover">
 <meta name="color-scheme" content="light dark"><title>Log in · Claude Remote</title>
 <link rel="icon" href="/favicon.svg">
 <style>
 body{margin:0;min-height:100dvh;display:grid;place-items:center;font:16px/1.45 system-ui,sans-serif;background:#f5f5f4;color:#1c1917}
-form,main{box-sizing:border-box;width:min(400px,calc(100vw - 32px));padding:24px;border:1px solid #d6d3d1;border-radius:14px;background:#fff}
+form,.card{box-sizing:border-box;width:min(400px,calc(100vw - 32px));padding:24px;border:1px solid #d6d3d1;border-radius:14px;background:#fff}
 h1{margin:0 0 8px;font-size:1.3rem}label{display:block;margin:16px 0 6px;font-weight:600}
 input[type=password]{box-sizing:border-box;width:100%;min-height:44px;padding:8px 10px;font:inherit;border:1px solid #a8a29e;border-radius:8px}
 button{margin-top:16px;width:100%;min-height:44px;font:inherit;font-weight:700;color:#fff;background:#b45309;border:0;border-radius:8px}
 .error{color:#b91c1c}
-@media (prefers-color-scheme:dark){body{background:#1c1b1a;color:#f5f5f4}form,main{background:#2c2b29;border-color:#44403c}input[type=password]{background:#1c1b1a;color:#f5f5f4}.error{color:#f87171}button{color:#1c1917;background:#f59e0b}}
+@media (prefers-color-scheme:dark){body{background:#1c1b1a;color:#f5f5f4}form,.card{background:#2c2b29;border-color:#44403c}input[type=password]{background:#1c1b1a;color:#f5f5f4}.error{color:#f87171}button{color:#1c1917;background:#f59e0b}}
 </style></head><body>${body}</body></html>`;
 }
 
