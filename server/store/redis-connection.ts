@@ -148,7 +148,7 @@ export function storeError(err: unknown, call: string): Error {
     return new Error(`Redis refused ${call}: ${err.message}`, { cause: err });
   }
   const reason = err instanceof Error ? err.message : String(err);
-  return new AppError('store_unavailable', `the store is unavailable (${call}: ${reason})`, { cause: err });
+  return new AppError('store_unavailable', `Redis is unavailable: ${call} failed (${reason})`, { cause: err });
 }
 
 /** An error reply from Redis. ioredis declares ReplyError as `any`, so this narrows for it. */
