@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { loadConfig } from '../config.js';
 import { AppError } from '../core/errors.js';
 import type { LogFn } from '../core/ports.js';
 import { startRedisServer, type RedisServer } from '../../test/support/redis-server.js';
@@ -67,6 +68,15 @@ describe('RedisStore connection', () => {
     await asAlice.setMeta('who', 'alice');
     const asDefault = await open({ url: `redis://:default-secret@127.0.0.1:${server.port}`, keyPrefix: asAlice.keyPrefix });
     expect(await asDefault.getMeta('who')).toBe('alice');
+  });
+
+  it('signs in with the URL the configuration makes of REDIS_HOST, REDIS_PORT and REDIS_PASSWORD', async () => {
+    const password = 'p@ss:w/rd%?# ';
+    const server = await serve({ password });
+    const { redisUrl } = loadConfig({ env: { REDIS_HOST: '127.0.0.1', REDIS_PORT: String(server.port), REDIS_PASSWORD: password } });
+    const store = await open({ url: redisUrl ?? '' });
+    await store.setMeta('k', 'v');
+    expect(await store.getMeta('k')).toBe('v');
   });
 
   it('fails calls at once with store_unavailable while Redis is down, and serves again once it is back', { timeout: 20_000 }, async () => {
