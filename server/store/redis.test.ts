@@ -114,6 +114,21 @@ describe('RedisStore specifics', () => {
     expect(reads).toEqual([['xrange', deltasKey, `${first?.seq}-0`, `${(first?.seq ?? 0) + 1}-0`, 'COUNT', '1000']]);
   });
 
+  it('lets a login key expire by itself: its lifetime plus a day after it was stored', async () => {
+    const prefix = nextPrefix();
+    const store = await open(prefix);
+    await store.createAuthSession({ tokenHash: 'month', createdAt: '2026-01-01T00:00:00.000Z', expiresAt: '2026-01-31T00:00:00.000Z' });
+    await store.createAuthSession({ tokenHash: 'odd', createdAt: 'T', expiresAt: '9999' });
+    const ttl = await store.client.pttl(`${prefix}auth:month`);
+    const dayMs = 24 * 3600 * 1000;
+    expect(ttl).toBeGreaterThan(30 * dayMs);
+    expect(ttl).toBeLessThanOrEqual(31 * dayMs);
+    // No lifetime to tell: kept until deleteExpiredAuthSessions or deleteAllAuthSessions.
+    expect(await store.client.pttl(`${prefix}auth:odd`)).toBe(-1);
+    await store.client.del(`${prefix}auth:month`); // as if Redis had expired it
+    expect(await store.deleteAllAuthSessions()).toBe(1);
+  });
+
   async function commandsOn(store: RedisStore, key: string, work: () => Promise<unknown>): Promise<string[][]> {
     const monitor: Redis = await store.client.monitor();
     opened.push({ close: async () => monitor.disconnect() });
