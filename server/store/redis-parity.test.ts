@@ -1,6 +1,6 @@
 /**
  * RedisStore against SqliteStore: the same random history (runs enqueued and
- * moving through their states, events of every kind the compact filter cares
+ * moving through their states, conditionally or not, events of every kind the compact filter cares
  * about, deltas of runs that are no run of the session, pruning) goes into
  * both, and every read must come back the same, compact or not, at any
  * bounds and limit.
@@ -38,7 +38,6 @@ class History {
   /** Runs made so far; those not enqueued yet still get events (deltas of "no run" of the session). */
   readonly runs: RunRecord[] = [];
   readonly enqueued = new Set<string>();
-  readonly states = new Map<string, RunState>();
   clock = 0;
 
   pick<T>(list: readonly T[]): T {
@@ -81,14 +80,14 @@ class History {
     } else if (roll < 0.25 && pending.length > 0) {
       const run = this.pick(pending);
       this.enqueued.add(run.id);
-      this.states.set(run.id, 'queued');
       await both((s) => s.enqueueRun(run));
-    } else if (roll < 0.4 && this.states.size > 0) {
-      const id = this.pick([...this.states.keys()]);
+    } else if (roll < 0.4 && this.enqueued.size > 0) {
+      const id = this.pick([...this.enqueued]);
       const next = this.pick<RunState>(['running', 'success', 'error', 'interrupted', 'queued']);
-      this.states.set(id, next);
       const finishedAt = next === 'running' || next === 'queued' ? undefined : this.time();
-      await both((s) => s.updateRun(id, { state: next, finishedAt }));
+      const expected = this.random() < 0.5 ? undefined : this.pick<RunState>(['queued', 'running']);
+      if (expected === undefined) await both((s) => s.updateRun(id, { state: next, finishedAt }));
+      else await both((s) => s.updateRunIf(id, expected, { state: next, finishedAt, instanceId: 'i' }));
     } else if (roll < 0.43) {
       const before = this.time();
       await both((s) => s.pruneFinishedRuns(before));

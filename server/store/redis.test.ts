@@ -71,6 +71,22 @@ describe('RedisStore specifics', () => {
     expect(await a.lastSeq(s.id)).toBe(400);
   });
 
+  it('gives a queued run to one instance only when several claim it at once', async () => {
+    const prefix = nextPrefix();
+    const [a, b] = await Promise.all([open(prefix), open(prefix)]);
+    const s = makeSession();
+    await a.createSession(s);
+    const runs = Array.from({ length: 20 }, () => makeRun(s.id));
+    for (const run of runs) await a.enqueueRun(run);
+    const claims = runs.flatMap((run) =>
+      [a, b].map((store, i) => store.updateRunIf(run.id, 'queued', { state: 'running', instanceId: `i${i}` })),
+    );
+    const won = (await Promise.all(claims)).filter((r) => r !== undefined);
+    expect(won.map((r) => r.id).sort()).toEqual(runs.map((r) => r.id).sort());
+    expect((await b.runsInState('running')).map((r) => r.id)).toEqual(runs.map((r) => r.id));
+    expect(await a.listRuns(s.id, 'queued')).toEqual([]);
+  });
+
   it('publishes each stored event on its session channel, as stored, in seq order', async () => {
     const store = await open(nextPrefix());
     const [s, other] = [makeSession(), makeSession()];
