@@ -113,4 +113,26 @@ describe('the .env file', () => {
     expect(loadConfig({ env: { TRUST_PROXY: 'Yes', PERMISSION_PROMPTS: 'OFF' } })).toMatchObject({ trustProxy: true, permissionPrompts: false });
     expect(() => loadConfig({ env: { TRUST_PROXY: 'maybe' } })).toThrow(/TRUST_PROXY/);
   });
+
+  it('stores in SQLite unless REDIS_URL or REDIS_HOST says Redis; REDIS_URL wins', () => {
+    expect(loadConfig({}).redisUrl).toBeUndefined();
+    expect(loadConfig({ env: { REDIS_URL: 'rediss://u:p@cache:6380/2' } }).redisUrl).toBe('rediss://u:p@cache:6380/2');
+    expect(loadConfig({ env: { REDIS_HOST: 'cache' } }).redisUrl).toBe('redis://cache:6379');
+    expect(loadConfig({ env: { REDIS_URL: 'redis://a:1', REDIS_HOST: 'b', REDIS_PORT: '2', REDIS_PASSWORD: 'x' } }).redisUrl).toBe('redis://a:1');
+    expect(loadConfig({ argv: ['--redis-host', '::1', '--redis-port', '7000'] }).redisUrl).toBe('redis://[::1]:7000');
+  });
+
+  it('puts REDIS_PASSWORD into the Redis URL escaped, so any character survives', () => {
+    const password = 'p@ss:w/rd%?#';
+    const url = loadConfig({ env: { REDIS_HOST: 'cache', REDIS_PASSWORD: password } }).redisUrl ?? '';
+    expect(decodeURIComponent(new URL(url).password)).toBe(password);
+    expect(new URL(url).host).toBe('cache:6379');
+  });
+
+  it('refuses Redis settings that cannot work: another scheme, a port or password without a host', () => {
+    expect(() => loadConfig({ env: { REDIS_URL: 'http://cache:6379' } })).toThrow(/REDIS_URL must start with redis:\/\//);
+    expect(() => loadConfig({ env: { REDIS_PASSWORD: 'x' } })).toThrow(/REDIS_HOST/);
+    expect(() => loadConfig({ env: { REDIS_PORT: '7000' } })).toThrow(/REDIS_HOST/);
+    expect(() => loadConfig({ env: { REDIS_HOST: 'cache', REDIS_PORT: 'x' } })).toThrow(/REDIS_PORT \(--redis-port\)/);
+  });
 });

@@ -121,7 +121,15 @@ const SETTINGS = {
   ngrokOauthProvider: { env: 'NGROK_OAUTH_PROVIDER', flag: 'ngrok-oauth-provider', help: 'OAuth at the ngrok edge: google, github, ...', default: '' },
   ngrokOauthAllowEmails: { env: 'NGROK_OAUTH_ALLOW_EMAILS', flag: 'ngrok-oauth-allow-emails', help: 'Emails the edge lets in (comma-separated)', default: '' },
   ngrokOauthAllowDomains: { env: 'NGROK_OAUTH_ALLOW_DOMAINS', flag: 'ngrok-oauth-allow-domains', help: 'Email domains the edge lets in (comma-separated)', default: '' },
-  redisUrl: { env: 'REDIS_URL', flag: 'redis-url', help: 'Use Redis instead of SQLite', default: '' },
+  redisUrl: {
+    env: 'REDIS_URL',
+    flag: 'redis-url',
+    help: 'Use Redis instead of SQLite: redis://[user:password@]host:port[/db], or rediss:// for TLS',
+    default: '',
+  },
+  redisHost: { env: 'REDIS_HOST', flag: 'redis-host', help: 'Use Redis on this host instead of SQLite (REDIS_URL wins)', default: '' },
+  redisPort: { env: 'REDIS_PORT', flag: 'redis-port', help: 'Port of REDIS_HOST', default: '6379' },
+  redisPassword: { env: 'REDIS_PASSWORD', flag: 'redis-password', help: 'Password of REDIS_HOST', default: '' },
   logLevel: { env: 'LOG_LEVEL', flag: 'log-level', help: 'debug, info, warn or error (any case)', default: 'info' },
   logFormat: {
     env: 'LOG_FORMAT',
@@ -191,7 +199,10 @@ const configSchema = z.object({
   ngrokOauthProvider: z.string(),
   ngrokOauthAllowEmails: z.string(),
   ngrokOauthAllowDomains: z.string(),
-  redisUrl: z.string(),
+  redisUrl: z.string().trim(),
+  redisHost: z.string().trim(),
+  redisPort: intText(1, 65535),
+  redisPassword: z.string(),
   logLevel: z.string().trim().toLowerCase().pipe(z.enum(['debug', 'info', 'warn', 'error'])),
   logFormat: z.string().trim().toLowerCase().pipe(z.enum(['auto', 'json', 'pretty'])),
   metricsPort: z.union([z.literal(''), intText(0, 65535)]),
@@ -241,6 +252,7 @@ export interface Config {
         oauthAllowDomains: string[];
       }
     | undefined;
+  /** Redis to store in instead of SQLite: REDIS_URL, or one made of REDIS_HOST, _PORT and _PASSWORD. */
   redisUrl?: string | undefined;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
   /** JSON lines, readable lines, or readable only on a terminal. */
@@ -325,7 +337,7 @@ export function loadConfig(input: ConfigInput = {}): Readonly<Config> {
     mcpPolicy: c.mcpConfig,
     allowUnauthenticatedRemote: c.allowUnauthenticatedRemote,
     tunnel: tunnelSettings(c),
-    redisUrl: optional(c.redisUrl),
+    redisUrl: redisUrl(c, sources),
     logLevel: c.logLevel,
     logFormat: c.logFormat,
     metricsPort: c.metricsPort === '' ? undefined : c.metricsPort,
@@ -382,6 +394,27 @@ function tunnelSettings(c: z.infer<typeof configSchema>): Config['tunnel'] {
     oauthAllowEmails: commaList(c.ngrokOauthAllowEmails),
     oauthAllowDomains: commaList(c.ngrokOauthAllowDomains),
   };
+}
+
+/**
+ * REDIS_URL as given, or else a URL of REDIS_HOST, REDIS_PORT and
+ * REDIS_PASSWORD (escaped, so any character may appear in it). A port or
+ * password without a host would silently mean SQLite: refused instead.
+ */
+function redisUrl(c: z.infer<typeof configSchema>, sources: Config['sources']): string | undefined {
+  if (c.redisUrl !== '') {
+    if (!/^rediss?:\/\//i.test(c.redisUrl)) throw new ConfigError('REDIS_URL must start with redis:// or rediss:// (TLS).');
+    return c.redisUrl;
+  }
+  if (c.redisHost === '') {
+    if (c.redisPassword !== '' || sources.redisPort !== 'default') {
+      throw new ConfigError('REDIS_PORT and REDIS_PASSWORD need REDIS_HOST (or set REDIS_URL).');
+    }
+    return undefined;
+  }
+  const host = c.redisHost.includes(':') ? `[${c.redisHost}]` : c.redisHost;
+  const auth = c.redisPassword === '' ? '' : `:${encodeURIComponent(c.redisPassword)}@`;
+  return `redis://${auth}${host}:${c.redisPort}`;
 }
 
 function parseFlags(argv: readonly string[]): Record<string, string | undefined> {

@@ -43,7 +43,7 @@ export interface LoggerOptions {
  * object, a login body), at the top and one level down.
  */
 export const REDACT_PATHS: readonly string[] = [
-  ...['password', 'token', 'authtoken', 'authorization', 'cookie', 'authPassword', 'authToken', 'ngrokAuthtoken'].flatMap((k) => [k, `*.${k}`]),
+  ...['password', 'token', 'authtoken', 'authorization', 'cookie', 'authPassword', 'authToken', 'ngrokAuthtoken', 'redisUrl', 'redisPassword'].flatMap((k) => [k, `*.${k}`]),
   'req.headers.authorization',
   'req.headers.cookie',
   '*.headers["set-cookie"]',

@@ -28,6 +28,8 @@ export const ERROR_STATUS = {
   too_many_connections: 429,
   cli_unavailable: 503,
   owner_unavailable: 503,
+  /** The store (Redis) cannot be reached right now; the same call may work again soon. */
+  store_unavailable: 503,
   internal: 500,
 } as const;
 
