@@ -130,6 +130,12 @@ const SETTINGS = {
   redisHost: { env: 'REDIS_HOST', flag: 'redis-host', help: 'Use Redis on this host instead of SQLite (REDIS_URL wins)', default: '' },
   redisPort: { env: 'REDIS_PORT', flag: 'redis-port', help: 'Port of REDIS_HOST', default: '6379' },
   redisPassword: { env: 'REDIS_PASSWORD', flag: 'redis-password', help: 'Password of REDIS_HOST', default: '' },
+  leaseTtlS: {
+    env: 'LEASE_TTL_S',
+    flag: 'lease-ttl-s',
+    help: 'With Redis: seconds a session stays with an instance that stopped renewing its lease (failover time)',
+    default: '15',
+  },
   logLevel: { env: 'LOG_LEVEL', flag: 'log-level', help: 'debug, info, warn or error (any case)', default: 'info' },
   logFormat: {
     env: 'LOG_FORMAT',
@@ -203,6 +209,7 @@ const configSchema = z.object({
   redisHost: z.string().trim(),
   redisPort: intText(1, 65535),
   redisPassword: z.string(),
+  leaseTtlS: intText(2, 600),
   logLevel: z.string().trim().toLowerCase().pipe(z.enum(['debug', 'info', 'warn', 'error'])),
   logFormat: z.string().trim().toLowerCase().pipe(z.enum(['auto', 'json', 'pretty'])),
   metricsPort: z.union([z.literal(''), intText(0, 65535)]),
@@ -254,6 +261,8 @@ export interface Config {
     | undefined;
   /** Redis to store in instead of SQLite: REDIS_URL, or one made of REDIS_HOST, _PORT and _PASSWORD. */
   redisUrl?: string | undefined;
+  /** With Redis: how long a session's lease outlives its holder's last renewal. */
+  leaseTtlMs: number;
   logLevel: 'debug' | 'info' | 'warn' | 'error';
   /** JSON lines, readable lines, or readable only on a terminal. */
   logFormat: 'auto' | 'json' | 'pretty';
@@ -338,6 +347,7 @@ export function loadConfig(input: ConfigInput = {}): Readonly<Config> {
     allowUnauthenticatedRemote: c.allowUnauthenticatedRemote,
     tunnel: tunnelSettings(c),
     redisUrl: redisUrl(c, sources),
+    leaseTtlMs: c.leaseTtlS * 1000,
     logLevel: c.logLevel,
     logFormat: c.logFormat,
     metricsPort: c.metricsPort === '' ? undefined : c.metricsPort,

@@ -3,8 +3,7 @@
  * signals -> shutdown. Tests start the server through `startServer`, exactly
  * as the command line does.
  */
-import { randomUUID } from 'node:crypto';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { homedir, tmpdir } from 'node:os';
@@ -18,7 +17,6 @@ import { DataDirInUseError, lockDataDir } from './data-lock.js';
 import { within } from './core/deadline.js';
 import { createEngine, type Engine } from './core/engine.js';
 import { systemClock, type Clock } from './core/ports.js';
-import type { Store } from './core/store.js';
 import { createAppHandle } from './http/app.js';
 import { createAuth } from './http/auth.js';
 import { createGuard } from './http/guard.js';
@@ -34,7 +32,7 @@ import { createLogger, type Logger } from './log.js';
 import { listenForMetrics } from './metrics/listener.js';
 import { createMetrics } from './metrics/metrics.js';
 import { logRunEvents } from './run-log.js';
-import { createSqliteStore } from './store/sqlite.js';
+import { openStore } from './open-store.js';
 import { createUsageService, transcriptRoots } from './usage/index.js';
 import { attachWebSocket } from './ws/upgrade.js';
 
@@ -166,9 +164,8 @@ async function startLocked(
   unlock: () => void,
 ): Promise<RunningServer> {
   const version = packageVersion();
-  const storeFile = join(config.dataDir, 'claude-remote.db');
-  const store = createSqliteStore({ file: storeFile });
-  const instanceId = await ensureInstanceId(config.dataDir, store);
+  const opened = await openStore(config, (level, message, extra) => log[level](message, extra));
+  const { store, instanceId } = opened;
   const cliEnv = overrides.cliEnv ?? defaultCliEnv();
   const locator = createCliLocator({ claudePath: config.claudePath, home: homedir(), env: cliEnv });
   const engine = createEngine(
@@ -180,6 +177,7 @@ async function startLocked(
       differ: unifiedDiff,
       log: (level, message, extra) => log[level](message, extra),
       instanceId,
+      cluster: opened.cluster,
     },
     {
       dataDir: config.dataDir,
@@ -205,7 +203,7 @@ async function startLocked(
   });
   // Before start(): the runs a killed server left are logged and counted as they are found.
   logRunEvents(engine, log);
-  const metrics = createMetrics({ engine, openStreams: () => guard.openStreams(), storeFile });
+  const metrics = createMetrics({ engine, openStreams: () => guard.openStreams(), storeFile: opened.file });
   await engine.start();
   const clock = overrides.clock ?? systemClock;
   const usage = createUsageService({
@@ -239,7 +237,7 @@ async function startLocked(
     restart: overrides.restart,
     startedAt,
     metrics,
-    instance: { id: instanceId, store: 'sqlite' },
+    instance: { id: instanceId, store: opened.kind },
     webDir: config.webDir ?? join(packageRoot(), 'dist', 'web'),
   });
   const timeouts = { ...DEFAULT_TIMEOUTS, ...overrides.timeouts };
@@ -297,30 +295,11 @@ async function startLocked(
       server.closeAllConnections();
       tunnelServer?.closeAllConnections();
       if (tunnelSocket) rmSync(tunnelSocket, { force: true });
-      await store.close();
+      await opened.close();
       unlock();
     })());
 
   return { url, port, engine, close, tunnelSocket, metricsUrl: metricsListener?.url, routes };
-}
-
-/**
- * This server's id, kept in its data folder so that it survives restarts
- * (and differs between instances sharing one Redis store): every CLI
- * process carries it, the next start kills what a killed server left, and
- * leases of sessions name it. A store that kept it (older versions) gives it.
- */
-async function ensureInstanceId(dataDir: string, store: Store): Promise<string> {
-  const file = join(dataDir, 'instance-id');
-  try {
-    const kept = readFileSync(file, 'utf8').trim();
-    if (/^[\w-]{8,64}$/.test(kept)) return kept;
-  } catch {
-    // First start with this folder.
-  }
-  const id = (await store.getMeta('instance.id')) ?? randomUUID();
-  writeFileSync(file, `${id}\n`, { mode: 0o600 });
-  return id;
 }
 
 /**
@@ -343,12 +322,19 @@ function tunnelSocketPath(dataDir: string): string {
 
 /** Command lines are visible to every user of the machine (`ps`). */
 function warnAboutSecretsOnCommandLine(config: Readonly<Config>, log: Logger): void {
-  const flags = { authPassword: '--auth-password', authToken: '--auth-token', ngrokAuthtoken: '--ngrok-authtoken' } as const;
+  const flags = {
+    authPassword: '--auth-password',
+    authToken: '--auth-token',
+    ngrokAuthtoken: '--ngrok-authtoken',
+    redisPassword: '--redis-password',
+    redisUrl: '--redis-url',
+  } as const;
   for (const [key, flag] of Object.entries(flags) as [keyof typeof flags, string][]) {
     if (config.sources[key] !== 'flag') continue;
+    if (key === 'redisUrl' && !/\/\/[^/]*@/.test(config.redisUrl ?? '')) continue;
     log.warn(
       `${flag} puts a secret on the command line, where every user of this machine can read it (ps). ` +
-        'Put it in the .env file (chmod 600) or in a file named by AUTH_PASSWORD_FILE / AUTH_TOKEN_FILE instead.',
+        'Put it in the .env file (chmod 600) or the environment instead (AUTH_PASSWORD_FILE / AUTH_TOKEN_FILE name files for the app\'s secrets).',
     );
   }
 }

@@ -33,8 +33,8 @@ export interface MetricsSources {
   engine: Pick<Engine, 'onAnyEvent' | 'queueDepths' | 'processCounts'>;
   /** Event streams and WebSockets open now, by door. */
   openStreams(): Record<'sse' | 'ws', number>;
-  /** The SQLite database file: its size and its write-ahead log's are reported. */
-  storeFile: string;
+  /** The SQLite database file: its size and its write-ahead log's are reported (none on Redis). */
+  storeFile?: string | undefined;
 }
 
 export interface Metrics {
@@ -151,6 +151,8 @@ function addGauges(registry: Registry, sources: MetricsSources): void {
       for (const [door, count] of Object.entries(sources.openStreams())) this.set({ door }, count);
     },
   });
+  const storeFile = sources.storeFile;
+  if (storeFile === undefined) return;
   new Gauge({
     name: `${PREFIX}store_bytes`,
     help: 'Size of the SQLite store (events, raw CLI lines, sessions, runs): its main file and its write-ahead log.',
@@ -158,7 +160,7 @@ function addGauges(registry: Registry, sources: MetricsSources): void {
     registers,
     async collect() {
       const size = (path: string) => stat(path).then((s) => s.size, () => 0);
-      const [main, wal] = await Promise.all([size(sources.storeFile), size(`${sources.storeFile}-wal`)]);
+      const [main, wal] = await Promise.all([size(storeFile), size(`${storeFile}-wal`)]);
       this.set({ file: 'main' }, main);
       this.set({ file: 'wal' }, wal);
     },
