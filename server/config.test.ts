@@ -135,4 +135,12 @@ describe('the .env file', () => {
     expect(() => loadConfig({ env: { REDIS_PORT: '7000' } })).toThrow(/REDIS_HOST/);
     expect(() => loadConfig({ env: { REDIS_HOST: 'cache', REDIS_PORT: 'x' } })).toThrow(/REDIS_PORT \(--redis-port\)/);
   });
+
+  it('makes folders of sessions without one under DATA_DIR unless SESSIONS_DIR says where; leases last 15 s unless told', () => {
+    expect(loadConfig({ home: '/home/u', env: { DATA_DIR: '/srv/cr' } }).sessionsDir).toBe('/srv/cr/sessions');
+    expect(loadConfig({ home: '/home/u', env: { SESSIONS_DIR: '~/shared' } }).sessionsDir).toBe('/home/u/shared');
+    expect(loadConfig({}).leaseTtlMs).toBe(15_000);
+    expect(loadConfig({ env: { LEASE_TTL_S: '3' } }).leaseTtlMs).toBe(3_000);
+    expect(() => loadConfig({ env: { LEASE_TTL_S: '1' } })).toThrow(/LEASE_TTL_S \(--lease-ttl-s\)/);
+  });
 });

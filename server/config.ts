@@ -16,6 +16,12 @@ const SETTINGS = {
   host: { env: 'HOST', flag: 'host', help: 'Address to listen on', default: '127.0.0.1' },
   port: { env: 'PORT', flag: 'port', help: 'Port to listen on (0 = any free port)', default: '8765' },
   dataDir: { env: 'DATA_DIR', flag: 'data-dir', help: 'Where the database and own session folders live', default: '~/.claude-remote' },
+  sessionsDir: {
+    env: 'SESSIONS_DIR',
+    flag: 'sessions-dir',
+    help: 'Folders of sessions created without one (default: DATA_DIR/sessions); with Redis, a folder every instance shares at the same path',
+    default: '',
+  },
   allowedRoots: {
     env: 'ALLOWED_ROOTS',
     flag: 'allowed-roots',
@@ -172,6 +178,7 @@ const configSchema = z.object({
   host: z.string().min(1),
   port: intText(0, 65535),
   dataDir: z.string().min(1),
+  sessionsDir: z.string(),
   allowedRoots: z.string(),
   claudePath: z.string(),
   maxConcurrentRuns: intText(1, 64),
@@ -220,6 +227,8 @@ export interface Config {
   host: string;
   port: number;
   dataDir: string;
+  /** Folders of sessions created without one. */
+  sessionsDir: string;
   allowedRoots: string[];
   claudePath?: string | undefined;
   maxConcurrentRuns: number;
@@ -319,6 +328,7 @@ export function loadConfig(input: ConfigInput = {}): Readonly<Config> {
     host: c.host,
     port: c.port,
     dataDir: expand(c.dataDir),
+    sessionsDir: c.sessionsDir.trim() === '' ? join(expand(c.dataDir), 'sessions') : expand(c.sessionsDir.trim()),
     allowedRoots: c.allowedRoots
       .split(new RegExp(`[${delimiter === ':' ? ':' : ';'},]`))
       .map((p) => p.trim())

@@ -181,6 +181,7 @@ async function startLocked(
     },
     {
       dataDir: config.dataDir,
+      sessionsDir: config.sessionsDir,
       allowedRoots: config.allowedRoots,
       maxConcurrentRuns: config.maxConcurrentRuns,
       maxQueueLength: config.maxQueueLength,

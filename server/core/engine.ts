@@ -38,6 +38,8 @@ export type { ProcessInfo, SubmitResult } from './dispatcher.js';
 
 export interface EngineConfig {
   dataDir: string;
+  /** Folders of sessions created without one (default DATA_DIR/sessions; shared between instances). */
+  sessionsDir?: string | undefined;
   allowedRoots: readonly string[];
   maxConcurrentRuns: number;
   maxQueueLength: number;
@@ -149,7 +151,7 @@ export class Engine {
   async createSession(body: CreateSessionBody, origin: SessionRecord['origin'] = 'api'): Promise<SessionView> {
     const id = randomUUID();
     const ownFolder = body.cwd === undefined;
-    const cwd = body.cwd !== undefined ? this.#rules.folder(body.cwd) : join(this.#config.dataDir, 'sessions', id);
+    const cwd = body.cwd !== undefined ? this.#rules.folder(body.cwd) : join(this.#rules.sessionsDir, id);
     const options = this.#rules.options(pickOptions(body));
     if (ownFolder) mkdirSync(cwd, { recursive: true, mode: 0o700 });
     const now = this.#clock.now().toISOString();
