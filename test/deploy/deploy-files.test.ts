@@ -2,8 +2,10 @@
  * The deployment files (Dockerfile, docker-compose.yml, deploy/k8s/) read
  * the way a broken deployment would get them wrong: two instances on one
  * DATA_DIR, session folders or the CLI's ~/.claude not shared, Redis not
- * where the URL says, no authentication on 0.0.0.0, a port open to the
- * world, probes on the wrong port, a setting the server does not know.
+ * where the server would look for it or with another password, no
+ * authentication on 0.0.0.0, a port open to the world, probes on the wrong
+ * port, a setting the server does not know or a value it refuses (each
+ * instance's environment goes through server/config.ts's loadConfig).
  *
  * Each check is a function from the parsed files to a list of problems; the
  * real files must have none, and the last block feeds each check a broken
@@ -14,6 +16,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
+import { loadConfig, SETTING_ENV_NAMES, type Config } from '../../server/config.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const read = (path: string) => readFileSync(join(ROOT, path), 'utf8');
@@ -21,15 +24,8 @@ const read = (path: string) => readFileSync(join(ROOT, path), 'utf8');
 // ---------------------------------------------------------------------------
 // What the server knows
 
-/** Every environment variable server/config.ts reads, from its source text: a renamed setting fails here. */
-const CONFIG_ENV = new Set([...read('server/config.ts').matchAll(/\benv:\s*'([A-Z][A-Z0-9_]*)'/g)].map((m) => m[1] as string));
-/**
- * Issue 14's settings, which the Redis work adds to server/config.ts: allowed
- * by name until they are there (then they come from the source text above,
- * and this list changes nothing).
- */
-const PENDING_CONFIG_ENV = ['REDIS_HOST', 'REDIS_PORT', 'REDIS_PASSWORD', 'LEASE_TTL_S'];
-const SERVER_ENV = new Set([...CONFIG_ENV, ...PENDING_CONFIG_ENV]);
+/** Every environment variable server/config.ts reads: a renamed setting fails here. */
+const SERVER_ENV: ReadonlySet<string> = new Set(SETTING_ENV_NAMES);
 /**
  * Set in the image for the CLI, not read by the server: where the CLI keeps
  * its login, settings and transcripts, and no self-update in a read-only image.
@@ -46,13 +42,41 @@ const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : typ
 const isLoopbackHost = (h: string) => /^(127\.\d+\.\d+\.\d+|::1|localhost)$/i.test(h);
 const trimSlash = (p: string) => (p.length > 1 ? p.replace(/\/+$/, '') : p);
 
-/** Host name of a redis:// or rediss:// URL, and whether it carries a password. */
-function redisUrl(url: string): { host: string; password: boolean } | undefined {
-  const m = /^rediss?:\/\/(?:([^@/]*)@)?([^:/?]+)/.exec(url);
-  if (!m) return undefined;
-  const userinfo = m[1] ?? '';
-  return { host: m[2] as string, password: /:.+/.test(userinfo) };
+/**
+ * What server/config.ts makes of an instance's environment, as the server
+ * would read it at start; a message when it refuses to start. The secret
+ * files exist only in the container, so the secrets they name are given
+ * directly.
+ */
+function serverConfig(env: Record<string, string>): Readonly<Config> | string {
+  const direct = { ...env };
+  for (const key of ['AUTH_TOKEN', 'AUTH_PASSWORD']) {
+    if (direct[`${key}_FILE`] === undefined) continue;
+    delete direct[`${key}_FILE`];
+    direct[key] = 'a-secret-from-a-file';
+  }
+  try {
+    return loadConfig({ env: direct, home: env.HOME ?? '/home/node' });
+  } catch (err) {
+    return `server/config.ts refuses it: ${(err as Error).message}`;
+  }
 }
+
+/** Where the server connects to Redis (REDIS_URL, or REDIS_HOST and the rest), as server/config.ts says. */
+function redisOf(config: Readonly<Config>): { host: string; password: string } | undefined {
+  if (config.redisUrl === undefined) return undefined;
+  const url = new URL(config.redisUrl);
+  return { host: url.hostname, password: decodeURIComponent(url.password) };
+}
+
+/** The password a Redis command line requires (`--requirepass <password>`). */
+function requirepassOf(args: unknown[]): string | undefined {
+  const at = args.findIndex((a) => a === '--requirepass');
+  return at < 0 ? undefined : str(args[at + 1]);
+}
+
+/** Compose's `${NAME}`, `${NAME:-default}` and `${NAME:?message}`: the default, else a value from .env. */
+const interpolate = (value: string) => value.replace(/\$\{(\w+)(?::?-([^}]*)|:?\?[^}]*)?\}/g, (_m, name: string, fallback?: string) => fallback ?? `${name.toLowerCase()}-from-env`);
 
 // ---------------------------------------------------------------------------
 // Dockerfile
@@ -299,11 +323,19 @@ function composeProblems(compose: Obj, imageEnv: Record<string, string>): string
       else shared.roots?.add(`${root}=${mount.source}`);
     }
 
-    const url = env.REDIS_URL ? redisUrl(env.REDIS_URL) : undefined;
-    if (!url) problems.push(`${name}: REDIS_URL is not a redis:// URL (${env.REDIS_URL ?? 'unset'})`);
+    const config = serverConfig(Object.fromEntries(Object.entries(env).map(([k, v]) => [k, interpolate(v)])));
+    if (typeof config === 'string') problems.push(`${name}: ${config}`);
     else {
-      if (!redisNames.includes(url.host)) problems.push(`${name}: REDIS_URL names ${url.host}, not the redis service`);
-      if (!url.password) problems.push(`${name}: REDIS_URL carries no password`);
+      const redis = redisOf(config);
+      if (!redis) problems.push(`${name}: no Redis (REDIS_URL or REDIS_HOST): each instance would keep a store of its own`);
+      else {
+        if (!redisNames.includes(redis.host)) problems.push(`${name}: Redis at ${redis.host}, not the redis service`);
+        if (!redis.password) problems.push(`${name}: connects to Redis without a password`);
+        const required = requirepassOf(arr(obj(services[redis.host]).command));
+        if (redis.password && required !== undefined && interpolate(required) !== redis.password) {
+          problems.push(`${name}: connects with another password than ${redis.host} requires`);
+        }
+      }
     }
     const depends = obj(service.depends_on);
     for (const redis of redisNames) {
@@ -380,16 +412,21 @@ function k8sProblems(docs: Doc[], imageEnv: Record<string, string>): string[] {
   if ((sec.runAsUser ?? podSec.runAsUser) === 0) problems.push('runs as uid 0');
   if (sec.allowPrivilegeEscalation !== false) problems.push('allowPrivilegeEscalation is not false');
 
+  // Values from Secrets are the template's: each key a pod reads must be there, unless marked optional.
+  const secrets = new Map(byKind('Secret').map((s) => [nameOf(s), { ...obj(s.stringData), ...obj(s.data) }]));
   const env: Record<string, string> = { ...imageEnv };
-  const secretRefs: { name: string; key: string }[] = [];
   for (const e of arr(container.env).map(obj)) {
     const name = str(e.name) ?? '';
     if (!SERVER_ENV.has(name)) problems.push(`env ${name} is not a setting server/config.ts knows`);
     const ref = obj(obj(e.valueFrom).secretKeyRef);
-    if (str(ref.name) && str(ref.key)) {
-      secretRefs.push({ name: str(ref.name) as string, key: str(ref.key) as string });
-      env[name] = `secret:${str(ref.name)}/${str(ref.key)}`;
-    } else env[name] = str(e.value) ?? '';
+    const [secretName, key] = [str(ref.name), str(ref.key)];
+    if (secretName === undefined || key === undefined) {
+      env[name] = str(e.value) ?? '';
+      continue;
+    }
+    const value = str(secrets.get(secretName)?.[key]);
+    if (value !== undefined) env[name] = value;
+    else if (ref.optional !== true) problems.push(`secret ${secretName} has no key ${key}`);
   }
   if (env.HOST && isLoopbackHost(env.HOST)) problems.push(`HOST ${env.HOST}: the Service and the probes could not reach it`);
 
@@ -429,11 +466,7 @@ function k8sProblems(docs: Doc[], imageEnv: Record<string, string>): string[] {
   for (const root of (env.ALLOWED_ROOTS ?? '').split(/[:,]/).filter((r) => r !== '')) sharedAt('the allowed root', root);
   if (sec.readOnlyRootFilesystem === true && !mountAt('/tmp')) problems.push('a read-only root file system without a writable /tmp');
 
-  // Secrets: what the pods read exists in the template.
-  const secrets = new Map(byKind('Secret').map((s) => [nameOf(s), { ...obj(s.stringData), ...obj(s.data) }]));
-  for (const ref of secretRefs) {
-    if (!(ref.key in (secrets.get(ref.name) ?? {}))) problems.push(`secret ${ref.name} has no key ${ref.key}`);
-  }
+  // Secrets read as files: the mounted Secret has them.
   const authVars = ['AUTH_TOKEN', 'AUTH_PASSWORD', 'AUTH_TOKEN_FILE', 'AUTH_PASSWORD_FILE'].filter((k) => env[k]);
   if (authVars.length === 0) problems.push('no AUTH_TOKEN or AUTH_PASSWORD (the server refuses 0.0.0.0 without one)');
   for (const key of authVars.filter((k) => k.endsWith('_FILE'))) {
@@ -447,19 +480,33 @@ function k8sProblems(docs: Doc[], imageEnv: Record<string, string>): string[] {
     if (!secretName || !key2 || !(key2 in (secrets.get(secretName) ?? {}))) problems.push(`${key}=${path} is not a key of a mounted Secret`);
   }
 
-  // Redis: the URL names a Service that selects the Redis pods, and carries a password.
+  // Redis, where server/config.ts says the server connects: a Service that selects the Redis pods, with a password.
   const services = byKind('Service');
-  const redisUrlValue = env.REDIS_URL?.startsWith('secret:')
-    ? str(secrets.get(env.REDIS_URL.slice(7).split('/')[0] ?? '')?.[env.REDIS_URL.split('/')[1] ?? ''])
-    : env.REDIS_URL;
-  const url = redisUrlValue ? redisUrl(redisUrlValue) : undefined;
-  if (!url) problems.push(`REDIS_URL is not a redis:// URL (${env.REDIS_URL ?? 'unset'})`);
+  const config = serverConfig(env);
+  const redis = typeof config === 'string' ? undefined : redisOf(config);
+  if (typeof config === 'string') problems.push(config);
+  else if (!redis) problems.push('no Redis (REDIS_URL or REDIS_HOST): each pod would keep a store of its own');
   else {
-    if (!url.password) problems.push('REDIS_URL carries no password');
-    const service = services.find((s) => nameOf(s) === url.host);
+    if (!redis.password) problems.push('connects to Redis without a password');
+    const service = services.find((s) => nameOf(s) === redis.host);
     const redisLabels = redisDeployments.map((d) => obj(obj(obj(obj(d.spec).template).metadata).labels));
-    if (!service) problems.push(`REDIS_URL names ${url.host}, which no Service is`);
-    else if (!redisLabels.some((l) => labelsMatch(obj(obj(service.spec).selector), l))) problems.push(`the Service ${url.host} does not select the Redis pods`);
+    if (!service) problems.push(`Redis at ${redis.host}, which no Service is`);
+    else if (!redisLabels.some((l) => labelsMatch(obj(obj(service.spec).selector), l))) problems.push(`the Service ${redis.host} does not select the Redis pods`);
+    else if (redis.password) {
+      // Redis' own password: its args, with $(NAME) taken from its env (and so from the Secret).
+      const redisContainer = redisDeployments.flatMap(containersOf).find((c) => /^redis(:|$)/.test(str(c.image) ?? '')) ?? {};
+      const redisEnv = Object.fromEntries(
+        arr(redisContainer.env)
+          .map(obj)
+          .map((e) => {
+            const ref = obj(obj(e.valueFrom).secretKeyRef);
+            const value = str(ref.name) ? str(secrets.get(str(ref.name) as string)?.[str(ref.key) ?? '']) : str(e.value);
+            return [str(e.name) ?? '', value ?? ''];
+          }),
+      );
+      const required = requirepassOf(arr(redisContainer.args))?.replace(/\$\((\w+)\)/g, (_m, name: string) => redisEnv[name] ?? '');
+      if (required !== undefined && required !== redis.password) problems.push(`connects with another password than Redis requires`);
+    }
   }
   for (const s of services) if (['NodePort', 'LoadBalancer'].includes(str(obj(s.spec).type) ?? '') && /redis/.test(nameOf(s))) problems.push(`Redis is exposed by ${nameOf(s)}`);
 
@@ -552,9 +599,30 @@ describe('the checks notice a broken deployment', () => {
     ).toContain(`${appName}: a port is published on every address of the host`);
     expect(
       edit((c) => {
-        obj(serviceOf(c).environment).REDIS_URL = 'redis://:pw@localhost:6379/0';
+        obj(serviceOf(c).environment).REDIS_HOST = 'localhost';
       }),
-    ).toContain(`${appName}: REDIS_URL names localhost, not the redis service`);
+    ).toContain(`${appName}: Redis at localhost, not the redis service`);
+    // REDIS_URL wins over the parts, as in server/config.ts.
+    expect(
+      edit((c) => {
+        obj(serviceOf(c).environment).REDIS_URL = 'redis://:pw@cache:6379/0';
+      }),
+    ).toContain(`${appName}: Redis at cache, not the redis service`);
+    expect(
+      edit((c) => {
+        obj(serviceOf(c).environment).REDIS_PASSWORD = '${OTHER_REDIS_PASSWORD}';
+      }),
+    ).toEqual([`${appName}: connects with another password than redis requires`]);
+    expect(
+      edit((c) => {
+        delete obj(serviceOf(c).environment).REDIS_HOST;
+      }),
+    ).toContain(`${appName}: server/config.ts refuses it: REDIS_PORT and REDIS_PASSWORD need REDIS_HOST (or set REDIS_URL).`);
+    expect(
+      edit((c) => {
+        obj(serviceOf(c).environment).LEASE_TTL_S = '1';
+      }),
+    ).toEqual([expect.stringMatching(new RegExp(`^${appName}: server/config.ts refuses it: Invalid configuration:\\n\\s+LEASE_TTL_S`))]);
     expect(
       edit((c) => {
         const env = obj(serviceOf(c).environment);
@@ -615,7 +683,18 @@ describe('the checks notice a broken deployment', () => {
         const secret = all.find((d) => d.kind === 'Secret') as Doc;
         obj(secret.stringData)['redis-url'] = 'redis://:pw@redis:6379/0';
       }),
-    ).toEqual(['REDIS_URL names redis, which no Service is']);
+    ).toEqual(['Redis at redis, which no Service is']);
+    expect(
+      broken((_app, all) => {
+        const secret = all.find((d) => d.kind === 'Secret') as Doc;
+        delete obj(secret.stringData)['redis-password'];
+      }),
+    ).toEqual(['secret claude-remote has no key redis-password', 'connects to Redis without a password']);
+    expect(
+      broken((app) => {
+        container(app).env = arr(container(app).env).map((e) => (obj(e).name === 'REDIS_PASSWORD' ? { name: 'REDIS_PASSWORD', value: 'another' } : e));
+      }),
+    ).toEqual(['connects with another password than Redis requires']);
     expect(
       broken((app) => {
         arr(container(app).env).push({ name: 'CLAUDE_REMOTE_LEASE', value: '15' });
@@ -623,8 +702,10 @@ describe('the checks notice a broken deployment', () => {
     ).toEqual(['env CLAUDE_REMOTE_LEASE is not a setting server/config.ts knows']);
   });
 
-  it('reads the settings from server/config.ts itself', () => {
-    expect(CONFIG_ENV.size).toBeGreaterThan(30);
-    for (const name of ['HOST', 'PORT', 'DATA_DIR', 'ALLOWED_ROOTS', 'REDIS_URL', 'AUTH_TOKEN_FILE', 'AUTH_PASSWORD_FILE']) expect(CONFIG_ENV).toContain(name);
+  it('knows the settings server/config.ts reads', () => {
+    expect(SERVER_ENV.size).toBeGreaterThan(30);
+    for (const name of ['HOST', 'PORT', 'DATA_DIR', 'ALLOWED_ROOTS', 'REDIS_URL', 'REDIS_HOST', 'REDIS_PASSWORD', 'LEASE_TTL_S', 'AUTH_TOKEN_FILE']) {
+      expect(SERVER_ENV).toContain(name);
+    }
   });
 });
