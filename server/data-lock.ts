@@ -45,7 +45,8 @@ export function lockDataDir(dataDir: string, now: Date): () => void {
     if (holder && holderAlive(holder)) {
       throw new DataDirInUseError(
         `Another Claude Remote server (pid ${holder.pid}, started ${holder.startedAt}) uses the data folder ${dataDir}. ` +
-          'Stop it first, give this one another DATA_DIR, or let several servers share work through Redis (REDIS_URL).',
+          'Stop it first, or give this one a DATA_DIR of its own: servers that share their sessions through Redis ' +
+          '(REDIS_URL or REDIS_HOST) still need one each.',
       );
     }
     // Stale: its server is gone.
