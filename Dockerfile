@@ -1,6 +1,7 @@
 # Claude Remote in a container: one instance per container. Several of them
-# share sessions through Redis (REDIS_URL); docs/scaling.md says what else
-# they must share, docker-compose.yml and deploy/k8s/ put it together.
+# share sessions through Redis (REDIS_URL, or REDIS_HOST and REDIS_PASSWORD);
+# docs/scaling.md says what else they must share, docker-compose.yml and
+# deploy/k8s/ put it together.
 #
 #   docker build -t claude-remote .
 #   docker build -t claude-remote --build-arg CLAUDE_CODE_VERSION=2.1.330 .   # with the claude CLI inside
