@@ -59,12 +59,15 @@ COPY --from=build /app/bin ./bin
 # the base image. A fresh named volume mounted on them starts with this owner.
 #   /data                 DATA_DIR: this instance's own (instance id, lock, SQLite
 #                         store when there is no Redis). Never shared by two live instances.
-#   /data/sessions        folders of sessions created without one: shared by all instances
+#                         Alone, one container keeps the folders of sessions created
+#                         without one here too (DATA_DIR/sessions, the default).
+#   /sessions             SESSIONS_DIR for several instances (compose and k8s set it):
+#                         those folders, shared by all instances
 #   /workspace            ALLOWED_ROOTS: project folders; shared by all instances
 #   /home/node/.claude    the CLI's login, settings and transcripts (CLAUDE_CONFIG_DIR); shared
-RUN mkdir -p /data/sessions /workspace /home/node/.claude \
- && chown -R node:node /data /workspace /home/node \
- && chmod 700 /data /home/node/.claude
+RUN mkdir -p /data /sessions /workspace /home/node/.claude \
+ && chown -R node:node /data /sessions /workspace /home/node \
+ && chmod 700 /data /sessions /home/node/.claude
 
 # Not NODE_ENV: the CLI and every command Claude runs inherit the environment
 # (NODE_ENV=production would make `npm install` in a project skip its dev

@@ -286,19 +286,20 @@ function composeProblems(compose: Obj, imageEnv: Record<string, string>): string
 
   const dataSources = new Map<string, string>();
   const shared: Record<string, Set<string>> = { sessions: new Set(), 'CLI home': new Set(), roots: new Set() };
-  const dataDirs = new Set<string>();
+  const sessionsDirs = new Set<string>();
   for (const [name, raw] of apps) {
     const service = obj(raw);
     const own = composeEnv(service);
     const env = { ...imageEnv, ...own };
     for (const key of Object.keys(own)) if (!SERVER_ENV.has(key)) problems.push(`${name}: ${key} is not a setting server/config.ts knows`);
-
-    const dataDir = env.DATA_DIR;
-    if (!dataDir) {
-      problems.push(`${name}: no DATA_DIR`);
+    const config = serverConfig(Object.fromEntries(Object.entries(env).map(([k, v]) => [k, interpolate(v)])));
+    if (typeof config === 'string') {
+      problems.push(`${name}: ${config}`);
       continue;
     }
-    dataDirs.add(trimSlash(dataDir));
+
+    const { dataDir, sessionsDir } = config;
+    sessionsDirs.add(sessionsDir);
     const mounts = composeMounts(service);
     const at = (path: string) => mounts.find((m) => m.target === trimSlash(path));
     const data = at(dataDir);
@@ -310,31 +311,28 @@ function composeProblems(compose: Obj, imageEnv: Record<string, string>): string
       if (other) problems.push(`${name} and ${other} share the DATA_DIR volume ${data.source}`);
       dataSources.set(data.source, name);
     }
-    const sessions = at(`${trimSlash(dataDir)}/sessions`);
-    if (!sessions) problems.push(`${name}: no shared volume on ${dataDir}/sessions (folders of sessions created without one)`);
+    const sessions = at(sessionsDir);
+    if (!sessions) problems.push(`${name}: no shared volume on SESSIONS_DIR ${sessionsDir} (folders of sessions created without one)`);
+    else if (sessions.source === data?.source) problems.push(`${name}: SESSIONS_DIR ${sessionsDir} is on its own DATA_DIR volume, not shared`);
     else shared.sessions?.add(sessions.source);
     const cliHome = env.CLAUDE_CONFIG_DIR ?? (env.HOME ? `${env.HOME}/.claude` : undefined);
     const cli = cliHome ? at(cliHome) : undefined;
     if (!cli) problems.push(`${name}: no shared volume on the CLI's home ${cliHome ?? '(unknown)'}`);
     else shared['CLI home']?.add(cli.source);
-    for (const root of (env.ALLOWED_ROOTS ?? '').split(/[:,]/).filter((r) => r !== '')) {
+    for (const root of config.allowedRoots) {
       const mount = at(root);
       if (!mount) problems.push(`${name}: nothing is mounted on the allowed root ${root}`);
       else shared.roots?.add(`${root}=${mount.source}`);
     }
 
-    const config = serverConfig(Object.fromEntries(Object.entries(env).map(([k, v]) => [k, interpolate(v)])));
-    if (typeof config === 'string') problems.push(`${name}: ${config}`);
+    const redis = redisOf(config);
+    if (!redis) problems.push(`${name}: no Redis (REDIS_URL or REDIS_HOST): each instance would keep a store of its own`);
     else {
-      const redis = redisOf(config);
-      if (!redis) problems.push(`${name}: no Redis (REDIS_URL or REDIS_HOST): each instance would keep a store of its own`);
-      else {
-        if (!redisNames.includes(redis.host)) problems.push(`${name}: Redis at ${redis.host}, not the redis service`);
-        if (!redis.password) problems.push(`${name}: connects to Redis without a password`);
-        const required = requirepassOf(arr(obj(services[redis.host]).command));
-        if (redis.password && required !== undefined && interpolate(required) !== redis.password) {
-          problems.push(`${name}: connects with another password than ${redis.host} requires`);
-        }
+      if (!redisNames.includes(redis.host)) problems.push(`${name}: Redis at ${redis.host}, not the redis service`);
+      if (!redis.password) problems.push(`${name}: connects to Redis without a password`);
+      const required = requirepassOf(arr(obj(services[redis.host]).command));
+      if (redis.password && required !== undefined && interpolate(required) !== redis.password) {
+        problems.push(`${name}: connects with another password than ${redis.host} requires`);
       }
     }
     const depends = obj(service.depends_on);
@@ -358,7 +356,7 @@ function composeProblems(compose: Obj, imageEnv: Record<string, string>): string
       if (port.target !== (env.PORT ?? '8765')) problems.push(`${name}: publishes container port ${port.target}, but the server listens on ${env.PORT ?? '8765'}`);
     }
   }
-  if (dataDirs.size > 1) problems.push(`the instances use different DATA_DIR paths (${[...dataDirs].join(', ')}): own session folders are stored by path`);
+  if (sessionsDirs.size > 1) problems.push(`the instances use different SESSIONS_DIR paths (${[...sessionsDirs].join(', ')}): own session folders are stored by path`);
   for (const [what, sources] of Object.entries(shared)) {
     const distinct = what === 'roots' ? new Set([...sources].map((s) => s.split('=')[0])).size !== sources.size : sources.size > 1;
     if (distinct) problems.push(`the instances do not share one ${what} volume (${[...sources].join(', ')})`);
@@ -429,6 +427,8 @@ function k8sProblems(docs: Doc[], imageEnv: Record<string, string>): string[] {
     else if (ref.optional !== true) problems.push(`secret ${secretName} has no key ${key}`);
   }
   if (env.HOST && isLoopbackHost(env.HOST)) problems.push(`HOST ${env.HOST}: the Service and the probes could not reach it`);
+  const config = serverConfig(env);
+  if (typeof config === 'string') return [...problems, config];
 
   const ports = arr(container.ports).map(obj);
   const listenPort = Number(env.PORT ?? 8765);
@@ -454,16 +454,16 @@ function k8sProblems(docs: Doc[], imageEnv: Record<string, string>): string[] {
     if (!pvc) return problems.push(`${what} uses the claim ${claim}, which no file defines`);
     if (!arr(obj(pvc.spec).accessModes).includes('ReadWriteMany')) problems.push(`${what} uses the claim ${claim}, which is not ReadWriteMany`);
   };
-  const dataDir = env.DATA_DIR;
-  const dataMount = dataDir ? mountAt(dataDir) : undefined;
-  if (!dataMount) problems.push(`nothing is mounted on DATA_DIR ${dataDir ?? '(unset)'}`);
+  const { dataDir } = config;
+  const dataMount = mountAt(dataDir);
+  if (!dataMount) problems.push(`nothing is mounted on DATA_DIR ${dataDir}`);
   else {
     const volume = volumes.get(str(dataMount.name) ?? '');
     if (!volume || !('emptyDir' in volume || 'ephemeral' in volume)) problems.push('DATA_DIR is not per pod (an emptyDir or ephemeral volume): the replicas would share it');
   }
-  sharedAt('DATA_DIR/sessions', dataDir ? `${trimSlash(dataDir)}/sessions` : undefined);
+  sharedAt('SESSIONS_DIR', config.sessionsDir);
   sharedAt("the CLI's home", env.CLAUDE_CONFIG_DIR ?? (env.HOME ? `${env.HOME}/.claude` : undefined));
-  for (const root of (env.ALLOWED_ROOTS ?? '').split(/[:,]/).filter((r) => r !== '')) sharedAt('the allowed root', root);
+  for (const root of config.allowedRoots) sharedAt('the allowed root', root);
   if (sec.readOnlyRootFilesystem === true && !mountAt('/tmp')) problems.push('a read-only root file system without a writable /tmp');
 
   // Secrets read as files: the mounted Secret has them.
@@ -482,10 +482,8 @@ function k8sProblems(docs: Doc[], imageEnv: Record<string, string>): string[] {
 
   // Redis, where server/config.ts says the server connects: a Service that selects the Redis pods, with a password.
   const services = byKind('Service');
-  const config = serverConfig(env);
-  const redis = typeof config === 'string' ? undefined : redisOf(config);
-  if (typeof config === 'string') problems.push(config);
-  else if (!redis) problems.push('no Redis (REDIS_URL or REDIS_HOST): each pod would keep a store of its own');
+  const redis = redisOf(config);
+  if (!redis) problems.push('no Redis (REDIS_URL or REDIS_HOST): each pod would keep a store of its own');
   else {
     if (!redis.password) problems.push('connects to Redis without a password');
     const service = services.find((s) => nameOf(s) === redis.host);
@@ -587,6 +585,20 @@ describe('the checks notice a broken deployment', () => {
         serviceOf(c, 'claude-remote-b').volumes = arr(serviceOf(c, 'claude-remote-b').volumes).map((v) => (v === 'data-b:/data' ? 'data-a:/data' : v));
       }),
     ).toContain('claude-remote-b and claude-remote-a share the DATA_DIR volume data-a');
+    // Without SESSIONS_DIR the folders would be DATA_DIR/sessions, on each instance's own volume.
+    expect(
+      edit((c) => {
+        delete obj(serviceOf(c).environment).SESSIONS_DIR;
+      }),
+    ).toEqual([
+      `${appName}: no shared volume on SESSIONS_DIR /data/sessions (folders of sessions created without one)`,
+      'the instances use different SESSIONS_DIR paths (/data/sessions, /sessions): own session folders are stored by path',
+    ]);
+    expect(
+      edit((c) => {
+        obj(serviceOf(c).environment).SESSIONS_DIR = '/data';
+      }),
+    ).toEqual([`${appName}: SESSIONS_DIR /data is on its own DATA_DIR volume, not shared`, expect.stringMatching(/different SESSIONS_DIR paths/)]);
     expect(
       edit((c) => {
         serviceOf(c).volumes = arr(serviceOf(c).volumes).map((v) => (String(v).startsWith('claude-home:') ? 'claude-home-a:/home/node/.claude' : v));
@@ -672,6 +684,11 @@ describe('the checks notice a broken deployment', () => {
         container(app).volumeMounts = arr(container(app).volumeMounts).filter((m) => obj(m).mountPath !== '/home/node/.claude');
       }),
     ).toEqual(["nothing is mounted on the CLI's home /home/node/.claude"]);
+    expect(
+      broken((app) => {
+        container(app).env = arr(container(app).env).filter((e) => obj(e).name !== 'SESSIONS_DIR');
+      }),
+    ).toEqual(['nothing is mounted on SESSIONS_DIR /data/sessions']);
     expect(
       broken((_app, all) => {
         const service = all.find((d) => d.kind === 'Service' && nameOf(d) === 'claude-remote') as Doc;
