@@ -97,8 +97,17 @@ describe('security settings', () => {
   it('takes extra host names and the proxy setting', () => {
     const c = loadConfig({ env: { ALLOWED_HOSTS: 'DevBox, build.lan:9000', TRUST_PROXY: 'yes' } });
     expect(c.allowedHosts).toEqual(['devbox', 'build.lan:9000']);
-    expect(c.trustProxy).toBe(true);
-    expect(loadConfig({}).trustProxy).toBe(false);
+    expect(c.trustProxy).toEqual(['loopback']);
+    expect(loadConfig({}).trustProxy).toEqual([]);
+    expect(loadConfig({ env: { TRUST_PROXY: 'off' } }).trustProxy).toEqual([]);
+    expect(loadConfig({ argv: ['--trust-proxy', 'loopback, 10.0.0.0/8,192.168.1.5, fd00::/8'] }).trustProxy).toEqual([
+      'loopback',
+      '10.0.0.0/8',
+      '192.168.1.5',
+      'fd00::/8',
+    ]);
+    for (const bad of ['10.0.0.0/33', 'proxy.lan', '10.0.0.0/8/1', '::1/129'])
+      expect(() => loadConfig({ env: { TRUST_PROXY: bad } }), bad).toThrow(/TRUST_PROXY \(--trust-proxy\)/);
   });
 });
 
@@ -110,7 +119,7 @@ describe('the .env file', () => {
   });
 
   it('reads booleans in any case, and refuses anything else by name', () => {
-    expect(loadConfig({ env: { TRUST_PROXY: 'Yes', PERMISSION_PROMPTS: 'OFF' } })).toMatchObject({ trustProxy: true, permissionPrompts: false });
+    expect(loadConfig({ env: { TRUST_PROXY: 'Yes', PERMISSION_PROMPTS: 'OFF' } })).toMatchObject({ trustProxy: ['loopback'], permissionPrompts: false });
     expect(() => loadConfig({ env: { TRUST_PROXY: 'maybe' } })).toThrow(/TRUST_PROXY/);
   });
 

@@ -5,6 +5,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
+import { isIP } from 'node:net';
 import { delimiter, join, resolve } from 'node:path';
 import { parseArgs, parseEnv } from 'node:util';
 import { z } from 'zod';
@@ -97,10 +98,10 @@ const SETTINGS = {
   trustProxy: {
     env: 'TRUST_PROXY',
     flag: 'trust-proxy',
-    help: 'Believe X-Forwarded-For/-Proto from loopback (a reverse proxy of your own on this machine)',
+    help: 'Believe X-Forwarded-For/-Proto from these proxies: true (loopback: a proxy on this machine), or addresses and CIDR ranges, comma-separated (loopback, 10.0.0.0/8, fd00::/8)',
     default: 'false',
-    boolean: true,
   },
+
   permissionModes: {
     env: 'PERMISSION_MODES',
     flag: 'permission-modes',
@@ -166,6 +167,23 @@ export const SETTING_ENV_NAMES: readonly string[] = Object.values(SETTINGS).map(
 /** true/false, 1/0, yes/no, on/off, in any case. */
 const boolText = z.stringbool({ truthy: ['1', 'true', 'yes', 'on'], falsy: ['0', 'false', 'no', 'off'] });
 
+/** TRUST_PROXY: a yes or no (yes = loopback), or a list of proxies; a string says what is wrong. */
+function trustProxyList(text: string): string[] | string {
+  const value = text.trim().toLowerCase();
+  if (['', '0', 'false', 'no', 'off'].includes(value)) return [];
+  if (['1', 'true', 'yes', 'on'].includes(value)) return ['loopback'];
+  const entries = value.split(',').map((e) => e.trim()).filter((e) => e !== '');
+  for (const entry of entries) {
+    if (entry === 'loopback') continue;
+    const [address = '', prefix, extra] = entry.split('/');
+    const family = isIP(address);
+    const bits = family === 6 ? 128 : 32;
+    const prefixOk = prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= bits);
+    if (family === 0 || !prefixOk || extra !== undefined) return `expected true, false, or addresses and CIDR ranges (like 10.0.0.0/8); "${entry}" is none of these`;
+  }
+  return entries;
+}
+
 const intText = (min: number, max: number) =>
   z
     .string()
@@ -202,7 +220,11 @@ const configSchema = z.object({
   authPasswordFile: z.string(),
   authTokenFile: z.string(),
   allowedHosts: z.string(),
-  trustProxy: boolText,
+  trustProxy: z.string().transform((text, ctx) => {
+    const list = trustProxyList(text);
+    if (typeof list === 'string') ctx.addIssue({ code: 'custom', message: list });
+    return typeof list === 'string' ? [] : list;
+  }),
   permissionModes: z.string(),
   mcpConfig: z.string().trim().toLowerCase().pipe(z.enum(['off', 'files', 'any'])),
   allowUnauthenticatedRemote: boolText,
@@ -252,7 +274,8 @@ export interface Config {
   /** Host names (optionally with a port) accepted in `Host` without a secret, besides loopback ones. */
   allowedHosts: string[];
   /** Believe X-Forwarded-* from loopback connections (the operator's own reverse proxy). */
-  trustProxy: boolean;
+  /** Proxies whose X-Forwarded-* is believed: `loopback`, addresses, CIDR ranges (empty: none). */
+  trustProxy: readonly string[];
   /** The permission modes clients may choose. */
   permissionModes: PermissionMode[];
   /** What MCP configs clients may pass: none, files inside the allowed roots, or anything. */
