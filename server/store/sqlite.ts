@@ -13,6 +13,7 @@ import { dirname } from 'node:path';
 import type { NewEvent, ServerEvent } from '../protocol/events.js';
 import type {
   AuthSessionRecord,
+  PushSubscriptionRecord,
   ReadOptions,
   RawLine,
   RunPatch,
@@ -23,6 +24,11 @@ import type {
   Store,
 } from '../core/store.js';
 
+/**
+ * Bumped only for changes an older build cannot live with. A new table
+ * (push_subscriptions) is not one: SCHEMA is applied at every start and an
+ * older build ignores tables it does not know.
+ */
 const SCHEMA_VERSION = 1;
 
 const SCHEMA = `
@@ -65,6 +71,14 @@ CREATE TABLE IF NOT EXISTS meta (
   key TEXT PRIMARY KEY,
   value TEXT NOT NULL
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS push_subscriptions (
+  id TEXT PRIMARY KEY,
+  endpoint TEXT NOT NULL UNIQUE,
+  p256dh TEXT NOT NULL,
+  auth TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  user_agent TEXT
+);
 CREATE TABLE IF NOT EXISTS raw_lines (
   run_id TEXT NOT NULL,
   n INTEGER NOT NULL,
@@ -105,6 +119,25 @@ function migrate(db: Db): void {
 
 interface RunRow {
   data: string;
+}
+
+interface PushRow {
+  id: string;
+  endpoint: string;
+  p256dh: string;
+  auth: string;
+  created_at: string;
+  user_agent: string | null;
+}
+
+function pushRecord(row: PushRow): PushSubscriptionRecord {
+  return {
+    id: row.id,
+    endpoint: row.endpoint,
+    keys: { p256dh: row.p256dh, auth: row.auth },
+    createdAt: row.created_at,
+    ...(row.user_agent !== null ? { userAgent: row.user_agent } : {}),
+  };
 }
 
 class SqliteStore implements Store {
@@ -312,6 +345,19 @@ class SqliteStore implements Store {
     this.#stmts.setMeta.run(key, value);
   }
 
+  async savePushSubscription(sub: PushSubscriptionRecord): Promise<PushSubscriptionRecord> {
+    const row = this.#stmts.upsertPush.get(sub.id, sub.endpoint, sub.keys.p256dh, sub.keys.auth, sub.createdAt, sub.userAgent ?? null) as PushRow;
+    return pushRecord(row);
+  }
+
+  async listPushSubscriptions(): Promise<PushSubscriptionRecord[]> {
+    return (this.#stmts.listPush.all() as PushRow[]).map(pushRecord);
+  }
+
+  async deletePushSubscription(id: string): Promise<boolean> {
+    return this.#stmts.deletePush.run(id).changes > 0;
+  }
+
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
@@ -378,6 +424,13 @@ function prepare(db: Db) {
     deleteAllAuth: s('DELETE FROM auth_sessions'),
     getMeta: s('SELECT value FROM meta WHERE key = ?'),
     setMeta: s('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value'),
+    // The endpoint decides: a browser that subscribes again keeps its id.
+    upsertPush: s(`
+      INSERT INTO push_subscriptions (id, endpoint, p256dh, auth, created_at, user_agent) VALUES (?, ?, ?, ?, ?, ?)
+      ON CONFLICT (endpoint) DO UPDATE SET p256dh = excluded.p256dh, auth = excluded.auth, user_agent = excluded.user_agent
+      RETURNING id, endpoint, p256dh, auth, created_at, user_agent`),
+    listPush: s('SELECT id, endpoint, p256dh, auth, created_at, user_agent FROM push_subscriptions ORDER BY created_at, rowid'),
+    deletePush: s('DELETE FROM push_subscriptions WHERE id = ?'),
     maxRaw: s('SELECT MAX(n) AS n FROM raw_lines WHERE run_id = ?'),
     insertRaw: s('INSERT INTO raw_lines (run_id, n, line) VALUES (?, ?, ?)'),
     readRaw: s('SELECT n, line FROM raw_lines WHERE run_id = ? AND n > ? ORDER BY n'),
