@@ -5,6 +5,7 @@
  */
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
+import type { Agent as HttpsAgent } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { homedir, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -17,6 +18,7 @@ import { DataDirInUseError, lockDataDir } from './data-lock.js';
 import { within } from './core/deadline.js';
 import { createEngine, type Engine } from './core/engine.js';
 import { systemClock, type Clock } from './core/ports.js';
+import { Presence } from './core/presence.js';
 import { createAppHandle } from './http/app.js';
 import { createAuth } from './http/auth.js';
 import { createGuard } from './http/guard.js';
@@ -33,6 +35,9 @@ import { listenForMetrics } from './metrics/listener.js';
 import { createMetrics } from './metrics/metrics.js';
 import { logRunEvents } from './run-log.js';
 import { openStore } from './open-store.js';
+import { createWebPushSender } from './push/sender.js';
+import { createPushService } from './push/service.js';
+import { loadOrCreateVapidKeys } from './push/vapid.js';
 import { createUsageService, transcriptRoots } from './usage/index.js';
 import { attachWebSocket } from './ws/upgrade.js';
 
@@ -52,6 +57,8 @@ export interface ServerOverrides {
    * closes and exits for its supervisor). Absent: restarting is refused.
    */
   restart?: () => void;
+  /** The TLS agent for push services (tests trust their local one with it). */
+  push?: { agent?: HttpsAgent };
 }
 
 export { RESTART_EXIT_CODE } from './supervisor.js';
@@ -206,6 +213,20 @@ async function startLocked(
   logRunEvents(engine, log);
   const metrics = createMetrics({ engine, openStreams: () => guard.openStreams(), storeFile: opened.file });
   await engine.start();
+  // After start: the runs a previous life left, recorded as failed just now, are no news to push.
+  const presence = new Presence(overrides.clock ?? systemClock);
+  const vapid = loadOrCreateVapidKeys(config.dataDir);
+  const push = createPushService(
+    {
+      store,
+      engine,
+      presence,
+      sender: createWebPushSender({ vapid, subject: config.pushSubject, agent: overrides.push?.agent }),
+      clock: overrides.clock ?? systemClock,
+      log,
+    },
+    { publicKey: vapid.publicKey, permissionTimeoutS: Math.ceil(config.permissionTimeoutMs / 1000) },
+  );
   const clock = overrides.clock ?? systemClock;
   const usage = createUsageService({
     roots: transcriptRoots(cliEnv, homedir()),
@@ -234,6 +255,7 @@ async function startLocked(
     auth,
     guard,
     usage,
+    push,
     tunnelState: () => tunnel?.state ?? { status: 'off' },
     restart: overrides.restart,
     startedAt,
@@ -243,7 +265,7 @@ async function startLocked(
   });
   const timeouts = { ...DEFAULT_TIMEOUTS, ...overrides.timeouts };
   const server = createHttpServer(app, timeouts);
-  const ws = attachWebSocket(server, { engine, log, version, startedAt, guard, auth });
+  const ws = attachWebSocket(server, { engine, log, version, startedAt, guard, auth, presence });
   await new Promise<void>((resolveListen, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, () => resolveListen());
@@ -288,6 +310,8 @@ async function startLocked(
       server.close();
       tunnelServer?.close();
       await ws.close();
+      // Before the runs stop: their ends at shutdown are not news to push.
+      await push.close();
       if ((await within(engine.close(), SHUTDOWN_DEADLINE_MS)).outcome === 'late') log.warn('runs did not stop in time');
       await usage.close();
       // Requests in flight finish (new ones get 503), so none meets a closed
