@@ -78,3 +78,10 @@ export interface PushPayload {
   /** Permission requests open over all sessions when this was sent: the app badge. */
   waiting: number;
 }
+
+/** What the service worker tells an open window of the app when a notification is tapped: show this session. */
+export interface OpenSessionMessage {
+  type: 'open-session';
+  sessionId: string;
+  requestId?: string | undefined;
+}
