@@ -171,6 +171,8 @@ async function startLocked(
   unlock: () => void,
 ): Promise<RunningServer> {
   const version = packageVersion();
+  // Before the store opens: an unreadable key file stops the start with nothing else to close.
+  const vapid = loadOrCreateVapidKeys(config.dataDir);
   const opened = await openStore(config, (level, message, extra) => log[level](message, extra));
   const { store, instanceId } = opened;
   const cliEnv = overrides.cliEnv ?? defaultCliEnv();
@@ -215,7 +217,6 @@ async function startLocked(
   await engine.start();
   // After start: the runs a previous life left, recorded as failed just now, are no news to push.
   const presence = new Presence(overrides.clock ?? systemClock);
-  const vapid = loadOrCreateVapidKeys(config.dataDir);
   const push = createPushService(
     {
       store,
