@@ -58,6 +58,8 @@ export function withPush(notifier: Notifier, toggle: HTMLElement): Notifier {
     else await forget(id);
   };
 
+  // At once, before the list comes: an empty panel must not show and then vanish, moving what is below it.
+  render();
   listenForOpenSession();
   if (notifier.notifications && isPushOn() && state.support === 'supported') void change(subscribeThisDevice);
   else void refresh(true).then(render);
