@@ -322,6 +322,15 @@ export function describeStoreContract(adapterName: string, factory: StoreFactory
       expect(await store.listPushSubscriptions()).toEqual([again, laptop]);
     });
 
+    it('lists push subscriptions oldest first, those made at the same time in the order they were first saved', async () => {
+      const store = await open();
+      const sub = (id: string, createdAt: string) => ({ id, endpoint: `https://push.example/${id}`, keys: { p256dh: 'K', auth: 'A' }, createdAt });
+      for (const [id, at] of [['z', 'T2'], ['m', 'T1'], ['a', 'T2'], ['q', 'T0'], ['b', 'T1']] as const) await store.savePushSubscription(sub(id, at));
+      // Saved again (new keys): its place stays.
+      await store.savePushSubscription({ ...sub('z2', 'T9'), endpoint: 'https://push.example/z', keys: { p256dh: 'K2', auth: 'A2' } });
+      expect((await store.listPushSubscriptions()).map((s) => s.id)).toEqual(['q', 'm', 'b', 'z', 'a']);
+    });
+
     it('forgets one push subscription by id, and says whether there was one', async () => {
       const store = await open();
       await store.savePushSubscription({ id: 'x', endpoint: 'https://push.example/x', keys: { p256dh: 'K', auth: 'A' }, createdAt: 'T' });
