@@ -194,6 +194,12 @@ export interface Store {
   /** Small named values the server keeps about itself (e.g. the fingerprint of its secrets). */
   getMeta(key: string): Promise<string | undefined>;
   setMeta(key: string, value: string): Promise<void>;
+  /**
+   * Keeps `value` under `key` unless the key has a value already, and returns
+   * the value kept. Atomic: servers sharing the store that start at once all
+   * get the first one's value (the VAPID key pair they all sign pushes with).
+   */
+  initMeta(key: string, value: string): Promise<string>;
 
   /**
    * Keeps a push subscription. The endpoint is the key: saving one whose

@@ -66,6 +66,7 @@ import {
   DELETE_AUTHS,
   DELETE_SESSION,
   ENQUEUE_RUN,
+  INIT_META,
   LIST_RECORDS,
   UPDATE_RUN,
   UPDATE_SESSION,
@@ -259,6 +260,12 @@ class RedisStoreAdapter implements Store {
     await this.client.hset(this.#keys.meta, key, value);
   }
 
+  async initMeta(key: string, value: string): Promise<string> {
+    const kept = await this.#run(INIT_META, key, value);
+    if (typeof kept !== 'string') throw new Error('initMeta: unexpected reply from Redis');
+    return kept;
+  }
+
   async savePushSubscription(sub: PushSubscriptionRecord): Promise<PushSubscriptionRecord> {
     const json = JSON.stringify;
     const reply = await this.#run(SAVE_PUSH, sub.id, sub.endpoint, json(sub.id), json(sub.endpoint), json(sub.createdAt), ...patchArgs({ keys: sub.keys, userAgent: sub.userAgent }));
@@ -327,6 +334,7 @@ function guarded(store: RedisStoreAdapter): RedisStore {
     deleteAllAuthSessions: g('deleteAllAuthSessions', store.deleteAllAuthSessions.bind(store)),
     getMeta: g('getMeta', store.getMeta.bind(store)),
     setMeta: g('setMeta', store.setMeta.bind(store)),
+    initMeta: g('initMeta', store.initMeta.bind(store)),
     savePushSubscription: g('savePushSubscription', store.savePushSubscription.bind(store)),
     listPushSubscriptions: g('listPushSubscriptions', store.listPushSubscriptions.bind(store)),
     deletePushSubscription: g('deletePushSubscription', store.deletePushSubscription.bind(store)),

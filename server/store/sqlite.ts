@@ -345,6 +345,10 @@ class SqliteStore implements Store {
     this.#stmts.setMeta.run(key, value);
   }
 
+  async initMeta(key: string, value: string): Promise<string> {
+    return (this.#stmts.initMeta.get(key, value) as { value: string }).value;
+  }
+
   async savePushSubscription(sub: PushSubscriptionRecord): Promise<PushSubscriptionRecord> {
     const row = this.#stmts.upsertPush.get(sub.id, sub.endpoint, sub.keys.p256dh, sub.keys.auth, sub.createdAt, sub.userAgent ?? null) as PushRow;
     return pushRecord(row);
@@ -424,6 +428,8 @@ function prepare(db: Db) {
     deleteAllAuth: s('DELETE FROM auth_sessions'),
     getMeta: s('SELECT value FROM meta WHERE key = ?'),
     setMeta: s('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value'),
+    // One statement, so one step: the upsert that changes nothing still returns the row kept.
+    initMeta: s('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = meta.value RETURNING value'),
     // The endpoint decides: a browser that subscribes again keeps its id.
     upsertPush: s(`
       INSERT INTO push_subscriptions (id, endpoint, p256dh, auth, created_at, user_agent) VALUES (?, ?, ?, ?, ?, ?)

@@ -310,6 +310,17 @@ export function describeStoreContract(adapterName: string, factory: StoreFactory
       expect(await store.getMeta('k')).toBe('two');
     });
 
+    it('initialises a named value once: the first value stays, and every later caller gets it', async () => {
+      const store = await open();
+      expect(await store.initMeta('pair', 'first')).toBe('first');
+      expect(await store.initMeta('pair', 'second')).toBe('first');
+      expect(await store.getMeta('pair')).toBe('first');
+      const racing = await Promise.all(['a', 'b', 'c'].map((v) => store.initMeta('raced', v)));
+      expect(new Set(racing).size).toBe(1);
+      await store.setMeta('pair', 'replaced');
+      expect(await store.initMeta('pair', 'third')).toBe('replaced');
+    });
+
     it('keeps push subscriptions by endpoint: the same endpoint again keeps its id and takes the new keys', async () => {
       const store = await open();
       expect(await store.listPushSubscriptions()).toEqual([]);
