@@ -18,7 +18,7 @@ import { DataDirInUseError, lockDataDir } from './data-lock.js';
 import { within } from './core/deadline.js';
 import { createEngine, type Engine } from './core/engine.js';
 import { systemClock, type Clock } from './core/ports.js';
-import { Presence } from './core/presence.js';
+import { Presence, PRESENCE_FRESH_MS } from './core/presence.js';
 import { createAppHandle } from './http/app.js';
 import { createAuth } from './http/auth.js';
 import { createGuard } from './http/guard.js';
@@ -37,7 +37,7 @@ import { logRunEvents } from './run-log.js';
 import { openStore } from './open-store.js';
 import { createWebPushSender } from './push/sender.js';
 import { createPushService } from './push/service.js';
-import { loadOrCreateVapidKeys } from './push/vapid.js';
+import { loadOrCreateVapidKeys, sharedVapidKeys } from './push/vapid.js';
 import { createUsageService, transcriptRoots } from './usage/index.js';
 import { attachWebSocket } from './ws/upgrade.js';
 
@@ -171,10 +171,15 @@ async function startLocked(
   unlock: () => void,
 ): Promise<RunningServer> {
   const version = packageVersion();
-  // Before the store opens: an unreadable key file stops the start with nothing else to close.
-  const vapid = loadOrCreateVapidKeys(config.dataDir);
+  // Alone, before the store opens: an unreadable key file stops the start with nothing else to close.
+  const ownVapid = config.redisUrl === undefined ? loadOrCreateVapidKeys(config.dataDir) : undefined;
   const opened = await openStore(config, (level, message, extra) => log[level](message, extra));
   const { store, instanceId } = opened;
+  // Shared: one pair for every instance, kept in the store (see push/vapid.ts).
+  const vapid = ownVapid ?? (await sharedVapidKeys(store, config.dataDir).catch(async (err: unknown) => {
+    await opened.close();
+    throw err;
+  }));
   const cliEnv = overrides.cliEnv ?? defaultCliEnv();
   const locator = createCliLocator({ claudePath: config.claudePath, home: homedir(), env: cliEnv });
   const engine = createEngine(
@@ -216,7 +221,7 @@ async function startLocked(
   const metrics = createMetrics({ engine, openStreams: () => guard.openStreams(), storeFile: opened.file });
   await engine.start();
   // After start: the runs a previous life left, recorded as failed just now, are no news to push.
-  const presence = new Presence(overrides.clock ?? systemClock);
+  const presence = new Presence(overrides.clock ?? systemClock, PRESENCE_FRESH_MS, opened.cluster);
   const push = createPushService(
     {
       store,
@@ -226,7 +231,11 @@ async function startLocked(
       clock: overrides.clock ?? systemClock,
       log,
     },
-    { publicKey: vapid.publicKey, permissionTimeoutS: Math.ceil(config.permissionTimeoutMs / 1000) },
+    {
+      publicKey: vapid.publicKey,
+      permissionTimeoutS: Math.ceil(config.permissionTimeoutMs / 1000),
+      instanceId: opened.cluster ? instanceId : undefined,
+    },
   );
   const clock = overrides.clock ?? systemClock;
   const usage = createUsageService({

@@ -52,6 +52,13 @@ export interface PushDeps {
 
 export interface PushConfig {
   publicKey: string;
+  /**
+   * Several instances sharing the store: this one's id. A run's news is told
+   * by the instance that ran it (the run's `instanceId`), so each push is sent
+   * once, not by every instance that hears the event. Absent: alone, every
+   * run is this instance's.
+   */
+  instanceId?: string | undefined;
   /** PERMISSION_TIMEOUT_S: a permission push is worth delivering this long. */
   permissionTimeoutS: number;
 }
@@ -61,7 +68,14 @@ export function createPushService(deps: PushDeps, config: PushConfig): PushServi
   const notices = new PushNotices(deps.engine, config.permissionTimeoutS);
   let chain: Promise<void> = Promise.resolve();
 
+  const ranHere = async (runId: string): Promise<boolean> =>
+    config.instanceId === undefined || (await store.getRun(runId))?.instanceId === config.instanceId;
+
   const deliver = async (decision: Decision): Promise<void> => {
+    if (!(await ranHere(decision.runId))) {
+      log.debug(`push (${decision.kind}) left to the instance that ran the run`, { sessionId: decision.sessionId, runId: decision.runId });
+      return;
+    }
     const subscriptions = await store.listPushSubscriptions();
     if (subscriptions.length === 0) return;
     // Decided as late as possible: a page that came into view meanwhile shows it.

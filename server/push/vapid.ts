@@ -6,13 +6,23 @@
  * subscribed device. A new pair would orphan every subscription, so it is
  * never replaced by itself; deleting the file (and subscribing again) is the
  * way to rotate it.
+ *
+ * Several instances on one Redis share one pair, kept in the store: a
+ * browser subscribed through one instance gets pushes signed by whichever
+ * instance sends them, and a push service refuses a push signed with a key
+ * other than the one the browser subscribed with. Whoever can read that
+ * Redis could push to the devices, but could also queue prompts: the pair
+ * adds nothing to what Redis must already be protected for.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import webpush from 'web-push';
 import { z } from 'zod';
+import type { Store } from '../core/store.js';
 
 export const VAPID_FILE = 'vapid.json';
+/** Its name in a shared store's named values. */
+export const VAPID_META_KEY = 'push.vapid';
 
 const vapidFileSchema = z.object({
   publicKey: z.string().regex(/^[A-Za-z0-9_-]{87}$/),
@@ -37,6 +47,21 @@ export function loadOrCreateVapidKeys(dataDir: string): VapidKeys {
     throw err;
   }
   return vapidFileSchema.parse(keys);
+}
+
+/**
+ * The pair every instance sharing the store signs with: the one kept there,
+ * else this instance's file's (it may have run alone before) or a new one,
+ * whichever instance gets there first.
+ */
+export async function sharedVapidKeys(store: Pick<Store, 'initMeta'>, dataDir: string): Promise<VapidKeys> {
+  const candidate = readKeys(join(dataDir, VAPID_FILE)) ?? webpush.generateVAPIDKeys();
+  const kept = await store.initMeta(VAPID_META_KEY, JSON.stringify({ publicKey: candidate.publicKey, privateKey: candidate.privateKey }));
+  const parsed = vapidFileSchema.safeParse(safeJson(kept));
+  if (!parsed.success) {
+    throw new Error(`The shared store's ${VAPID_META_KEY} is no VAPID key pair; delete it to make a new one (every device then subscribes again).`);
+  }
+  return parsed.data;
 }
 
 function readKeys(file: string): VapidKeys | undefined {

@@ -106,7 +106,8 @@ export function serveConnection(
         send({ type: 'pong', id: frame.id });
         return undefined;
       case 'presence':
-        presence.report(ws, frame.visible);
+        // Answered once the other instances can hear it: a prompt sent after the answer finds it there.
+        await presence.report(ws, frame.visible);
         return undefined;
       default: {
         const never: never = frame;
