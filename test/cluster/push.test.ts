@@ -1,5 +1,6 @@
 /**
- * Web Push with two instances sharing one real redis-server: the devices,
+ * Web Push with two instances sharing one real redis-server (in-process,
+ * so that they trust the local push service through its agent): the devices,
  * the VAPID key pair and who is looking are shared; each push goes out once,
  * from the instance that ran the run. Which instance takes a session is up
  * to the leases, so each test reads it from the run and checks the other.
