@@ -220,7 +220,7 @@ async function startLocked(
   logRunEvents(engine, log);
   const metrics = createMetrics({ engine, openStreams: () => guard.openStreams(), storeFile: opened.file });
   await engine.start();
-  // After start: the runs a previous life left, recorded as failed just now, are no news to push.
+  // After start (though notices.ts skips them anyway): the runs a previous life left are no news to push.
   const presence = new Presence(overrides.clock ?? systemClock, PRESENCE_FRESH_MS, opened.cluster);
   const push = createPushService(
     {

@@ -93,6 +93,13 @@ describe('which events are worth a push', () => {
     expect(notices.decide(finished('error'))).toMatchObject({ kind: 'failed', errorKind: 'rate_limit' });
     expect(notices.decide(updated({ status: 'idle' }))).toBeUndefined();
   });
+
+  it('pushes no run a stopped or dead server cut short, nor a drain after it', () => {
+    const notices = new PushNotices(source(new Set()), 600);
+    const cutShort = { ...finished('error'), errorKind: 'server_restart' } as ServerEvent;
+    expect(notices.decide(cutShort)).toBeUndefined();
+    expect(notices.decide(updated({ status: 'idle' }))).toBeUndefined();
+  });
 });
 
 describe('what a push says', () => {

@@ -5,7 +5,7 @@
  *   session" answer settled at once); when one is answered and another of
  *   the same session still waits (Claude asked for two tools at once), that
  *   one is pushed next, since the notification of the first replaced it;
- * - a run that failed;
+ * - a run that failed (not one a stopped or dead server cut short);
  * - a session whose queue drained: a run ended (success or interrupted) and
  *   the session's next announcement shows nothing running, waiting or
  *   queued. The announcement, not `run.finished`, decides: at `run.finished`
@@ -86,6 +86,9 @@ export class PushNotices {
         this.#open.delete(sessionId);
         if (event.status === 'error') {
           this.#drainAfter.delete(sessionId);
+          // Recorded by the next start of its server, or by the instance that took over from a dead
+          // one: not news from the run, and with several instances its own instance is gone.
+          if (event.errorKind === 'server_restart') return undefined;
           return { kind: 'failed', sessionId, runId: event.runId, errorKind: event.errorKind };
         }
         if (event.status === 'success' || event.status === 'interrupted') this.#drainAfter.set(sessionId, event.runId);
