@@ -128,6 +128,12 @@ const SETTINGS = {
   ngrokOauthProvider: { env: 'NGROK_OAUTH_PROVIDER', flag: 'ngrok-oauth-provider', help: 'OAuth at the ngrok edge: google, github, ...', default: '' },
   ngrokOauthAllowEmails: { env: 'NGROK_OAUTH_ALLOW_EMAILS', flag: 'ngrok-oauth-allow-emails', help: 'Emails the edge lets in (comma-separated)', default: '' },
   ngrokOauthAllowDomains: { env: 'NGROK_OAUTH_ALLOW_DOMAINS', flag: 'ngrok-oauth-allow-domains', help: 'Email domains the edge lets in (comma-separated)', default: '' },
+  pushSubject: {
+    env: 'PUSH_SUBJECT',
+    flag: 'push-subject',
+    help: 'Contact in Web Push requests (mailto: or https:), for the push services; Apple refuses localhost ones',
+    default: 'mailto:claude-remote@example.com',
+  },
   redisUrl: {
     env: 'REDIS_URL',
     flag: 'redis-url',
@@ -234,6 +240,10 @@ const configSchema = z.object({
   ngrokOauthProvider: z.string(),
   ngrokOauthAllowEmails: z.string(),
   ngrokOauthAllowDomains: z.string(),
+  pushSubject: z
+    .string()
+    .trim()
+    .regex(/^(mailto:[^@\s]+@[^@\s]+|https:\/\/\S+)$/, 'expected mailto:you@example.org or an https:// URL'),
   redisUrl: z.string().trim(),
   redisHost: z.string().trim(),
   redisPort: intText(1, 65535),
@@ -291,6 +301,8 @@ export interface Config {
         oauthAllowDomains: string[];
       }
     | undefined;
+  /** The VAPID subject of every push: who the push services' operators can reach. */
+  pushSubject: string;
   /** Redis to store in instead of SQLite: REDIS_URL, or one made of REDIS_HOST, _PORT and _PASSWORD. */
   redisUrl?: string | undefined;
   /** With Redis: how long a session's lease outlives its holder's last renewal. */
@@ -379,6 +391,7 @@ export function loadConfig(input: ConfigInput = {}): Readonly<Config> {
     mcpPolicy: c.mcpConfig,
     allowUnauthenticatedRemote: c.allowUnauthenticatedRemote,
     tunnel: tunnelSettings(c),
+    pushSubject: c.pushSubject,
     redisUrl: redisUrl(c, sources),
     leaseTtlMs: c.leaseTtlS * 1000,
     logLevel: c.logLevel,

@@ -5,6 +5,7 @@
  */
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
+import type { Agent as HttpsAgent } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { homedir, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -17,6 +18,7 @@ import { DataDirInUseError, lockDataDir } from './data-lock.js';
 import { within } from './core/deadline.js';
 import { createEngine, type Engine } from './core/engine.js';
 import { systemClock, type Clock } from './core/ports.js';
+import { Presence, PRESENCE_FRESH_MS } from './core/presence.js';
 import { createAppHandle } from './http/app.js';
 import { createAuth } from './http/auth.js';
 import { createGuard } from './http/guard.js';
@@ -33,6 +35,9 @@ import { listenForMetrics } from './metrics/listener.js';
 import { createMetrics } from './metrics/metrics.js';
 import { logRunEvents } from './run-log.js';
 import { openStore } from './open-store.js';
+import { createWebPushSender } from './push/sender.js';
+import { createPushService } from './push/service.js';
+import { loadOrCreateVapidKeys, sharedVapidKeys } from './push/vapid.js';
 import { createUsageService, transcriptRoots } from './usage/index.js';
 import { attachWebSocket } from './ws/upgrade.js';
 
@@ -52,6 +57,8 @@ export interface ServerOverrides {
    * closes and exits for its supervisor). Absent: restarting is refused.
    */
   restart?: () => void;
+  /** The TLS agent for push services (tests trust their local one with it). */
+  push?: { agent?: HttpsAgent };
 }
 
 export { RESTART_EXIT_CODE } from './supervisor.js';
@@ -164,8 +171,15 @@ async function startLocked(
   unlock: () => void,
 ): Promise<RunningServer> {
   const version = packageVersion();
+  // Alone, before the store opens: an unreadable key file stops the start with nothing else to close.
+  const ownVapid = config.redisUrl === undefined ? loadOrCreateVapidKeys(config.dataDir) : undefined;
   const opened = await openStore(config, (level, message, extra) => log[level](message, extra));
   const { store, instanceId } = opened;
+  // Shared: one pair for every instance, kept in the store (see push/vapid.ts).
+  const vapid = ownVapid ?? (await sharedVapidKeys(store, config.dataDir).catch(async (err: unknown) => {
+    await opened.close();
+    throw err;
+  }));
   const cliEnv = overrides.cliEnv ?? defaultCliEnv();
   const locator = createCliLocator({ claudePath: config.claudePath, home: homedir(), env: cliEnv });
   const engine = createEngine(
@@ -206,6 +220,23 @@ async function startLocked(
   logRunEvents(engine, log);
   const metrics = createMetrics({ engine, openStreams: () => guard.openStreams(), storeFile: opened.file });
   await engine.start();
+  // After start (though notices.ts skips them anyway): the runs a previous life left are no news to push.
+  const presence = new Presence(overrides.clock ?? systemClock, PRESENCE_FRESH_MS, opened.cluster);
+  const push = createPushService(
+    {
+      store,
+      engine,
+      presence,
+      sender: createWebPushSender({ vapid, subject: config.pushSubject, agent: overrides.push?.agent }),
+      clock: overrides.clock ?? systemClock,
+      log,
+    },
+    {
+      publicKey: vapid.publicKey,
+      permissionTimeoutS: Math.ceil(config.permissionTimeoutMs / 1000),
+      instanceId: opened.cluster ? instanceId : undefined,
+    },
+  );
   const clock = overrides.clock ?? systemClock;
   const usage = createUsageService({
     roots: transcriptRoots(cliEnv, homedir()),
@@ -234,6 +265,7 @@ async function startLocked(
     auth,
     guard,
     usage,
+    push,
     tunnelState: () => tunnel?.state ?? { status: 'off' },
     restart: overrides.restart,
     startedAt,
@@ -243,7 +275,7 @@ async function startLocked(
   });
   const timeouts = { ...DEFAULT_TIMEOUTS, ...overrides.timeouts };
   const server = createHttpServer(app, timeouts);
-  const ws = attachWebSocket(server, { engine, log, version, startedAt, guard, auth });
+  const ws = attachWebSocket(server, { engine, log, version, startedAt, guard, auth, presence });
   await new Promise<void>((resolveListen, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, () => resolveListen());
@@ -288,6 +320,8 @@ async function startLocked(
       server.close();
       tunnelServer?.close();
       await ws.close();
+      // Before the runs stop: their ends at shutdown are not news to push.
+      await push.close();
       if ((await within(engine.close(), SHUTDOWN_DEADLINE_MS)).outcome === 'late') log.warn('runs did not stop in time');
       await usage.close();
       // Requests in flight finish (new ones get 503), so none meets a closed

@@ -14,6 +14,8 @@ import { createComposer } from './features/composer.js';
 import { createLoadEarlier } from './features/load-earlier.js';
 import { createNotices } from './features/notices.js';
 import { createNotifier } from './features/notify.js';
+import { createPresence } from './features/presence.js';
+import { withPush } from './features/push.js';
 import { createServerInfo } from './features/server-info.js';
 import { attachUsageChip, createUsageFeed } from './features/usage-chip.js';
 import { createAuth } from './net/auth.js';
@@ -40,7 +42,7 @@ const usageFeed = createUsageFeed();
 attachUsageChip(byId<HTMLButtonElement>('usage-chip'), usageFeed, () => openUsagePage(usageFeed));
 const notices = createNotices(
   { sound: byId<HTMLButtonElement>('sound-toggle'), notify: byId<HTMLButtonElement>('notify-toggle') },
-  { notifier: createNotifier(), usage: usageFeed, session: (id) => state.sessions.find((s) => s.id === id), error: alerts.error },
+  { notifier: withPush(createNotifier(), byId('notify-toggle')), usage: usageFeed, session: (id) => state.sessions.find((s) => s.id === id), error: alerts.error },
 );
 const serverInfo = createServerInfo(
   { remoteInfo: byId('remote-info'), logout: byId<HTMLButtonElement>('logout'), logoutEverywhere: byId<HTMLButtonElement>('logout-everywhere') },
@@ -61,6 +63,7 @@ const connection = createConnection({
     // A login that expired shows up as a refused upgrade: ask the server why.
     if (connectionState === 'reconnecting') void auth.check().then((found) => (found === 'login' ? auth.goToLogin() : undefined));
     status.show(connectionState);
+    presence.onConnectionState(connectionState);
     offlineLook.onConnectionState(connectionState);
     offlineCopy.onConnectionState(connectionState);
   },
@@ -71,6 +74,7 @@ const connection = createConnection({
   error: alerts.error,
 });
 const { client } = connection;
+const presence = createPresence(client);
 
 const actions: ActionContext = {
   selected: () => selectedSession(state),

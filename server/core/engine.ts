@@ -309,6 +309,11 @@ export class Engine {
     return resolution;
   }
 
+  /** Whether a permission request still waits for a person (not answered, remembered or timed out). */
+  async isPermissionOpen(sessionId: string, requestId: string): Promise<boolean> {
+    return (await this.#dispatcher.permissionTool(sessionId, requestId)) !== undefined;
+  }
+
   /** Stops allowing a tool for the rest of the session without asking. */
   async revokeAllowedTool(sessionId: string, toolName: string): Promise<SessionView> {
     await this.#record(sessionId);

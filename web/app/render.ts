@@ -6,11 +6,13 @@
 import type { SessionView } from '../../server/protocol/events.js';
 import { setText } from '../dom.js';
 import { formatCost, plural } from '../format.js';
+import { updateAppBadge } from '../features/badge.js';
 import type { Composer } from '../features/composer.js';
 import type { LoadEarlier } from '../features/load-earlier.js';
 import type { QueueView } from '../views/queue.js';
 import type { SessionListView } from '../views/sessions.js';
 import type { TranscriptView } from '../views/transcript.js';
+import { renderWaiting } from '../views/waiting.js';
 import { selectedSession, selectedSessionState, type AppState } from './state.js';
 
 export interface SessionHeaderElements {
@@ -55,6 +57,8 @@ export function createRenderer(state: AppState, els: SessionHeaderElements, view
     stickToBottom = false;
     views.loadEarlier.render(current);
     renderSessionHeader(els, session, (current?.timeline.length ?? 0) > 0);
+    renderWaiting(els.title, session);
+    updateAppBadge(state.sessions);
     views.queue.render(current, state.outgoing.filter((o) => o.sessionId === state.selectedId));
     const running = Boolean(current?.activeRunId);
     views.composer.render(session, running);
