@@ -16,9 +16,12 @@ import { createNotices } from './features/notices.js';
 import { createNotifier } from './features/notify.js';
 import { createPresence } from './features/presence.js';
 import { withPush } from './features/push.js';
+import { wireRestart } from './features/restart.js';
 import { createServerInfo } from './features/server-info.js';
 import { attachUsageChip, createUsageFeed } from './features/usage-chip.js';
+import { resumeSession, revokeAllowedTool, sessionStats } from './net/api.js';
 import { createAuth } from './net/auth.js';
+import { RequestError } from './net/ws-client.js';
 import { createOfflineCopy } from './pwa/offline-copy.js';
 import { createOfflineLook } from './pwa/offline-look.js';
 import { createOfflineStore } from './pwa/offline-store.js';
@@ -26,9 +29,11 @@ import { registerServiceWorker, showUpdatePrompt } from './pwa/register.js';
 import { createAlerts } from './views/alerts.js';
 import { createConnectionStatus } from './views/connection-status.js';
 import { createDrawer } from './views/drawer.js';
+import { createPausedBanner } from './views/paused-banner.js';
 import { createQueueView } from './views/queue.js';
+import { createSessionDetails } from './views/session-details.js';
 import { createSessionListView } from './views/sessions.js';
-import { createTranscriptView } from './views/transcript.js';
+import { createTranscriptView, type PermissionReply } from './views/transcript.js';
 import { openUsagePage } from './views/usage.js';
 
 const state = createAppState();
@@ -57,6 +62,9 @@ const connection = createConnection({
     serverInfo.refresh();
     const fromAddress = sessionInAddress();
     if (!state.selectedId && state.sessions.some((s) => s.id === fromAddress)) select(fromAddress);
+  },
+  onServerRestarted() {
+    alerts.info('The server restarted. Runs that were in progress ended; queued prompts go on.');
   },
   onNews: notices.onEvent,
   onStatus(connectionState) {
@@ -105,18 +113,28 @@ const composer = createComposer(
   },
 );
 
+const sessionDetails = createSessionDetails({
+  stats: sessionStats,
+  revoke: (id, tool) => revokeAllowedTool(id, tool).then(actions.upsert),
+  error: alerts.error,
+});
+
 const renderer = createRenderer(
   state,
-  { header: byId('session-header'), title: byId('session-title'), cwd: byId('session-cwd'), totals: byId('session-totals'), empty: byId('empty') },
+  {
+    header: byId('session-header'),
+    title: byId('session-title'),
+    cwd: byId('session-cwd'),
+    totals: byId('session-totals'),
+    marks: byId('session-marks'),
+    empty: byId('empty'),
+  },
   {
     sessionList: createSessionListView(byId('session-list'), byId('no-sessions'), select),
-    transcript: createTranscriptView(byId('transcript'), {
-      onPermission(requestId, behavior) {
-        if (!state.selectedId) return;
-        client.request({ type: 'permission', sessionId: state.selectedId, requestId, behavior }).catch(alerts.error);
-      },
-    }),
+    transcript: createTranscriptView(byId('transcript'), { onPermission: answerPermission }),
     queue: createQueueView(byId('queue'), byId('queue-list'), cancelQueued),
+    paused: createPausedBanner(byId('paused'), (id) => resumeSession(id).then(actions.upsert, rethrowShown)),
+    details: sessionDetails,
     composer,
     loadEarlier: createLoadEarlier(byId<HTMLButtonElement>('load-earlier'), { state, changed: () => renderer.schedule(), error: alerts.error }),
   },
@@ -142,6 +160,32 @@ function select(id: string): void {
   renderer.schedule();
 }
 
+/** Shows an error, then rejects with it: the control that asked is given back. */
+function rethrowShown(err: unknown): never {
+  alerts.error(err);
+  throw err;
+}
+
+/**
+ * Answers a permission request over the WebSocket. Someone else answered
+ * first (409 already_answered): their decision arrives as an event and the
+ * card shows it; the message says what it was.
+ */
+function answerPermission(requestId: string, reply: PermissionReply): Promise<void> {
+  const sessionId = state.selectedId;
+  if (!sessionId) return Promise.reject(new Error('No session is open.'));
+  return client.request({ type: 'permission', sessionId, requestId, ...reply }).then(
+    () => undefined,
+    (err: unknown) => {
+      if (err instanceof RequestError && err.code === 'already_answered') {
+        alerts.info(err.message);
+        return;
+      }
+      rethrowShown(err);
+    },
+  );
+}
+
 function cancelQueued(runId: string): Promise<void> {
   if (!state.selectedId) return Promise.resolve();
   return client.request({ type: 'cancel', sessionId: state.selectedId, runId }).then(
@@ -158,6 +202,11 @@ wireSessionActions(
   { rename: byId<HTMLButtonElement>('rename-session'), clear: byId<HTMLButtonElement>('clear-session'), remove: byId<HTMLButtonElement>('delete-session') },
   actions,
 );
+byId<HTMLButtonElement>('session-details').addEventListener('click', () => {
+  const session = selectedSession(state);
+  if (session) sessionDetails.open(session);
+});
+wireRestart(byId<HTMLButtonElement>('restart-server'), { info: alerts.info, error: alerts.error });
 // Esc closes the drawer first; with it closed, Esc interrupts the running prompt.
 document.addEventListener('keydown', (e) => {
   if (e.key !== 'Escape' || e.defaultPrevented || document.querySelector('dialog[open]')) return;

@@ -25,7 +25,12 @@ document.body.append(
 );
 
 const permissions: Array<[string, string]> = [];
-const view = createTranscriptView(transcriptEl, { onPermission: (id, behavior) => permissions.push([id, behavior]) });
+const view = createTranscriptView(transcriptEl, {
+  onPermission: (id, reply) => {
+    permissions.push([id, reply.behavior]);
+    return Promise.resolve();
+  },
+});
 
 // ---- state building ----------------------------------------------------------------
 

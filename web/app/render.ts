@@ -4,12 +4,15 @@
  * frame of streaming touches little more than one text item.
  */
 import type { SessionView } from '../../server/protocol/events.js';
-import { setText } from '../dom.js';
+import { replaceChildren, setText } from '../dom.js';
 import { formatCost, plural } from '../format.js';
 import { updateAppBadge } from '../features/badge.js';
 import type { Composer } from '../features/composer.js';
 import type { LoadEarlier } from '../features/load-earlier.js';
+import type { PausedBanner } from '../views/paused-banner.js';
 import type { QueueView } from '../views/queue.js';
+import type { SessionDetails } from '../views/session-details.js';
+import { markElements } from '../views/session-marks.js';
 import type { SessionListView } from '../views/sessions.js';
 import type { TranscriptView } from '../views/transcript.js';
 import { renderWaiting } from '../views/waiting.js';
@@ -20,6 +23,8 @@ export interface SessionHeaderElements {
   title: HTMLElement;
   cwd: HTMLElement;
   totals: HTMLElement;
+  /** "waiting for you", "paused". */
+  marks: HTMLElement;
   /** "Pick a session", or "No messages yet". */
   empty: HTMLElement;
 }
@@ -28,6 +33,8 @@ export interface PageViews {
   sessionList: SessionListView;
   transcript: TranscriptView;
   queue: QueueView;
+  paused: PausedBanner;
+  details: SessionDetails;
   composer: Composer;
   loadEarlier: LoadEarlier;
 }
@@ -59,6 +66,8 @@ export function createRenderer(state: AppState, els: SessionHeaderElements, view
     renderSessionHeader(els, session, (current?.timeline.length ?? 0) > 0);
     renderWaiting(els.title, session);
     updateAppBadge(state.sessions);
+    views.paused.render(session);
+    views.details.render(session);
     views.queue.render(current, state.outgoing.filter((o) => o.sessionId === state.selectedId));
     const running = Boolean(current?.activeRunId);
     views.composer.render(session, running);
@@ -92,4 +101,7 @@ function renderSessionHeader(els: SessionHeaderElements, session: SessionView | 
   els.cwd.title = session.cwd;
   const mode = session.options.permissionMode ? ` · ${session.options.permissionMode}` : '';
   setText(els.totals, `${formatCost(session.totals.costUsd)} · ${plural(session.totals.runs, 'run')}${mode}`);
+  const marks = markElements(session);
+  // Redrawn only when they change, so a screen reader is not told the same thing again.
+  if (els.marks.textContent !== marks.map((m) => m.textContent).join('')) replaceChildren(els.marks, marks);
 }

@@ -1,6 +1,6 @@
 /** The REST calls the app makes; everything live goes over the WebSocket. Shapes come from server/protocol. */
 import type { PermissionMode, ServerEvent } from '../../server/protocol/events.js';
-import type { FolderListing, Health, SessionResponse } from '../../server/protocol/responses.js';
+import type { FolderListing, Health, SessionResponse, SessionStats } from '../../server/protocol/responses.js';
 import type { UsageAnswer } from '../../server/protocol/usage.js';
 
 export interface NewSessionInput {
@@ -50,6 +50,19 @@ export const updateSession = (id: string, patch: { name?: string; model?: string
 export const deleteSession = (id: string) => call<{ deleted: boolean }>('DELETE', sessionPath(id));
 
 export const clearConversation = (id: string) => call<SessionResponse>('POST', `${sessionPath(id)}/clear`);
+
+/** Lets a queue paused after a billing or usage-limit failure go on. */
+export const resumeSession = (id: string) => call<SessionResponse>('POST', `${sessionPath(id)}/resume`);
+
+/** What the session's runs came to: outcomes, error kinds, tools, cost, tokens, the last error. */
+export const sessionStats = (id: string) => call<SessionStats>('GET', `${sessionPath(id)}/stats`);
+
+/** Stops allowing a tool for the rest of the session without asking. */
+export const revokeAllowedTool = (id: string, tool: string) =>
+  call<SessionResponse>('DELETE', `${sessionPath(id)}/allowed-tools/${encodeURIComponent(tool)}`);
+
+/** Restarts the server in place (202); 409 when nothing would start it again. */
+export const restartServer = () => call<{ restarting: true }>('POST', '/api/admin/restart');
 
 export const listRoots = () => call<{ roots: string[] }>('GET', '/api/roots');
 

@@ -11,6 +11,7 @@
 import type { SessionView } from '../../server/protocol/events.js';
 import { h } from '../dom.js';
 import { baseName, formatCost, timeAgo } from '../format.js';
+import { markElements } from './session-marks.js';
 
 export interface SessionListView {
   render(sessions: readonly SessionView[], selectedId: string | undefined, now?: number): void;
@@ -63,7 +64,8 @@ export function createSessionListView(
                 h('span', { class: 'session-name' }, [s.name]),
                 h('span', { class: 'session-meta' }, [
                   h('span', { class: 'session-folder', title: s.cwd }, [s.ownFolder ? 'own folder' : baseName(s.cwd)]),
-                  h('span', { class: 'session-state' }, [status]),
+                  status ? h('span', { class: 'session-state' }, [status]) : null,
+                  ...markElements(s),
                   h('span', { class: 'session-activity' }, [timeAgo(s.updatedAt, now)]),
                   s.totals.costUsd > 0 ? h('span', { class: 'session-cost' }, [formatCost(s.totals.costUsd)]) : null,
                 ]),
