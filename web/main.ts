@@ -169,7 +169,7 @@ function rethrowShown(err: unknown): never {
 /**
  * Answers a permission request over the WebSocket. Someone else answered
  * first (409 already_answered): their decision arrives as an event and the
- * card shows it; the message says what it was.
+ * card shows it; the alert says why this answer did not count.
  */
 function answerPermission(requestId: string, reply: PermissionReply): Promise<void> {
   const sessionId = state.selectedId;
@@ -178,7 +178,7 @@ function answerPermission(requestId: string, reply: PermissionReply): Promise<vo
     () => undefined,
     (err: unknown) => {
       if (err instanceof RequestError && err.code === 'already_answered') {
-        alerts.info(err.message);
+        alerts.info('Someone else answered this request first. The card shows their answer.');
         return;
       }
       rethrowShown(err);

@@ -4,15 +4,15 @@ import { diffLines, fieldLabel, inputFields, isLong, permissionTitle, planModes,
 describe('a permission card\'s words', () => {
   it('titles a command, a new file, a change, a plan and any other tool', () => {
     expect(permissionTitle('Bash', { kind: 'command', command: 'ls' })).toBe('Claude wants to run a command');
-    expect(permissionTitle('Write', { kind: 'diff', path: '/w/a.txt', isNew: true, diff: '', additions: 1, deletions: 0 })).toBe('Claude wants to create /w/a.txt');
-    expect(permissionTitle('Edit', { kind: 'diff', path: '/w/a.txt', isNew: false, diff: '', additions: 1, deletions: 1 })).toBe('Claude wants to change /w/a.txt');
+    expect(permissionTitle('Write', { kind: 'diff', path: '/w/a.txt', isNew: true, diff: '', additions: 1, deletions: 0 })).toBe('Claude wants to create a.txt');
+    expect(permissionTitle('Edit', { kind: 'diff', path: '/w/a.txt', isNew: false, diff: '', additions: 1, deletions: 1 })).toBe('Claude wants to change a.txt');
     expect(permissionTitle('ExitPlanMode', { kind: 'plan', plan: '# P' })).toBe('Claude proposes a plan');
     expect(permissionTitle('WebFetch', undefined)).toBe('Claude wants to use WebFetch');
   });
 
   it('splits a unified diff into header, hunk, context, removed and added lines', () => {
     const diff = ['Index: a.txt', '===', '--- a.txt', '+++ a.txt', '@@ -1,3 +1,3 @@', ' one', '-two', '+TWO', ' three', '\\ No newline at end of file', ''].join('\n');
-    expect(diffLines(diff).map((l) => l.kind)).toEqual(['meta', 'meta', 'meta', 'meta', 'hunk', 'context', 'del', 'add', 'context', 'meta']);
+    expect(diffLines(diff).map((l) => l.kind)).toEqual(['header', 'header', 'header', 'header', 'hunk', 'context', 'del', 'add', 'context', 'meta']);
     expect(diffLines(diff)[6]).toEqual({ kind: 'del', text: '-two' });
     expect(diffLines('')).toEqual([]);
   });

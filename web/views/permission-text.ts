@@ -5,6 +5,7 @@
  * may continue in.
  */
 import { PERMISSION_MODES, type PermissionMode, type PermissionPreview } from '../../server/protocol/events.js';
+import { baseName } from '../format.js';
 import type { PermissionVerdict } from '../state/reducer.js';
 
 /** A field longer than this (characters or lines) folds into a details element. */
@@ -16,7 +17,8 @@ export function permissionTitle(toolName: string, preview: PermissionPreview | u
     case 'command':
       return 'Claude wants to run a command';
     case 'diff':
-      return preview.isNew ? `Claude wants to create ${preview.path}` : `Claude wants to change ${preview.path}`;
+      // The file's name; its whole path goes on a line of its own (paths are long on a phone).
+      return preview.isNew ? `Claude wants to create ${baseName(preview.path)}` : `Claude wants to change ${baseName(preview.path)}`;
     case 'plan':
       return 'Claude proposes a plan';
     default:
@@ -24,14 +26,15 @@ export function permissionTitle(toolName: string, preview: PermissionPreview | u
   }
 }
 
-export type DiffLineKind = 'add' | 'del' | 'context' | 'hunk' | 'meta';
+/** `header`: the file lines before the first hunk (---, +++, Index, ===), which the card leaves out: it names the file itself. */
+export type DiffLineKind = 'add' | 'del' | 'context' | 'hunk' | 'meta' | 'header';
 
 export interface DiffLine {
   kind: DiffLineKind;
   text: string;
 }
 
-/** A unified diff's lines, each with what it is; the file headers (---, +++, Index, ===) are meta. */
+/** A unified diff's lines, each with what it is. */
 export function diffLines(diff: string): DiffLine[] {
   const lines = diff.replace(/\n$/, '').split('\n');
   if (lines.length === 1 && lines[0] === '') return [];
@@ -41,7 +44,8 @@ export function diffLines(diff: string): DiffLine[] {
       inHunk = true;
       return { kind: 'hunk', text };
     }
-    if (!inHunk || text.startsWith('\\')) return { kind: 'meta', text };
+    if (!inHunk) return { kind: 'header', text };
+    if (text.startsWith('\\')) return { kind: 'meta', text };
     if (text.startsWith('+')) return { kind: 'add', text };
     if (text.startsWith('-')) return { kind: 'del', text };
     return { kind: 'context', text };

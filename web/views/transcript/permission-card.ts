@@ -34,8 +34,8 @@ export interface PermissionCard {
   update(item: PermissionItem): void;
 }
 
-/** The heading level a plan's own headings nest below (the run's "You" is an h3). */
-const PLAN_HEADINGS_BELOW = 3;
+/** The card's title is an h4, under the run's "You" (an h3); a plan's own headings nest below it. */
+const TITLE_LEVEL = 4;
 
 export function createPermissionCard(item: PermissionItem, answer: AnswerPermission): PermissionCard {
   const isPlan = item.preview?.kind === 'plan';
@@ -43,7 +43,7 @@ export function createPermissionCard(item: PermissionItem, answer: AnswerPermiss
   // Focusable so an answer given from this card can leave the focus on its outcome, not on <body>.
   const verdict = h('p', { class: 'verdict', tabindex: '-1' });
   const actions = isPlan ? planActions(item.requestId, answer) : toolActions(item.requestId, answer);
-  el.append(h('p', { class: 'permission-title' }, [permissionTitle(item.toolName, item.preview)]), ...body(item), actions, verdict);
+  el.append(h('h4', { class: 'permission-title' }, [permissionTitle(item.toolName, item.preview)]), ...body(item), actions, verdict);
 
   const update = (next: PermissionItem) => {
     el.dataset.state = next.resolved?.behavior ?? 'open';
@@ -62,19 +62,27 @@ function body(item: PermissionItem): HTMLElement[] {
   const preview: PermissionPreview | undefined = item.preview;
   switch (preview?.kind) {
     case 'command': {
-      const description = preview.description ?? item.description;
+      const description = said(preview.description ?? item.description, item.toolName);
       return [...(description ? [h('p', { class: 'permission-desc' }, [description])] : []), codeBlock(preview.command, 'permission-code')];
     }
     case 'diff':
       return diffBody(preview, item.input);
     case 'plan': {
-      const md = createMarkdownView('permission-plan md', { headingsBelow: PLAN_HEADINGS_BELOW });
+      const md = createMarkdownView('permission-plan md', { headingsBelow: TITLE_LEVEL });
       md.update(preview.plan, false);
       return [md.el];
     }
-    default:
-      return [...(item.description ? [h('p', { class: 'permission-desc' }, [item.description])] : []), fields(item.input)];
+    default: {
+      const description = said(item.description, item.toolName);
+      return [...(description ? [h('p', { class: 'permission-desc' }, [description])] : []), fields(item.input)];
+    }
   }
+}
+
+/** A description worth a line: not empty, and not merely the tool's name again (what the CLI sends when it has nothing better). */
+function said(description: string | undefined, toolName: string): string | undefined {
+  const text = description?.trim();
+  return text && text !== toolName ? text : undefined;
 }
 
 function diffBody(preview: Extract<PermissionPreview, { kind: 'diff' }>, input: unknown): HTMLElement[] {
@@ -85,9 +93,9 @@ function diffBody(preview: Extract<PermissionPreview, { kind: 'diff' }>, input: 
     preview.isNew ? ' (a new file)' : '',
   ]);
   stat.setAttribute('aria-label', `${preview.additions} lines added, ${preview.deletions} removed${preview.isNew ? ', a new file' : ''}`);
-  const parts: HTMLElement[] = [stat];
+  const parts: HTMLElement[] = [h('p', { class: 'permission-path' }, [h('code', {}, [preview.path])]), stat];
   if (preview.note) parts.push(h('p', { class: 'permission-note' }, [preview.note]));
-  const lines = diffLines(preview.diff);
+  const lines = diffLines(preview.diff).filter((line) => line.kind !== 'header');
   if (lines.length === 0) {
     // No diff (too large, outside the folders, unreadable): the input tells what would change.
     parts.push(fields(input));
@@ -146,9 +154,10 @@ function toolActions(requestId: string, answer: AnswerPermission): HTMLElement {
   allow.addEventListener('click', () => reply({ behavior: 'allow', scope: 'once' }));
   always.addEventListener('click', () => reply({ behavior: 'allow', scope: 'session' }));
   deny.addEventListener('click', () => reply({ behavior: 'deny', message: message.value.trim() || undefined }));
+  // Deny sits with its message, as Keep planning sits with its feedback.
   return h('div', { class: 'permission-actions' }, [
-    h('div', { class: 'row' }, [allow, always, deny]),
-    h('label', { class: 'permission-label' }, ['Message to Claude if you deny (optional)', message]),
+    h('div', { class: 'row' }, [allow, always]),
+    h('div', { class: 'permission-choice' }, [h('label', { class: 'permission-label' }, ['Message to Claude if you deny (optional)', message]), deny]),
   ]);
 }
 
