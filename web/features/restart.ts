@@ -21,6 +21,7 @@ export function wireRestart(button: HTMLButtonElement, deps: RestartDeps): void 
         'Restart the server?',
         'Runs in progress end, as after any restart; queued prompts stay and run once it is back. The app reconnects by itself.',
         'Restart',
+        'Cancel',
       );
       if (!sure) return;
       button.disabled = true;
