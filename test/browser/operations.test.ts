@@ -151,6 +151,10 @@ describe.each([
         expect(await page.locator('.run-error[data-kind="billing"] .run-error-kind').textContent()).toBe('Out of credit.');
         await shot(page, `ops-paused-${label}`);
         await audit(page, `paused banner (${label})`);
+        await page.emulateMedia({ colorScheme: 'dark' });
+        await shot(page, `ops-paused-dark-${label}`);
+        await audit(page, `paused banner and failed run, dark (${label})`);
+        await page.emulateMedia({ colorScheme: 'light' });
         await banner.getByRole('button', { name: 'Resume now' }).click();
         await page.getByText('Echo: after adding credit').first().waitFor();
         expect(await banner.isHidden()).toBe(true);

@@ -127,6 +127,11 @@ describe.each([
         await shot(page, `cards-edit-${label}`);
         await cardShot(edit, `cards-edit-${label}`);
         await audit(page, `edit card (${label})`);
+        // The diff's colours in dark mode too.
+        await page.emulateMedia({ colorScheme: 'dark' });
+        await cardShot(edit, `cards-edit-dark-${label}`);
+        await audit(page, `edit card, dark (${label})`);
+        await page.emulateMedia({ colorScheme: 'light' });
         await edit.getByLabel('Message to Claude if you deny (optional)').fill('Keep 3 retries; raise the delay instead.');
         await edit.getByRole('button', { name: 'Deny' }).click();
         await expect.poll(() => edit.locator('.verdict').textContent()).toBe('Denied (in the app)');
