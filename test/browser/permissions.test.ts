@@ -68,6 +68,102 @@ async function audit(page: Page, screen: string): Promise<void> {
   expect.soft(await accessibilityViolations(page, screen, 'minor'), screen).toEqual([]);
 }
 
+/** A Bash request: the command as code, its description; the session waits for you, listed first. Allowed once. */
+async function bashCard(page: Page, label: string): Promise<void> {
+  const bash = card(page, 'Claude wants to run a command');
+  await bash.waitFor();
+  expect(await bash.locator('pre.permission-code').textContent()).toBe('npm run build && rm -rf dist/tmp');
+  expect(await bash.locator('.permission-desc').textContent()).toBe('Build, then remove the temporary folder');
+  // Waiting for an answer: said in the header and the list, and listed first.
+  await expect.poll(() => page.locator('#session-marks').textContent()).toBe('waiting for you');
+  const listed = page.locator('#session-list .session');
+  await expect.poll(() => listed.first().textContent()).toContain(`Cards ${label}`);
+  expect(await listed.first().locator('.session-mark').textContent()).toBe('waiting for you');
+  await shot(page, `cards-bash-${label}`);
+  await cardShot(bash, `cards-bash-${label}`);
+  await audit(page, `bash card (${label})`);
+  await bash.getByRole('button', { name: 'Allow', exact: true }).click();
+  await expect.poll(() => bash.locator('.verdict').textContent()).toBe('Allowed (in the app)');
+}
+
+/** A Write of a new file: every line added. Allowed for the session. */
+async function writeCard(page: Page, label: string): Promise<void> {
+  const write = card(page, /Claude wants to create .*notes\.md/);
+  await write.waitFor();
+  const added = write.locator('.diff-line[data-kind="add"]');
+  expect(await added.allTextContents()).toEqual(['+# Notes\n', '+\n', '+The build is green.\n']);
+  expect(await write.locator('.diff-line[data-kind="del"]').count()).toBe(0);
+  expect(await write.locator('.diff-stat').textContent()).toContain('+3');
+  await shot(page, `cards-write-${label}`);
+  await write.getByRole('button', { name: 'Allow for this session' }).click();
+  await expect.poll(() => write.locator('.verdict').textContent()).toBe('Allowed for this session (in the app)');
+}
+
+/** An Edit: the diff against the file on disk, light and dark. Denied with a message Claude receives. */
+async function editCard(page: Page, label: string): Promise<void> {
+  const edit = card(page, /Claude wants to change .*config\.ts/);
+  await edit.waitFor();
+  expect(await edit.locator('.diff-line[data-kind="del"]').allTextContents()).toEqual(['-export const RETRIES = 3;\n']);
+  expect(await edit.locator('.diff-line[data-kind="add"]').allTextContents()).toEqual(['+export const RETRIES = 5;\n']);
+  expect(await edit.locator('.diff-line[data-kind="context"]').allTextContents()).toContain(' export const DELAY_MS = 500;\n');
+  await shot(page, `cards-edit-${label}`);
+  await cardShot(edit, `cards-edit-${label}`);
+  await audit(page, `edit card (${label})`);
+  // The diff's colours in dark mode too.
+  await page.emulateMedia({ colorScheme: 'dark' });
+  await cardShot(edit, `cards-edit-dark-${label}`);
+  await audit(page, `edit card, dark (${label})`);
+  await page.emulateMedia({ colorScheme: 'light' });
+  await edit.getByLabel('Message to Claude if you deny (optional)').fill('Keep 3 retries; raise the delay instead.');
+  await edit.getByRole('button', { name: 'Deny' }).click();
+  await expect.poll(() => edit.locator('.verdict').textContent()).toBe('Denied (in the app)');
+  // Claude got the message: it is the denied tool's result.
+  const editTool = page.locator('.tool').filter({ hasText: 'Edit' }).last();
+  await expect.poll(() => editTool.textContent()).toContain('Keep 3 retries; raise the delay instead.');
+}
+
+/** Another tool: its input as fields, the long one folded. Allowed once. */
+async function fieldsCard(page: Page, label: string, longPrompt: string): Promise<void> {
+  const fetchCard = card(page, 'Claude wants to use WebFetch');
+  await fetchCard.waitFor();
+  const fields = fetchCard.locator('.permission-fields');
+  expect(await fields.locator('dt').allTextContents()).toEqual(['url', 'prompt']);
+  expect(await fields.locator('dd').first().textContent()).toBe('https://example.com/docs');
+  // The long prompt folds; opening it shows all of it.
+  const fold = fields.locator('details.permission-fold');
+  expect(await fold.getAttribute('open')).toBeNull();
+  expect(await fold.locator('summary').textContent()).toContain('12 lines');
+  await fold.locator('summary').click();
+  expect(await fold.locator('pre').textContent()).toBe(longPrompt);
+  await shot(page, `cards-fields-${label}`);
+  await audit(page, `fields card (${label})`);
+  await fetchCard.getByRole('button', { name: 'Allow', exact: true }).click();
+}
+
+/** Write was allowed for the session: the next one is answered without asking. */
+async function rememberedRequest(page: Page): Promise<void> {
+  const second = card(page, /Claude wants to create .*second\.md/);
+  await expect.poll(() => second.locator('.verdict').textContent()).toBe('Allowed: this tool is allowed for this session');
+  expect(await second.getByRole('button').count()).toBe(0);
+  await page.getByText('All done.').first().waitFor();
+  await expect.poll(() => page.locator('#session-marks').textContent()).toBe('');
+}
+
+/** Details lists the tool allowed for the session; Revoke takes it back, on the server too. */
+async function revokeFromDetails(page: Page, label: string, sessionId: string): Promise<void> {
+  await page.getByRole('button', { name: 'Details' }).click();
+  const dialog = page.getByRole('dialog', { name: /Details of/ });
+  const allowed = dialog.locator('.details-allowed li');
+  await expect.poll(() => allowed.allTextContents()).toEqual(['WriteRevoke']);
+  await expect.poll(() => dialog.locator('[data-table="details-tools"] tbody tr').count()).toBeGreaterThan(0);
+  await shot(page, `cards-details-${label}`);
+  await audit(page, `details dialog (${label})`);
+  await dialog.getByRole('button', { name: 'Revoke Write' }).click();
+  await expect.poll(() => allowed.count()).toBe(0);
+  expect((await server.api('GET', `/api/sessions/${sessionId}`)).body.allowedForSession ?? []).toEqual([]);
+  await dialog.getByRole('button', { name: 'Close' }).click();
+}
+
 describe.each([
   ['phone', PHONE],
   ['desktop', DESKTOP],
@@ -94,85 +190,12 @@ describe.each([
       await newSession(server, { name: `Idle ${label}` });
       const { page, errors, close } = await openSession(viewport, session.id);
       try {
-        const bash = card(page, 'Claude wants to run a command');
-        await bash.waitFor();
-        expect(await bash.locator('pre.permission-code').textContent()).toBe('npm run build && rm -rf dist/tmp');
-        expect(await bash.locator('.permission-desc').textContent()).toBe('Build, then remove the temporary folder');
-        // Waiting for an answer: said in the header and the list, and listed first.
-        await expect.poll(() => page.locator('#session-marks').textContent()).toBe('waiting for you');
-        const listed = page.locator('#session-list .session');
-        await expect.poll(() => listed.first().textContent()).toContain(`Cards ${label}`);
-        expect(await listed.first().locator('.session-mark').textContent()).toBe('waiting for you');
-        await shot(page, `cards-bash-${label}`);
-        await cardShot(bash, `cards-bash-${label}`);
-        await audit(page, `bash card (${label})`);
-        await bash.getByRole('button', { name: 'Allow', exact: true }).click();
-        await expect.poll(() => bash.locator('.verdict').textContent()).toBe('Allowed (in the app)');
-
-        const write = card(page, /Claude wants to create .*notes\.md/);
-        await write.waitFor();
-        const added = write.locator('.diff-line[data-kind="add"]');
-        expect(await added.allTextContents()).toEqual(['+# Notes\n', '+\n', '+The build is green.\n']);
-        expect(await write.locator('.diff-line[data-kind="del"]').count()).toBe(0);
-        expect(await write.locator('.diff-stat').textContent()).toContain('+3');
-        await shot(page, `cards-write-${label}`);
-        await write.getByRole('button', { name: 'Allow for this session' }).click();
-        await expect.poll(() => write.locator('.verdict').textContent()).toBe('Allowed for this session (in the app)');
-
-        const edit = card(page, /Claude wants to change .*config\.ts/);
-        await edit.waitFor();
-        expect(await edit.locator('.diff-line[data-kind="del"]').allTextContents()).toEqual(['-export const RETRIES = 3;\n']);
-        expect(await edit.locator('.diff-line[data-kind="add"]').allTextContents()).toEqual(['+export const RETRIES = 5;\n']);
-        expect(await edit.locator('.diff-line[data-kind="context"]').allTextContents()).toContain(' export const DELAY_MS = 500;\n');
-        await shot(page, `cards-edit-${label}`);
-        await cardShot(edit, `cards-edit-${label}`);
-        await audit(page, `edit card (${label})`);
-        // The diff's colours in dark mode too.
-        await page.emulateMedia({ colorScheme: 'dark' });
-        await cardShot(edit, `cards-edit-dark-${label}`);
-        await audit(page, `edit card, dark (${label})`);
-        await page.emulateMedia({ colorScheme: 'light' });
-        await edit.getByLabel('Message to Claude if you deny (optional)').fill('Keep 3 retries; raise the delay instead.');
-        await edit.getByRole('button', { name: 'Deny' }).click();
-        await expect.poll(() => edit.locator('.verdict').textContent()).toBe('Denied (in the app)');
-        // Claude got the message: it is the denied tool's result.
-        const editTool = page.locator('.tool').filter({ hasText: 'Edit' }).last();
-        await expect.poll(() => editTool.textContent()).toContain('Keep 3 retries; raise the delay instead.');
-
-        const fetchCard = card(page, 'Claude wants to use WebFetch');
-        await fetchCard.waitFor();
-        const fields = fetchCard.locator('.permission-fields');
-        expect(await fields.locator('dt').allTextContents()).toEqual(['url', 'prompt']);
-        expect(await fields.locator('dd').first().textContent()).toBe('https://example.com/docs');
-        // The long prompt folds; opening it shows all of it.
-        const fold = fields.locator('details.permission-fold');
-        expect(await fold.getAttribute('open')).toBeNull();
-        expect(await fold.locator('summary').textContent()).toContain('12 lines');
-        await fold.locator('summary').click();
-        expect(await fold.locator('pre').textContent()).toBe(longPrompt);
-        await shot(page, `cards-fields-${label}`);
-        await audit(page, `fields card (${label})`);
-        await fetchCard.getByRole('button', { name: 'Allow', exact: true }).click();
-
-        // Write was allowed for the session: the next one is answered without asking.
-        const second = card(page, /Claude wants to create .*second\.md/);
-        await expect.poll(() => second.locator('.verdict').textContent()).toBe('Allowed: this tool is allowed for this session');
-        expect(await second.getByRole('button').count()).toBe(0);
-        await page.getByText('All done.').first().waitFor();
-        await expect.poll(() => page.locator('#session-marks').textContent()).toBe('');
-
-        // Details lists it; Revoke takes it back, on the server too.
-        await page.getByRole('button', { name: 'Details' }).click();
-        const dialog = page.getByRole('dialog', { name: /Details of/ });
-        const allowed = dialog.locator('.details-allowed li');
-        await expect.poll(() => allowed.allTextContents()).toEqual(['WriteRevoke']);
-        await expect.poll(() => dialog.locator('[data-table="details-tools"] tbody tr').count()).toBeGreaterThan(0);
-        await shot(page, `cards-details-${label}`);
-        await audit(page, `details dialog (${label})`);
-        await dialog.getByRole('button', { name: 'Revoke Write' }).click();
-        await expect.poll(() => allowed.count()).toBe(0);
-        expect((await server.api('GET', `/api/sessions/${session.id}`)).body.allowedForSession ?? []).toEqual([]);
-        await dialog.getByRole('button', { name: 'Close' }).click();
+        await bashCard(page, label);
+        await writeCard(page, label);
+        await editCard(page, label);
+        await fieldsCard(page, label, longPrompt);
+        await rememberedRequest(page);
+        await revokeFromDetails(page, label, session.id);
         expect(errors).toEqual([]);
       } finally {
         await close();

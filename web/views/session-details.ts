@@ -49,6 +49,20 @@ export function createSessionDetails(deps: SessionDetailsDeps): SessionDetails {
 
   const close = () => dialog?.close();
 
+  /** A Revoke button: the session's update redraws the list (and moves the focus on); a failure gives the button back. */
+  const allowedOnClick = (e: Event) => {
+    const button = (e.target as Element).closest<HTMLButtonElement>('button[data-tool]');
+    const tool = button?.dataset.tool;
+    if (!button || tool === undefined || !current) return;
+    button.disabled = true;
+    refocus = true;
+    deps.revoke(current.id, tool).catch((err: unknown) => {
+      button.disabled = false;
+      refocus = false;
+      deps.error(err);
+    });
+  };
+
   return {
     open(session) {
       if (dialog) return;
@@ -66,18 +80,7 @@ export function createSessionDetails(deps: SessionDetailsDeps): SessionDetails {
         dialog = undefined;
         current = undefined;
       });
-      allowed.addEventListener('click', (e) => {
-        const button = (e.target as Element).closest<HTMLButtonElement>('button[data-tool]');
-        const tool = button?.dataset.tool;
-        if (!button || tool === undefined || !current) return;
-        button.disabled = true;
-        refocus = true;
-        deps.revoke(current.id, tool).catch((err: unknown) => {
-          button.disabled = false;
-          refocus = false;
-          deps.error(err);
-        });
-      });
+      allowed.addEventListener('click', allowedOnClick);
       drawAllowed(allowed, session, false);
       document.body.append(dialog);
       dialog.showModal();
