@@ -8,7 +8,8 @@
  *   (why, since when, until when) whose Resume button runs what waited;
  * - Details shows the session's numbers;
  * - Restart server restarts the server under its supervisor, and the app
- *   reconnects and says the server restarted.
+ *   reconnects and says the server restarted; a server nothing would start
+ *   again refuses, and the app says why.
  * Screenshots go to test-results/screenshots/ops-*.png.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -180,6 +181,23 @@ describe.each([
     },
     TIMEOUT,
   );
+});
+
+describe('restarting a server nothing would start again', () => {
+  it('says so, and the server goes on', async () => {
+    const { page, errors, close } = await openSession(server.url, PHONE);
+    try {
+      await openSessionsDrawer(page);
+      await page.getByRole('button', { name: 'Restart server' }).click();
+      await page.getByRole('dialog', { name: 'Restart the server?' }).getByRole('button', { name: 'Restart', exact: true }).click();
+      await expect.poll(() => page.locator('#alerts').textContent()).toContain('restart it by hand');
+      expect(await page.getByRole('button', { name: 'Restart server' }).isEnabled()).toBe(true);
+      expect((await fetch(`${server.url}/health`)).status).toBe(200);
+      expect(errors).toEqual([]);
+    } finally {
+      await close();
+    }
+  });
 });
 
 describe('restarting the server from the app', () => {
