@@ -79,6 +79,8 @@ async function bashCard(page: Page, label: string): Promise<void> {
   const listed = page.locator('#session-list .session');
   await expect.poll(() => listed.first().textContent()).toContain(`Cards ${label}`);
   expect(await listed.first().locator('.session-mark').textContent()).toBe('waiting for you');
+  // And in the tab's title: one answer waits.
+  await expect.poll(() => page.title()).toBe(`(1) Cards ${label} · Claude Remote`);
   await shot(page, `cards-bash-${label}`);
   await cardShot(bash, `cards-bash-${label}`);
   await audit(page, `bash card (${label})`);
@@ -147,6 +149,7 @@ async function rememberedRequest(page: Page): Promise<void> {
   expect(await second.getByRole('button').count()).toBe(0);
   await page.getByText('All done.').first().waitFor();
   await expect.poll(() => page.locator('#session-marks').textContent()).toBe('');
+  expect(await page.title()).not.toMatch(/^\(/);
 }
 
 /** Details lists the tool allowed for the session; Revoke takes it back, on the server too. */

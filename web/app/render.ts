@@ -12,7 +12,7 @@ import type { LoadEarlier } from '../features/load-earlier.js';
 import type { PausedBanner } from '../views/paused-banner.js';
 import type { QueueView } from '../views/queue.js';
 import type { SessionDetails } from '../views/session-details.js';
-import { markElements } from '../views/session-marks.js';
+import { markElements, openRequests } from '../views/session-marks.js';
 import type { SessionListView } from '../views/sessions.js';
 import type { TranscriptView } from '../views/transcript.js';
 import { renderWaiting } from '../views/waiting.js';
@@ -71,7 +71,7 @@ export function createRenderer(state: AppState, els: SessionHeaderElements, view
     views.queue.render(current, state.outgoing.filter((o) => o.sessionId === state.selectedId));
     const running = Boolean(current?.activeRunId);
     views.composer.render(session, running);
-    document.title = session ? `${running ? '● ' : ''}${session.name} · Claude Remote` : 'Claude Remote';
+    document.title = pageTitle(session, running, openRequests(state.sessions));
   };
 
   return {
@@ -104,4 +104,10 @@ function renderSessionHeader(els: SessionHeaderElements, session: SessionView | 
   const marks = markElements(session);
   // Redrawn only when they change, so a screen reader is not told the same thing again.
   if (els.marks.textContent !== marks.map((m) => m.textContent).join('')) replaceChildren(els.marks, marks);
+}
+
+/** "(2) name · Claude Remote" while two answers wait (in any session), "● name" while it runs: a tab says what needs you. */
+export function pageTitle(session: SessionView | undefined, running: boolean, waiting: number): string {
+  const prefix = waiting > 0 ? `(${waiting}) ` : running ? '● ' : '';
+  return `${prefix}${session ? `${session.name} · ` : ''}Claude Remote`;
 }
