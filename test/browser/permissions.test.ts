@@ -75,10 +75,10 @@ async function bashCard(page: Page, label: string): Promise<void> {
   expect(await bash.locator('pre.permission-code').textContent()).toBe('npm run build && rm -rf dist/tmp');
   expect(await bash.locator('.permission-desc').textContent()).toBe('Build, then remove the temporary folder');
   // Waiting for an answer: said in the header and the list, and listed first.
-  await expect.poll(() => page.locator('#session-marks').textContent()).toBe('waiting for you');
+  await expect.poll(() => page.locator('.waiting-chip').textContent()).toBe('waiting for you');
   const listed = page.locator('#session-list .session');
   await expect.poll(() => listed.first().textContent()).toContain(`Cards ${label}`);
-  expect(await listed.first().locator('.session-mark').textContent()).toBe('waiting for you');
+  expect(await listed.first().locator('.session-state').textContent()).toBe('waiting for you');
   // And in the tab's title: one answer waits.
   await expect.poll(() => page.title()).toBe(`(1) Cards ${label} · Claude Remote`);
   await shot(page, `cards-bash-${label}`);
@@ -148,7 +148,7 @@ async function rememberedRequest(page: Page): Promise<void> {
   await expect.poll(() => second.locator('.verdict').textContent()).toBe('Allowed: this tool is allowed for this session');
   expect(await second.getByRole('button').count()).toBe(0);
   await page.getByText('All done.').first().waitFor();
-  await expect.poll(() => page.locator('#session-marks').textContent()).toBe('');
+  await expect.poll(() => page.locator('.waiting-chip').isHidden()).toBe(true);
   expect(await page.title()).not.toMatch(/^\(/);
 }
 

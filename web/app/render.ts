@@ -23,7 +23,7 @@ export interface SessionHeaderElements {
   title: HTMLElement;
   cwd: HTMLElement;
   totals: HTMLElement;
-  /** "waiting for you", "paused". */
+  /** "paused" (views/session-marks.ts); "waiting for you" is the chip after the title (views/waiting.ts). */
   marks: HTMLElement;
   /** "Pick a session", or "No messages yet". */
   empty: HTMLElement;
