@@ -11,6 +11,8 @@ import { homedir, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { createChildProcessRunner } from './process/child-process.js';
+import { attachmentsBodyBytes, MAX_WS_MESSAGE_BYTES } from './protocol/limits.js';
+import { createGitRunner } from './process/git.js';
 import { unifiedDiff } from './process/diff.js';
 import { createCliLocator } from './process/locate.js';
 import { ConfigError, helpText, loadConfig, type Config } from './config.js';
@@ -149,6 +151,7 @@ async function startLocked(
       locator,
       clock: overrides.clock ?? systemClock,
       differ: unifiedDiff,
+      git: createGitRunner({ gitPath: config.gitPath, env: cliEnv }),
       log: (level, message, extra) => log[level](message, extra),
       instanceId,
       cluster: opened.cluster,
@@ -169,6 +172,7 @@ async function startLocked(
       idleTimeoutMs: config.idleTimeoutMs,
       maxOutputBytes: config.maxOutputBytes,
       eventRetentionDays: config.eventRetentionDays,
+      maxAttachmentBytes: config.maxAttachmentBytes,
     },
   );
   const guard = createGuard({
@@ -219,6 +223,7 @@ async function startLocked(
   await auth.start();
   let tunnel: Tunnel | undefined;
   const { app, drain, routes } = createAppHandle({
+    largeBodyBytes: attachmentsBodyBytes(config.maxAttachmentBytes),
     engine,
     log,
     version,
@@ -235,7 +240,16 @@ async function startLocked(
   });
   const timeouts = { ...DEFAULT_TIMEOUTS, ...overrides.timeouts };
   const server = createHttpServer(app, timeouts);
-  const ws = attachWebSocket(server, { engine, log, version, startedAt, guard, auth, presence });
+  const ws = attachWebSocket(server, {
+    engine,
+    log,
+    version,
+    startedAt,
+    guard,
+    auth,
+    presence,
+    maxPayloadBytes: Math.max(MAX_WS_MESSAGE_BYTES, attachmentsBodyBytes(config.maxAttachmentBytes)),
+  });
   await new Promise<void>((resolveListen, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, () => resolveListen());

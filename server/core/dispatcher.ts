@@ -12,6 +12,7 @@
  */
 import type { PermissionAnswer } from '../protocol/api.js';
 import type { NewEvent, SessionOptions, SessionView } from '../protocol/events.js';
+import type { AttachmentInfo } from '../protocol/workspace.js';
 import { ZERO_USAGE } from '../protocol/events.js';
 import { AppError } from './errors.js';
 import type { EventLog, LogFn } from './event-log.js';
@@ -235,7 +236,7 @@ export class Dispatcher {
   }
 
   /** Queues a prompt (already checked by the engine); the same client request id twice gives the first run. */
-  async submit(sessionId: string, prompt: string, clientRequestId: string | undefined): Promise<SubmitResult> {
+  async submit(sessionId: string, prompt: string, clientRequestId: string | undefined, attachments?: AttachmentInfo[]): Promise<SubmitResult> {
     const { store, events, clock } = this.#deps;
     if (clientRequestId !== undefined) {
       const found = await store.findRunByClientRequestId(sessionId, clientRequestId);
@@ -245,19 +246,20 @@ export class Dispatcher {
     if ((await this.pending(sessionId)).length >= this.#config.maxQueueLength) {
       throw new AppError('queue_full', `The queue of this session is full (${this.#config.maxQueueLength} prompts).`);
     }
-    const run = queuedRun(sessionId, prompt, clientRequestId, clock.now());
+    const run = { ...queuedRun(sessionId, prompt, clientRequestId, clock.now()), ...(attachments?.length ? { attachments } : {}) };
+    const shown = attachments?.length ? { attachments } : {};
     const { run: stored, duplicate } = await store.enqueueRun(run);
     // Lost a race with the same id submitted twice at once: the first one counts.
     if (duplicate) return { runId: stored.id, position: await this.#position(sessionId, stored.id), duplicate: true };
     if (this.#shared) {
       // The owner (or an instance that takes the session) hears of it from the event and reads the store's queue.
       const position = await this.#position(sessionId, run.id);
-      const queued = await events.append({ type: 'run.queued', sessionId, runId: run.id, prompt, position, clientRequestId });
+      const queued = await events.append({ type: 'run.queued', sessionId, runId: run.id, prompt, position, clientRequestId, ...shown });
       await store.updateRun(run.id, { queuedSeq: queued.seq });
       return { runId: run.id, position, duplicate: false };
     }
     const position = this.#queue.push(sessionId, run.id);
-    const queued = await events.append({ type: 'run.queued', sessionId, runId: run.id, prompt, position, clientRequestId });
+    const queued = await events.append({ type: 'run.queued', sessionId, runId: run.id, prompt, position, clientRequestId, ...shown });
     await store.updateRun(run.id, { queuedSeq: queued.seq });
     await events.append(this.#queueEvent(sessionId));
     this.#pump();

@@ -24,6 +24,7 @@ import { DOCS_CSP } from './openapi.js';
 import { pushHandlers } from './push.js';
 import { sessionHandlers } from './sessions.js';
 import { systemHandlers, type SystemInfo } from './system.js';
+import { workspaceHandlers } from './workspace.js';
 
 export interface AppDeps {
   engine: Engine;
@@ -44,6 +45,8 @@ export interface AppDeps {
   restart?: (() => void) | undefined;
   metrics: SystemInfo['metrics'];
   instance: SystemInfo['instance'];
+  /** The body limit of routes whose body may carry attachments (`largeBody`). */
+  largeBodyBytes: number;
 }
 
 /** The app's own pages may load only their own scripts and styles, and talk only to us. */
@@ -155,13 +158,14 @@ function buildApp(deps: AppDeps, gate: RequestHandler): Express {
     ...loginHandlers(auth, guard),
     ...sessionHandlers(engine, guard),
     ...pushHandlers(deps.push),
+    ...workspaceHandlers(engine),
     ...chatHandlers(engine, guard),
   };
   const routes = Object.entries(ROUTES) as [RouteId, RouteSpec][];
   rememberIds(app);
-  const register = (id: RouteId, spec: RouteSpec) => {
+  const register = (id: RouteId, spec: RouteSpec, ...before: RequestHandler[]) => {
     const handler: RouteHandler = handlers[id];
-    app[spec.method](spec.path, ...(Array.isArray(handler) ? handler : [handler]));
+    app[spec.method](spec.path, ...before, ...(Array.isArray(handler) ? handler : [handler]));
   };
 
   // ---- public: health, the login page and login, the static shell --------------
@@ -170,9 +174,13 @@ function buildApp(deps: AppDeps, gate: RequestHandler): Express {
 
   // ---- everything below needs credentials (when a secret is configured) --------
   app.use(auth.require);
-  // Bodies are read only once the client proved who it is.
-  app.use(express.json({ limit: MAX_BODY_BYTES, type: ['application/json', 'application/*+json'] }));
-  for (const [id, spec] of routes) if (spec.access === 'user') register(id, spec);
+  // Bodies are read only once the client proved who it is. A prompt's
+  // attachments make a larger body: those routes come first, with their own limit.
+  const jsonTypes = ['application/json', 'application/*+json'];
+  const largeJson = express.json({ limit: deps.largeBodyBytes, type: jsonTypes });
+  for (const [id, spec] of routes) if (spec.access === 'user' && spec.largeBody) register(id, spec, largeJson);
+  app.use(express.json({ limit: MAX_BODY_BYTES, type: jsonTypes }));
+  for (const [id, spec] of routes) if (spec.access === 'user' && !spec.largeBody) register(id, spec);
 
   app.use('/api', notFoundHandler);
   app.use(notFoundHandler);

@@ -90,7 +90,7 @@ export function serveConnection(
         await unfollow(frame.sessionId);
         return undefined;
       case 'submit':
-        return engine.submit(frame.sessionId, frame.prompt, { clientRequestId: frame.clientRequestId });
+        return engine.submit(frame.sessionId, frame.prompt, { clientRequestId: frame.clientRequestId, attachments: frame.attachments });
       case 'interrupt':
         return engine.interrupt(frame.sessionId);
       case 'cancel':

@@ -30,11 +30,13 @@ export interface UpgradeOptions {
   auth: Pick<Auth, 'verify' | 'onRevoke'>;
   /** Where the clients' `presence` frames go (pushes wait while someone looks). */
   presence: Presence;
+  /** The largest frame (a submit may carry attachments; default MAX_WS_MESSAGE_BYTES). Larger: close 1009. */
+  maxPayloadBytes?: number | undefined;
 }
 
 export function attachWebSocket(server: Server, options: UpgradeOptions): { close(): Promise<void>; attach(server: Server): void } {
   const { guard, auth, log } = options;
-  const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_WS_MESSAGE_BYTES, perMessageDeflate: false });
+  const wss = new WebSocketServer({ noServer: true, maxPayload: options.maxPayloadBytes ?? MAX_WS_MESSAGE_BYTES, perMessageDeflate: false });
   const alive = new WeakMap<WebSocket, boolean>();
   /** Sockets opened with a browser login, so that logging out closes them. */
   const byLogin = new Map<string, Set<WebSocket>>();
