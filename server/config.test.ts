@@ -33,8 +33,9 @@ describe('loadConfig', () => {
     expect(c.sources).toMatchObject({ port: 'flag', maxConcurrentRuns: 'env', logLevel: 'dotenv', host: 'default' });
   });
 
-  it('takes MAX_ATTACHMENT_MB in MiB (5 by default, 1 to 100) and GIT_PATH only when set', () => {
-    expect(loadConfig({ home: '/h' })).toMatchObject({ maxAttachmentBytes: 5 * 2 ** 20, gitPath: undefined });
+  it('takes MAX_ATTACHMENT_MB in MiB (5 by default, 1 to 100), GIT_PATH only when set, WORKTREES_DIR under DATA_DIR by default', () => {
+    expect(loadConfig({ home: '/h' })).toMatchObject({ maxAttachmentBytes: 5 * 2 ** 20, gitPath: undefined, worktreesDir: '/h/.claude-remote/worktrees' });
+    expect(loadConfig({ env: { WORKTREES_DIR: '~/shared/wt' }, home: '/h' }).worktreesDir).toBe('/h/shared/wt');
     const c = loadConfig({ argv: ['--max-attachment-mb', '12', '--git-path', '~/bin/git'], home: '/h' });
     expect(c).toMatchObject({ maxAttachmentBytes: 12 * 2 ** 20, gitPath: '/h/bin/git' });
     expect(() => loadConfig({ env: { MAX_ATTACHMENT_MB: '0' } })).toThrow(/MAX_ATTACHMENT_MB/);

@@ -23,6 +23,12 @@ const SETTINGS = {
     help: 'Folders of sessions created without one (default: DATA_DIR/sessions); with Redis, a folder every instance shares at the same path',
     default: '',
   },
+  worktreesDir: {
+    env: 'WORKTREES_DIR',
+    flag: 'worktrees-dir',
+    help: 'Git worktrees of sessions created with worktree: true (default: DATA_DIR/worktrees); with Redis, a folder every instance shares at the same path',
+    default: '',
+  },
   allowedRoots: {
     env: 'ALLOWED_ROOTS',
     flag: 'allowed-roots',
@@ -210,6 +216,7 @@ const configSchema = z.object({
   port: intText(0, 65535),
   dataDir: z.string().min(1),
   sessionsDir: z.string(),
+  worktreesDir: z.string(),
   allowedRoots: z.string(),
   claudePath: z.string(),
   maxConcurrentRuns: intText(1, 64),
@@ -270,6 +277,8 @@ export interface Config {
   dataDir: string;
   /** Folders of sessions created without one. */
   sessionsDir: string;
+  /** Where worktree sessions' worktrees are made. */
+  worktreesDir: string;
   allowedRoots: string[];
   claudePath?: string | undefined;
   maxConcurrentRuns: number;
@@ -376,6 +385,7 @@ export function loadConfig(input: ConfigInput = {}): Readonly<Config> {
     port: c.port,
     dataDir: expand(c.dataDir),
     sessionsDir: c.sessionsDir.trim() === '' ? join(expand(c.dataDir), 'sessions') : expand(c.sessionsDir.trim()),
+    worktreesDir: c.worktreesDir.trim() === '' ? join(expand(c.dataDir), 'worktrees') : expand(c.worktreesDir.trim()),
     allowedRoots: c.allowedRoots
       .split(new RegExp(`[${delimiter === ':' ? ':' : ';'},]`))
       .map((p) => p.trim())

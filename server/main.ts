@@ -159,6 +159,7 @@ async function startLocked(
     {
       dataDir: config.dataDir,
       sessionsDir: config.sessionsDir,
+      worktreesDir: config.worktreesDir,
       allowedRoots: config.allowedRoots,
       maxConcurrentRuns: config.maxConcurrentRuns,
       maxQueueLength: config.maxQueueLength,

@@ -42,6 +42,8 @@ export interface EngineConfig {
   dataDir: string;
   /** Folders of sessions created without one (default DATA_DIR/sessions; shared between instances). */
   sessionsDir?: string | undefined;
+  /** Where worktrees of sessions made with `worktree: true` go (default DATA_DIR/worktrees). */
+  worktreesDir?: string | undefined;
   allowedRoots: readonly string[];
   maxConcurrentRuns: number;
   maxQueueLength: number;
@@ -116,7 +118,7 @@ export class Engine {
     this.#rules = new Rules(config, deps.locator);
     this.#workspace = new Workspace(
       { git: deps.git, rules: this.#rules, log: this.#log },
-      { dataDir: config.dataDir, maxAttachmentBytes: config.maxAttachmentBytes ?? 5 * 1024 * 1024 },
+      { worktreesDir: this.#rules.worktreesDir, maxAttachmentBytes: config.maxAttachmentBytes ?? 5 * 1024 * 1024 },
     );
     this.#dispatcher = new Dispatcher(
       {

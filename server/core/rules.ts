@@ -22,19 +22,22 @@ export class Rules {
   readonly sessionsDir: string;
   /** Where session worktrees live (real path): a worktree session's folder must stay in it. */
   readonly #worktreeRoot: string[];
+  /** Where session worktrees are made. */
+  readonly worktreesDir: string;
   readonly #policy: OptionsPolicy;
   readonly #locator: CliLocator;
 
   constructor(
-    config: { dataDir: string; sessionsDir?: string | undefined; allowedRoots: readonly string[]; policy?: OptionsPolicy | undefined },
+    config: { dataDir: string; sessionsDir?: string | undefined; worktreesDir?: string | undefined; allowedRoots: readonly string[]; policy?: OptionsPolicy | undefined },
     locator: CliLocator,
   ) {
     this.roots = realRoots(config.allowedRoots);
     this.sessionsDir = config.sessionsDir ?? join(config.dataDir, 'sessions');
     mkdirSync(this.sessionsDir, { recursive: true, mode: 0o700 });
     this.#ownRoot = realRoots([this.sessionsDir]);
-    mkdirSync(join(config.dataDir, 'worktrees'), { recursive: true, mode: 0o700 });
-    this.#worktreeRoot = realRoots([join(config.dataDir, 'worktrees')]);
+    this.worktreesDir = config.worktreesDir ?? join(config.dataDir, 'worktrees');
+    mkdirSync(this.worktreesDir, { recursive: true, mode: 0o700 });
+    this.#worktreeRoot = realRoots([this.worktreesDir]);
     this.#policy = config.policy ?? OPEN_POLICY;
     this.#locator = locator;
   }

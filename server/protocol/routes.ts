@@ -83,7 +83,7 @@ const sessionRoutes = {
   createSession: {
     method: 'post', path: '/api/sessions', access: 'user', body: createSessionSchema, response: sessionResponseSchema,
     summary:
-      'Create a session (cwd inside ALLOWED_ROOTS, or a fresh folder of its own). With `worktree: true` (cwd in a git repository): a new git worktree under DATA_DIR/worktrees on a new branch named after the session, from `baseRef` or what cwd has checked out; the view\'s `worktree` says where.',
+      'Create a session (cwd inside ALLOWED_ROOTS, or a fresh folder of its own). With `worktree: true` (cwd in a git repository): a new git worktree under WORKTREES_DIR on a new branch named after the session, from `baseRef` or what cwd has checked out; the view\'s `worktree` says where.',
     statuses: {
       201: 'the session',
       400: 'bad input, path not allowed, not a git repository, a baseRef that names no commit',
