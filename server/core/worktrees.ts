@@ -31,6 +31,8 @@ export async function repoTop(git: GitRunner, cwd: string): Promise<string | und
 export function branchName(sessionId: string, name: string): string {
   const slug = name
     .normalize('NFKD')
+    // Accents come apart from their letters under NFKD: drop them, keep the letter.
+    .replace(/\p{M}/gu, '')
     .toLowerCase()
     .replace(/[^a-z0-9]+/g, '-')
     .replace(/^-+|-+$/g, '')

@@ -135,6 +135,15 @@ describe('attachments refused: nothing queued, nothing saved', () => {
     });
   }
 
+  it('refuses malformed JSON on the attachments route as on any other (400 invalid_json)', async () => {
+    const session = await newSession(server);
+    const res = await server.api('POST', `/api/sessions/${session.id}/messages`, '{"prompt": "x", "attachments": [');
+    expect(res.status).toBe(400);
+    expect(res.body.error.code).toBe('invalid_json');
+    expect((await server.api('GET', `/api/sessions/${session.id}/runs`)).body.runs).toEqual([]);
+    expect((await server.api('POST', '/api/sessions/nope/messages', { prompt: 'x', attachments: [png()] })).body.error.code).toBe('session_not_found');
+  });
+
   it('refuses a body over the attachments limit with 413, before reading it all', async () => {
     const session = await newSession(server);
     const res = await server.api('POST', `/api/sessions/${session.id}/messages`, { prompt: 'x', attachments: [{ name: 'a.txt', mediaType: 'text/plain', data: 'A'.repeat(40 * 1024 * 1024) }] });
