@@ -5,90 +5,37 @@
  *
  * It checks what comes in (prompt limits, folders, the owner's policy) and
  * wires the parts that each own one thing: the event log (event-log.ts,
- * raw-log.ts) and the dispatcher (dispatcher.ts: queues, runs, warm
- * processes).
+ * raw-log.ts), a session's life (session-life.ts), the dispatcher
+ * (dispatcher.ts: queues, runs, warm processes) and the session's files
+ * (workspace.ts). What it is built from is in engine-config.ts.
  */
-import { randomUUID } from 'node:crypto';
-import { mkdirSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
 import type { ChatRequest, CreateSessionBody, PermissionAnswer, UpdateSessionBody } from '../protocol/api.js';
 import type { ServerEvent, SessionOptions, SessionView } from '../protocol/events.js';
-import { ZERO_USAGE } from '../protocol/events.js';
 import { Dispatcher, type ProcessInfo, type SubmitResult } from './dispatcher.js';
 import { AppError } from './errors.js';
 import type { Resolution } from './permissions.js';
 import { EventLog, type EventListener, type LogFn, type Unsubscribe } from './event-log.js';
 import { listFolders, readStorage, resolveInside, type FolderListing, type StorageItem } from './paths.js';
-import type { OptionsPolicy } from './policy.js';
 import { Rules } from './rules.js';
-import type { Clock, CliLocation, CliLocator, CliRunner, Coordinator, GitRunner, SharedFeed, TextDiffer } from './ports.js';
+import type { Clock, CliLocation } from './ports.js';
 import { RawLog, type RawListener } from './raw-log.js';
-import { defaultName, pickOptions } from './sessions.js';
 import type { RunRecord, SessionRecord, Store } from './store.js';
 import { startRetention } from './retention.js';
 import { followRun, waitForRun } from './run-watch.js';
 import { sessionStats } from './stats.js';
 import { historyBefore, openTranscript, type TranscriptWindow } from './transcript-window.js';
 import { startOfLocalDay, usageSince, type UsageTotals } from './usage.js';
-import type { PoolStats, WarmConfig } from './warm-pool.js';
+import type { PoolStats } from './warm-pool.js';
 import type { SessionStats } from '../protocol/responses.js';
 import type { Attachment, Changes, FileText } from '../protocol/workspace.js';
 import { Workspace, type ServedFile } from './workspace.js';
+import { notFound, SessionLife } from './session-life.js';
+import type { EngineConfig, EngineDeps } from './engine-config.js';
 
 export type { TranscriptWindow } from './transcript-window.js';
 export type { ProcessInfo, SubmitResult } from './dispatcher.js';
 
-export interface EngineConfig {
-  dataDir: string;
-  /** Folders of sessions created without one (default DATA_DIR/sessions; shared between instances). */
-  sessionsDir?: string | undefined;
-  /** Where worktrees of sessions made with `worktree: true` go (default DATA_DIR/worktrees). */
-  worktreesDir?: string | undefined;
-  allowedRoots: readonly string[];
-  maxConcurrentRuns: number;
-  maxQueueLength: number;
-  /** Environment of every CLI process (the user's own, plus what config adds). */
-  cliEnv: Record<string, string>;
-  /** Ask over stdin before tools that need approval (sessions in `default` mode). */
-  permissionPrompts: boolean;
-  permissionTimeoutMs: number;
-  /** What clients may ask for (PERMISSION_MODES, MCP_CONFIG); everything when absent. */
-  policy?: OptionsPolicy | undefined;
-  /** Time an interrupted turn, or an ending process, gets before the stop ladder. */
-  killGraceMs?: number | undefined;
-  /** Warm processes (see warm-pool.ts); off when absent. */
-  warm?: Omit<WarmConfig, 'killGraceMs'> | undefined;
-  /** Streaming deltas and raw lines of runs finished longer ago are dropped (0 or absent: kept). */
-  eventRetentionDays?: number | undefined;
-  /** RUN_TIMEOUT_S, RUN_IDLE_TIMEOUT_S, MAX_OUTPUT_BYTES (0: no limit). */
-  runTimeoutMs?: number | undefined;
-  idleTimeoutMs?: number | undefined;
-  maxOutputBytes?: number | undefined;
-  /** MAX_ATTACHMENT_MB in bytes: the most one attached file may weigh (default 5 MiB). */
-  maxAttachmentBytes?: number | undefined;
-}
-
-export interface EngineDeps {
-  store: Store;
-  runner: CliRunner;
-  locator: CliLocator;
-  clock: Clock;
-  /** Makes the unified diffs of permission cards (server/process/diff.ts). */
-  differ: TextDiffer;
-  /** Runs git for worktrees and changes (server/process/git.ts). */
-  git: GitRunner;
-  log?: LogFn;
-  /**
-   * Several instances on one Redis: who owns which session, and what the
-   * others stored (server/cluster/redis-cluster.ts). Absent: this instance
-   * alone owns everything.
-   */
-  cluster?: (Coordinator & SharedFeed) | undefined;
-  /** How often a shared instance looks for work nobody owns (ms, default 1000). */
-  sweepMs?: number | undefined;
-  /** This server's id (the mark on its CLI processes), recorded with each run it starts. */
-  instanceId?: string | undefined;
-}
+export type { EngineConfig, EngineDeps } from './engine-config.js';
 
 export interface SubmitOptions {
   clientRequestId?: string | undefined;
@@ -105,6 +52,7 @@ export class Engine {
   readonly #dispatcher: Dispatcher;
   readonly #rules: Rules;
   readonly #workspace: Workspace;
+  readonly #sessions: SessionLife;
   #closing = false;
   #stopRetention = () => {};
 
@@ -148,6 +96,14 @@ export class Engine {
         maxOutputBytes: config.maxOutputBytes,
       },
     );
+    this.#sessions = new SessionLife({
+      store: deps.store,
+      clock: deps.clock,
+      events: this.#events,
+      rules: this.#rules,
+      workspace: this.#workspace,
+      dispatcher: this.#dispatcher,
+    });
   }
 
   get allowedRoots(): readonly string[] {
@@ -162,57 +118,13 @@ export class Engine {
 
   // ---- sessions -----------------------------------------------------------
 
-  async createSession(body: CreateSessionBody, origin: SessionRecord['origin'] = 'api'): Promise<SessionView> {
-    const id = randomUUID();
-    const ownFolder = body.cwd === undefined;
-    const asked = body.cwd !== undefined ? this.#rules.folder(body.cwd) : undefined;
-    const options = this.#rules.options(pickOptions(body));
-    const name = body.name ?? body.session_name ?? defaultName(asked ?? '', ownFolder);
-    // Last of the checks, as it makes something: a worktree (and its branch) in the repository.
-    const made = await this.#workspace.newWorktree({ worktree: body.worktree, baseRef: body.baseRef, cwd: asked, sessionId: id, name });
-    const cwd = made?.cwd ?? asked ?? join(this.#rules.sessionsDir, id);
-    if (ownFolder) mkdirSync(cwd, { recursive: true, mode: 0o700 });
-    const now = this.#clock.now().toISOString();
-    const record: SessionRecord = {
-      id,
-      name,
-      cwd,
-      ownFolder,
-      ...(made ? { worktree: made.worktree } : {}),
-      options,
-      claudeSessionId: randomUUID(),
-      claudeStarted: false,
-      origin,
-      costUsd: 0,
-      runs: 0,
-      usage: { ...ZERO_USAGE },
-      createdAt: now,
-      updatedAt: now,
-    };
-    await this.#store.createSession(record).catch(async (err: unknown) => {
-      if (made) await this.#workspace.discardWorktree(made);
-      throw err;
-    });
-    const view = await this.#view(record);
-    const stored = await this.#events.append({ type: 'session.created', sessionId: id, session: view });
-    this.#dispatcher.prewarm(record);
-    // The caller's view counts the event just logged (it may subscribe after it).
-    return { ...view, lastSeq: stored.seq };
+  createSession(body: CreateSessionBody, origin: SessionRecord['origin'] = 'api'): Promise<SessionView> {
+    return this.#sessions.create(body, origin);
   }
 
   /** A session bound to an existing Claude conversation (the /chat gateway's `session_id`). */
-  async adoptConversation(claudeSessionId: string, cwd: string | undefined, options: SessionOptions): Promise<SessionView> {
-    const existing = (await this.#store.listSessions()).find((s) => s.claudeSessionId === claudeSessionId);
-    if (existing) {
-      if (cwd !== undefined && existing.cwd !== this.#rules.folder(cwd)) {
-        throw new AppError('conflict', `Conversation ${claudeSessionId} belongs to another folder (${existing.cwd}).`);
-      }
-      return this.updateSession(existing.id, options);
-    }
-    const view = await this.createSession({ ...options, ...(cwd !== undefined ? { cwd } : {}) }, 'chat');
-    // The CLI owns the transcript: continue it rather than start a new one.
-    await this.#store.updateSession(view.id, { claudeSessionId, claudeStarted: true });
-    return this.getSession(view.id);
+  adoptConversation(claudeSessionId: string, cwd: string | undefined, options: SessionOptions): Promise<SessionView> {
+    return this.#sessions.adoptConversation(claudeSessionId, cwd, options);
   }
 
   async listSessions(): Promise<SessionView[]> {
@@ -223,53 +135,18 @@ export class Engine {
     return this.#view(await this.#record(id));
   }
 
-  async updateSession(id: string, body: UpdateSessionBody): Promise<SessionView> {
-    const record = await this.#record(id);
-    const options = this.#rules.options({ ...record.options, ...pickOptions(body) });
-    const next = await this.#store.updateSession(id, {
-      options,
-      updatedAt: this.#clock.now().toISOString(),
-      ...(body.name !== undefined ? { name: body.name } : {}),
-    });
-    if (!next) throw notFound(id);
-    // New options need a new process: the warm one ends (after its turn, if it has one).
-    if (JSON.stringify(options) !== JSON.stringify(record.options)) await this.#dispatcher.replaceProcess(next);
-    return this.#dispatcher.announce(next);
+  updateSession(id: string, body: UpdateSessionBody): Promise<SessionView> {
+    return this.#sessions.update(id, body);
   }
 
-  /**
-   * Stops the session's run, drops its queue and forgets it. Only with
-   * `purge`: an own folder is removed, and a worktree (with `git worktree
-   * remove`, which git refuses for uncommitted work: then nothing is deleted).
-   */
-  async deleteSession(id: string, purge = false): Promise<{ deleted: true; purged: boolean; message?: string }> {
-    const record = await this.#record(id);
-    if (purge) await this.#workspace.checkPurge(record);
-    const pending = await this.#dispatcher.dropSession(id);
-    for (const runId of pending) await this.#store.updateRun(runId, { state: 'cancelled' });
-    await this.#events.append({ type: 'session.deleted', sessionId: id });
-    await this.#events.serial(id, () => this.#store.deleteSession(id));
-    this.#events.forget(id);
-    if (purge && record.worktree) return { deleted: true, ...(await this.#workspace.purgeWorktree(record)) };
-    const purged = purge && record.ownFolder;
-    if (purged) rmSync(record.cwd, { recursive: true, force: true });
-    return { deleted: true, purged };
+  /** Stops the session's run, drops its queue and forgets it; `purge` also removes its own folder or worktree. */
+  deleteSession(id: string, purge = false): Promise<{ deleted: true; purged: boolean; message?: string }> {
+    return this.#sessions.delete(id, purge);
   }
 
   /** Starts a new Claude conversation in the same session and folder. */
-  async clearConversation(id: string): Promise<SessionView> {
-    await this.#record(id);
-    const claudeSessionId = randomUUID();
-    const next = await this.#store.updateSession(id, {
-      claudeSessionId,
-      claudeStarted: false,
-      conversationCostUsd: 0,
-      updatedAt: this.#clock.now().toISOString(),
-    });
-    if (!next) throw notFound(id);
-    await this.#events.append({ type: 'session.cleared', sessionId: id, claudeSessionId });
-    await this.#dispatcher.replaceProcess(next);
-    return this.#dispatcher.announce(next);
+  clearConversation(id: string): Promise<SessionView> {
+    return this.#sessions.clear(id);
   }
 
   // ---- prompts and runs ---------------------------------------------------
@@ -513,10 +390,6 @@ export class Engine {
   #view(record: SessionRecord): Promise<SessionView> {
     return this.#dispatcher.view(record);
   }
-}
-
-function notFound(id: string): AppError {
-  return new AppError('session_not_found', `No session ${id}.`);
 }
 
 export function createEngine(deps: EngineDeps, config: EngineConfig): Engine {
