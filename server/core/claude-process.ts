@@ -6,8 +6,11 @@
  * its `result`; between turns it is idle.
  */
 import { randomUUID } from 'node:crypto';
+import type { SessionOptions } from '../protocol/events.js';
+import { buildCliArgs, processFingerprint } from './cli/args.js';
 import { CpuRate } from './cpu-rate.js';
 import type { Clock, CliProcess, CliRunner, ExitInfo } from './ports.js';
+import type { SessionRecord } from './store.js';
 
 /** What a turn hears from the process while attached to it. */
 export interface TurnListener {
@@ -167,4 +170,33 @@ export class ClaudeProcess {
     for (const listener of [...this.#exitListeners]) listener(info);
     this.#exitListeners.clear();
   }
+}
+
+const ASKING_MODES: ReadonlySet<string> = new Set(['default', 'acceptEdits', 'plan', 'manual']);
+
+/** What the CLI is started with for a session (also used to prewarm it). */
+export function spawnRequest(
+  session: SessionRecord,
+  checked: { cwd: string; options: SessionOptions },
+  resume: boolean,
+  cli: { path: string; env: Record<string, string>; permissionPrompts: boolean },
+): SpawnRequest {
+  const mode = checked.options.permissionMode;
+  const args = {
+    options: checked.options,
+    claudeSessionId: session.claudeSessionId,
+    // The modes in which the CLI may ask before a tool: default, acceptEdits (Bash still asks), plan
+    // (approving the plan), manual. bypassPermissions never asks; dontAsk and auto decide alone.
+    permissionPrompts: cli.permissionPrompts && session.origin === 'api' && (mode === undefined || ASKING_MODES.has(mode)),
+  };
+  return {
+    sessionId: session.id,
+    claudeSessionId: session.claudeSessionId,
+    fingerprint: processFingerprint(args, checked.cwd),
+    cwd: checked.cwd,
+    model: checked.options.model,
+    command: cli.path,
+    args: buildCliArgs({ ...args, resume }),
+    env: cli.env,
+  };
 }

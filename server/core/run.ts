@@ -13,12 +13,11 @@ import { randomUUID } from 'node:crypto';
 import type { PermissionAnswer } from '../protocol/api.js';
 import type { SessionOptions, TokenUsage } from '../protocol/events.js';
 import { ZERO_USAGE } from '../protocol/events.js';
-import { buildCliArgs, processFingerprint } from './cli/args.js';
 import { conversationFlagToRetry, judge, runCost, type LimitHit, type StopReason, type TurnFacts, type Verdict } from './cli/outcome.js';
 import { messageContent } from './attachments.js';
 import { interruptLine, userMessageLine, type UserContent } from './cli/stdin.js';
 import { RunNormaliser, sumUsage } from './cli/stdout.js';
-import type { ClaudeProcess, SpawnRequest, TurnListener } from './claude-process.js';
+import { spawnRequest, type ClaudeProcess, type TurnListener } from './claude-process.js';
 import type { EventLog, LogFn } from './event-log.js';
 import { permissionPreview } from './permission-preview.js';
 import { RunPermissions, type AnsweredRequests, type Resolution } from './permissions.js';
@@ -26,6 +25,7 @@ import type { Clock, TextDiffer } from './ports.js';
 import type { RawLog } from './raw-log.js';
 import type { RunRecord, SessionRecord, Store } from './store.js';
 import type { WarmPool } from './warm-pool.js';
+import { RunLimits } from './run-limits.js';
 
 export interface RunConfig {
   cliEnv: Record<string, string>;
@@ -75,35 +75,6 @@ export interface RunEnd extends Verdict {
   numTurns: number;
 }
 
-const ASKING_MODES: ReadonlySet<string> = new Set(['default', 'acceptEdits', 'plan', 'manual']);
-
-/** What the CLI is started with for a session (also used to prewarm it). */
-export function spawnRequest(
-  session: SessionRecord,
-  checked: { cwd: string; options: SessionOptions },
-  resume: boolean,
-  cli: { path: string; env: Record<string, string>; permissionPrompts: boolean },
-): SpawnRequest {
-  const mode = checked.options.permissionMode;
-  const args = {
-    options: checked.options,
-    claudeSessionId: session.claudeSessionId,
-    // The modes in which the CLI may ask before a tool: default, acceptEdits (Bash still asks), plan
-    // (approving the plan), manual. bypassPermissions never asks; dontAsk and auto decide alone.
-    permissionPrompts: cli.permissionPrompts && session.origin === 'api' && (mode === undefined || ASKING_MODES.has(mode)),
-  };
-  return {
-    sessionId: session.id,
-    claudeSessionId: session.claudeSessionId,
-    fingerprint: processFingerprint(args, checked.cwd),
-    cwd: checked.cwd,
-    model: checked.options.model,
-    command: cli.path,
-    args: buildCliArgs({ ...args, resume }),
-    env: cli.env,
-  };
-}
-
 export class Run {
   readonly runId: string;
   readonly sessionId: string;
@@ -117,17 +88,14 @@ export class Run {
   #interruptTimer: NodeJS.Timeout | undefined;
   #permissions: RunPermissions | undefined;
   #announced = false;
-  /** A limit of ours that ended the run (the first one hit). */
-  #limit: LimitHit | undefined;
+  /** Our limits (time, quiet time, output); the first one hit ends the run. */
+  readonly #limits: RunLimits;
   /** We ended the turn at the CLI's first retry of a refused authentication. */
   #authStopped = false;
-  #outputBytes = 0;
   /** The run's folders (real paths): what a permission card may read. */
   #folders: string[] = [];
   /** What the user message carries: the prompt, and the attached images read from the folder. */
   #content: UserContent = '';
-  #runTimer: NodeJS.Timeout | undefined;
-  #idleTimer: NodeJS.Timeout | undefined;
   #done: Promise<RunEnd> | undefined;
 
   constructor(deps: RunDeps, session: SessionRecord, record: RunRecord) {
@@ -138,6 +106,7 @@ export class Run {
     this.sessionId = session.id;
     this.#startedAt = deps.clock.now();
     this.#normaliser = new RunNormaliser(record.id);
+    this.#limits = new RunLimits(deps.config, (limit, now) => this.#hitLimit(limit, now));
   }
 
   /** What this run's log lines are about. */
@@ -172,7 +141,7 @@ export class Run {
       } catch (err) {
         // The store failed while recording the end: say how it ended anyway.
         this.#deps.log('error', 'recording the end of the run failed', { ...this.#about, err });
-        const verdict = judge({ ...facts, stopReason: facts.stopReason ?? this.#stopReason, limit: this.#limit, authRetry: this.#authStopped });
+        const verdict = judge({ ...facts, stopReason: facts.stopReason ?? this.#stopReason, limit: this.#limits.hit, authRetry: this.#authStopped });
         return { ...verdict, runId: this.runId, sessionId: this.sessionId, costUsd: 0, usage: { ...ZERO_USAGE }, durationMs: 0, numTurns: 0 };
       }
     })();
@@ -268,7 +237,7 @@ export class Run {
         claudeSessionId: this.#session.claudeSessionId,
         model: this.#session.options.model,
       });
-      this.#startRunTimer();
+      this.#limits.start();
       deps.events.record({
         type: 'run.started',
         sessionId: this.sessionId,
@@ -320,7 +289,7 @@ export class Run {
         return;
       }
       process.attach(listener);
-      this.#armIdleTimer();
+      this.#limits.heard();
       process.write(userMessageLine(this.#content));
       if (this.#stopReason === 'interrupted') this.#sendInterrupt();
     });
@@ -329,8 +298,8 @@ export class Run {
   /** One stdout line of this turn; true when it was the result that ends it. */
   #onLine(line: string): boolean {
     const deps = this.#deps;
-    if (this.#overOutputCap(line)) return false;
-    this.#armIdleTimer();
+    if (this.#limits.overOutput(line)) return false;
+    this.#limits.heard();
     deps.raw.append(this.sessionId, this.runId, line);
     const hadOutcome = this.#normaliser.outcome !== undefined;
     const { events, permission } = this.#normaliser.line(line);
@@ -345,41 +314,8 @@ export class Run {
     return !hadOutcome && this.#normaliser.outcome !== undefined;
   }
 
-  /** Past MAX_OUTPUT_BYTES the run is stopped; what it printed until then is kept. */
-  #overOutputCap(line: string): boolean {
-    const max = this.#deps.config.maxOutputBytes ?? 0;
-    if (max <= 0) return false;
-    if (this.#limit?.kind === 'output') return true;
-    this.#outputBytes += Buffer.byteLength(line) + 1;
-    if (this.#outputBytes <= max) return false;
-    const mb = (max / 2 ** 20).toFixed(1);
-    this.#hitLimit({ kind: 'output', message: `The run printed more than ${mb} MB (MAX_OUTPUT_BYTES) and was stopped. What it printed until then is kept.` }, true);
-    return true;
-  }
-
-  #startRunTimer(): void {
-    const ms = this.#deps.config.runTimeoutMs ?? 0;
-    if (ms <= 0) return;
-    this.#runTimer = setTimeout(() => {
-      this.#hitLimit({ kind: 'timeout', message: `The run took longer than ${formatDuration(ms)} (RUN_TIMEOUT_S) and was stopped.` });
-    }, ms);
-    this.#runTimer.unref();
-  }
-
-  #armIdleTimer(): void {
-    const ms = this.#deps.config.idleTimeoutMs ?? 0;
-    if (ms <= 0) return;
-    clearTimeout(this.#idleTimer);
-    this.#idleTimer = setTimeout(() => {
-      this.#hitLimit({ kind: 'idle_timeout', message: `The CLI printed nothing for ${formatDuration(ms)} (RUN_IDLE_TIMEOUT_S), so the run was stopped.` });
-    }, ms);
-    this.#idleTimer.unref();
-  }
-
   /** A limit ends the run like an interrupt (then the stop ladder), or at once for a flood of output. */
-  #hitLimit(limit: LimitHit, now = false): void {
-    if (this.#limit) return;
-    this.#limit = limit;
+  #hitLimit(limit: LimitHit, now: boolean): void {
     this.#deps.log('warn', limit.message, this.#about);
     if (now) void this.#process?.stop();
     else this.#sendInterrupt();
@@ -396,8 +332,7 @@ export class Run {
 
   #endTurn(): void {
     clearTimeout(this.#interruptTimer);
-    clearTimeout(this.#runTimer);
-    clearTimeout(this.#idleTimer);
+    this.#limits.clear();
     this.#permissions?.clear();
   }
 
@@ -408,7 +343,7 @@ export class Run {
     const verdict = judge({
       ...facts,
       stopReason: facts.stopReason ?? this.#stopReason,
-      limit: this.#limit,
+      limit: this.#limits.hit,
       authRetry: this.#authStopped,
       apiFailure: n.apiFailure,
     });
@@ -460,8 +395,4 @@ export class Run {
     await this.#deps.raw.end(this.sessionId, this.runId, end.status);
     return { ...end, resetsAt: n.apiFailure?.resetsAt };
   }
-}
-
-function formatDuration(ms: number): string {
-  return ms >= 60_000 && ms % 60_000 === 0 ? `${ms / 60_000} min` : `${Math.round(ms / 100) / 10} s`;
 }
