@@ -8,37 +8,17 @@
  */
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ServerEvent } from '../../server/protocol/events.js';
-import { startFakeAnthropic, type FakeAnthropic } from '../support/fake-anthropic.js';
-import { makeClaudeEnv, realClaudePath, type ClaudeEnv } from '../support/real-claude.js';
+import { useRealCli } from '../support/real-cli-suite.js';
 import { finishedOf, newSession, only, runEvents, runPrompt, submit } from '../support/runs.js';
-import { collectEvents, startTestServer, waitUntil, type TestServer } from '../support/server.js';
+import { collectEvents, waitUntil } from '../support/server.js';
 
 const TIMEOUT = 120_000;
-let fake: FakeAnthropic;
-let claude: ClaudeEnv;
-const servers: TestServer[] = [];
+const suite = useRealCli({ WARM_PREWARM: 'false' });
+const server = (config: Record<string, string> = {}, cliEnv: Record<string, string> = {}) => suite.server(config, { cliEnv });
 
-beforeAll(async () => {
-  fake = await startFakeAnthropic();
-  claude = await makeClaudeEnv(fake);
-});
-afterAll(async () => {
-  await fake?.close();
-  await claude?.cleanup();
-});
-afterEach(async () => {
-  for (const s of servers.splice(0)) await s.close();
-});
-
-async function server(config: Record<string, string> = {}, cliEnv: Record<string, string> = {}): Promise<TestServer> {
-  const s = await startTestServer({ claudePath: realClaudePath(), cliEnv: { ...claude.env, ...cliEnv }, config: { WARM_PREWARM: 'false', ...config } });
-  servers.push(s);
-  return s;
-}
-
-const requestsWith = (marker: string) => fake.requests.filter((r) => JSON.stringify(r.body?.messages ?? []).includes(marker)).length;
+const requestsWith = (marker: string) => suite.fake.requests.filter((r) => JSON.stringify(r.body?.messages ?? []).includes(marker)).length;
 
 describe('API failures, as the CLI classifies them', () => {
   it('ends an authentication failure at the CLI\'s first retry, not after ten, and says how to log in', async () => {

@@ -8,36 +8,16 @@
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { ServerEvent } from '../../server/protocol/events.js';
-import { startFakeAnthropic, type FakeAnthropic } from '../support/fake-anthropic.js';
-import { makeClaudeEnv, realClaudePath, type ClaudeEnv } from '../support/real-claude.js';
+import { useRealCli } from '../support/real-cli-suite.js';
 import { finishedOf, newSession, runEvents, submit } from '../support/runs.js';
-import { collectEvents, startTestServer, type TestServer } from '../support/server.js';
+import { collectEvents, type TestServer } from '../support/server.js';
 
 const TIMEOUT = 120_000;
 type Requested = Extract<ServerEvent, { type: 'permission.requested' }>;
-let fake: FakeAnthropic;
-let claude: ClaudeEnv;
-const servers: TestServer[] = [];
-
-beforeAll(async () => {
-  fake = await startFakeAnthropic();
-  claude = await makeClaudeEnv(fake);
-});
-afterAll(async () => {
-  await fake?.close();
-  await claude?.cleanup();
-});
-afterEach(async () => {
-  for (const s of servers.splice(0)) await s.close();
-});
-
-async function server(config: Record<string, string> = {}): Promise<TestServer> {
-  const s = await startTestServer({ claudePath: realClaudePath(), cliEnv: claude.env, config: { WARM_PREWARM: 'false', ...config } });
-  servers.push(s);
-  return s;
-}
+const suite = useRealCli({ WARM_PREWARM: 'false' });
+const server = (config: Record<string, string> = {}) => suite.server(config);
 
 /** Waits for the run's next permission request. */
 async function requested(s: TestServer, sessionId: string, runId: string, index = 0): Promise<Requested> {
@@ -82,7 +62,7 @@ describe('a Write or Edit in a default-mode session', () => {
     const events = await runEvents(s, session.id, runId);
     expect(finishedOf(events).status).toBe('success');
     expect(readFileSync(join(session.cwd, 'a.txt'), 'utf8')).toBe('one\ntwo\nthree\n');
-    expect(fake.requests.some((r) => JSON.stringify(r.body?.messages ?? []).includes(reason))).toBe(true);
+    expect(suite.fake.requests.some((r) => JSON.stringify(r.body?.messages ?? []).includes(reason))).toBe(true);
   }, TIMEOUT);
 });
 
@@ -168,7 +148,7 @@ describe('plan mode', () => {
     const feedback = `add tests first ${Date.now()}`;
     await answer(s, session.id, ask.requestId, { behavior: 'deny', message: feedback });
     await runEvents(s, session.id, first);
-    expect(fake.requests.some((r) => JSON.stringify(r.body?.messages ?? []).includes(feedback))).toBe(true);
+    expect(suite.fake.requests.some((r) => JSON.stringify(r.body?.messages ?? []).includes(feedback))).toBe(true);
     expect((await s.api('GET', `/api/sessions/${session.id}`)).body.options.permissionMode).toBe('plan');
 
     const second = await submit(s, session.id, '[[plan:# Better plan]]');

@@ -5,15 +5,14 @@
  * that the conversation, costs and interrupts stay right either way. No test
  * asserts a time.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startFakeAnthropic, type FakeAnthropic } from '../support/fake-anthropic.js';
-import { makeClaudeEnv, realClaudePath, type ClaudeEnv } from '../support/real-claude.js';
+import { afterEach, describe, expect, it } from 'vitest';
+import { realClaudePath } from '../support/real-claude.js';
+import { useRealCli } from '../support/real-cli-suite.js';
 import { newSession, runPrompt, submit, runEvents, finishedOf, only } from '../support/runs.js';
 import {
   alive,
   collectEvents,
   spawnServerProcess,
-  startTestServer,
   tempDir,
   waitUntil,
   type ServerProcess,
@@ -22,27 +21,8 @@ import {
 } from '../support/server.js';
 
 const TIMEOUT = 120_000;
-let fake: FakeAnthropic;
-let claude: ClaudeEnv;
-const servers: TestServer[] = [];
-
-beforeAll(async () => {
-  fake = await startFakeAnthropic();
-  claude = await makeClaudeEnv(fake);
-});
-afterAll(async () => {
-  await fake?.close();
-  await claude?.cleanup();
-});
-afterEach(async () => {
-  for (const s of servers.splice(0)) await s.close();
-});
-
-async function server(config: Record<string, string> = {}, extra: TestServerOptions = {}): Promise<TestServer> {
-  const s = await startTestServer({ claudePath: realClaudePath(), cliEnv: claude.env, config, ...extra });
-  servers.push(s);
-  return s;
-}
+const suite = useRealCli();
+const server = (config: Record<string, string> = {}, extra: TestServerOptions = {}) => suite.server(config, extra);
 
 interface ProcessJson {
   pid: number;
@@ -68,12 +48,12 @@ describe('one process serves a session across turns', () => {
     expect(warm?.idleSince).toBeDefined();
     expect(alive(first.pid)).toBe(true);
 
-    const before = fake.requests.length;
+    const before = suite.fake.requests.length;
     const second = await runPrompt(s, session.id, '[[recall]]');
     expect(second.pid).toBe(first.pid);
     expect(second.finished).toMatchObject({ status: 'success', result: 'Earlier you said: remember the word kumquat' });
     // The second turn's request to the API carried the first exchange.
-    const sent = fake.requests.slice(before).map((r) => JSON.stringify(r.body?.messages ?? []));
+    const sent = suite.fake.requests.slice(before).map((r) => JSON.stringify(r.body?.messages ?? []));
     expect(sent.some((m) => m.includes('remember the word kumquat') && m.includes('[[recall]]'))).toBe(true);
 
     // Cost: the CLI reports a running total per conversation; each run is charged its own part.
@@ -150,11 +130,11 @@ describe('when a warm process is replaced or ended', () => {
     const first = await runPrompt(s, session.id, 'with the default model');
     expect((await s.api('PATCH', `/api/sessions/${session.id}`, { model: 'haiku' })).status).toBe(200);
     await waitUntil(() => !alive(first.pid), 15_000, 'the process with the old options to end');
-    const before = fake.requests.length;
+    const before = suite.fake.requests.length;
     const second = await runPrompt(s, session.id, '[[recall]]');
     expect(second.pid).not.toBe(first.pid);
     expect(second.finished.result).toBe('Earlier you said: with the default model');
-    expect(fake.requests.slice(before).some((r) => r.body?.model === 'claude-haiku-5-5')).toBe(true);
+    expect(suite.fake.requests.slice(before).some((r) => r.body?.model === 'claude-haiku-5-5')).toBe(true);
   }, TIMEOUT);
 
   it('starts a new conversation in a new process after /clear', async () => {
@@ -209,7 +189,7 @@ describe('a server killed with warm processes alive', () => {
   it('leaves none of them alive after it starts again, and records the run it had going', async () => {
     const dataDir = await tempDir('cr-warm-kill-');
     const root = await tempDir('cr-warm-kill-root-');
-    const env = { ...claude.env, DATA_DIR: dataDir, ALLOWED_ROOTS: root, CLAUDE_PATH: realClaudePath(), KILL_GRACE_MS: '500' };
+    const env = { ...suite.claude.env, DATA_DIR: dataDir, ALLOWED_ROOTS: root, CLAUDE_PATH: realClaudePath(), KILL_GRACE_MS: '500' };
     const first = await spawnServerProcess(env);
     started.push(first);
     const api = async (method: string, path: string, body?: unknown) => {
