@@ -322,14 +322,23 @@ export class Dispatcher {
     await this.#ownership.route(session.id, { op: 'replace', sessionId: session.id }, () => this.#here.replace(session));
   }
 
-  /** Starts the session's CLI ahead of its next prompt, when warm processes are on (shared: on the session's owner only). */
+  /**
+   * Starts the session's CLI ahead of its next prompt, when warm processes
+   * are on. Shared: on the session's owner; a session nobody owns (a new
+   * one) is taken by the instance that prewarms it, if it has a free slot.
+   */
   prewarm(session: SessionRecord): void {
-    if (this.#closing || session.origin !== 'api' || this.#runs.has(session.id) || !this.#ownership.owns(session.id)) return;
+    if (this.#closing || session.origin !== 'api' || this.#runs.has(session.id) || !this.#pool.prewarms) return;
     void (async () => {
       const path = await this.#deps.requireCli();
       const cli = { path, env: this.#config.cliEnv, permissionPrompts: this.#config.permissionPrompts };
       const request = spawnRequest(session, this.#deps.checkRunnable(session), session.claudeStarted, cli);
-      if (!this.#closing && !this.#runs.has(session.id)) this.#pool.prewarm(request);
+      const start = () => {
+        if (!this.#closing && !this.#runs.has(session.id)) this.#pool.prewarm(request);
+      };
+      // Started while the lease is taken, so the sweep never sees an owned session holding nothing.
+      if (this.#ownership.owns(session.id)) start();
+      else await this.#ownership.take(session.id, start);
     })().catch(() => undefined);
   }
 

@@ -108,10 +108,16 @@ export class Ownership {
     }
   }
 
-  /** Takes an ownerless session with work, when a run slot is free here. Never rejects. */
-  take(sessionId: string): Promise<boolean> {
+  /**
+   * Takes an ownerless session with work (or one to prewarm), when a run
+   * slot is free here; `whenTaken` runs as part of taking it. Never rejects.
+   */
+  take(sessionId: string, whenTaken?: () => void): Promise<boolean> {
     return this.#serial(sessionId, async () => {
-      if (this.#owned.has(sessionId)) return true;
+      if (this.#owned.has(sessionId)) {
+        whenTaken?.();
+        return true;
+      }
       if (this.#closed || this.#side.freeSlots() - this.#taking <= 0) return false;
       this.#taking += 1;
       try {
@@ -125,6 +131,7 @@ export class Ownership {
         this.#deps.log('info', 'took a session', { sessionId });
         await this.#side.adopt(session);
         await this.#side.sync(sessionId);
+        whenTaken?.();
         return true;
       } finally {
         this.#taking -= 1;

@@ -91,8 +91,13 @@ export class WarmPool {
   }
 
   /** Starts a session's process ahead of its first prompt (when enabled and there is room). */
+  /** New sessions get their process ahead of their first prompt (WARM_PREWARM, with warm processes on). */
+  get prewarms(): boolean {
+    return this.enabled && this.#config.prewarm && !this.#closed;
+  }
+
   prewarm(request: SpawnRequest): void {
-    if (!this.enabled || !this.#config.prewarm || this.#closed) return;
+    if (!this.prewarms) return;
     const existing = this.#bySession.get(request.sessionId);
     if (existing && this.#fits(existing, request)) return;
     if (existing) this.#retire(existing);

@@ -106,6 +106,30 @@ describe('three instances on one Redis', () => {
     }
   });
 
+  it('prewarms a new session on one instance, which takes it, and answers its first prompt with that process', async () => {
+    const [, b] = instances as [ServerProcess, ServerProcess];
+    const session = (await call(b, 'POST', '/api/sessions', {})).body as { id: string };
+    const warm = await waitUntil(async () => {
+      for (const [id, server] of await instanceIds()) {
+        const listed = (await call(server, 'GET', '/api/processes')).body.processes as Array<{ sessionId: string; pid: number; state: string }>;
+        const found = listed.find((p) => p.sessionId === session.id && p.state === 'idle');
+        if (found) return { id, pid: found.pid, others: listed.length };
+      }
+      return undefined;
+    }, 60_000);
+    // Only one instance started a process for it.
+    let holders = 0;
+    for (const server of instances.filter((s) => s.child.exitCode === null)) {
+      const listed = (await call(server, 'GET', '/api/processes')).body.processes as Array<{ sessionId: string }>;
+      holders += listed.filter((p) => p.sessionId === session.id).length;
+    }
+    expect(holders).toBe(1);
+    const sent = (await call(b, 'POST', `/api/sessions/${session.id}/messages`, { prompt: 'first words' })).body as { runId: string };
+    await collectEvents(b, session.id, (ev) => finishedRuns(ev).length === 1, { timeoutMs: 60_000 });
+    const run = (await runsOf(b, session.id)).find((r) => r.id === sent.runId) as RunJson & { pid?: number };
+    expect(run).toMatchObject({ state: 'success', result: 'Echo: first words', instanceId: warm.id, pid: warm.pid });
+  }, 120_000);
+
   it('fans the events of a run out to clients of every instance, in order, without gaps or repeats', async () => {
     const [a, b, c] = instances as [ServerProcess, ServerProcess, ServerProcess];
     const session = (await call(a, 'POST', '/api/sessions', {})).body as { id: string };
