@@ -200,9 +200,10 @@ async function main(): Promise<number> {
     const marked = await processesMarked(OWNER_VAR, owner);
     const markedAlive = marked.filter((p) => p.state === 'alive');
     const markedPids = new Set(markedAlive.map((p) => p.pid));
-    const spawns = await fakeSpawns(fakeLog, OWNER_VAR);
+    // Every CLI pid seen: started (the fake's own log) or named by a run.started.
+    const seenPids = new Set([...(await fakeSpawns(fakeLog, OWNER_VAR)).map((s) => s.pid), ...ledger.runPids]);
     const fakeAlive: number[] = [];
-    for (const s of spawns) if (!markedPids.has(s.pid) && (await stillOurs(s.pid, OWNER_VAR, owner)) === 'alive') fakeAlive.push(s.pid);
+    for (const pid of seenPids) if (!markedPids.has(pid) && (await stillOurs(pid, OWNER_VAR, owner)) === 'alive') fakeAlive.push(pid);
     const logText = servers.map((s) => s.output()).join('\n').split('\n');
 
     const ok = printReport({

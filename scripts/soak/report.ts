@@ -40,6 +40,7 @@ export function printReport(r: Report): boolean {
   const lost = v.lost.length + missing;
   const duplicated = v.duplicateRequests.length + v.startedTwice.length + v.finishedTwice.length + twice;
   const orphans = r.orphans.marked + r.orphans.fakePidsAlive;
+  const countList = (m: Map<string, number>) => [...m].sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k} ${n}`).join(', ');
   const rows: Array<[string, string]> = [
     ['seed', `${r.seed}  (replay: --seed=${r.seed})`],
     ['duration', `${(r.elapsedMs / 1000).toFixed(1)} s`],
@@ -47,7 +48,8 @@ export function printReport(r: Report): boolean {
     ['accepted (202 or WS reply)', `${v.accepted}`],
     ['refused for good', `${refused.length}${refused[0] ? `  (first: ${refused[0].refused})` : ''}`],
     ['finished (a run.finished each)', `${v.finished}`],
-    ['outcomes', [...v.outcomes].sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k} ${n}`).join(', ')],
+    ['outcomes', countList(v.outcomes)],
+    ...[...v.outcomesByKind].map(([kind, m]): [string, string] => [`  ${kind}`, countList(m)]),
     ['submits cut before an answer', `${r.ledger.unsureSends}  (re-sends recognised as duplicates: ${duplicateAnswers})`],
     ['ws clients', r.wsStats],
     ['http submits', r.httpStats],

@@ -30,6 +30,8 @@ export interface Verdict {
   storeGaps: number;
   /** run.finished by status / error kind. */
   outcomes: Map<string, number>;
+  /** The same, by what the prompt asked the CLI to do: "crash: error / cli_crashed" and so on. */
+  outcomesByKind: Map<string, Map<string, number>>;
   /** Runs still queued or running in the store at the end. */
   unfinishedInStore: number;
 }
@@ -62,6 +64,7 @@ export function judge(ledger: Ledger, sessions: readonly SessionRecordFromServer
   const started = new Map<string, number>();
   const finished = new Map<string, number>();
   const outcomes = new Map<string, number>();
+  const outcomeOf = new Map<string, string>();
   const runsByCrid = new Map<string, Set<string>>();
   let storeGaps = 0;
   let unfinishedInStore = 0;
@@ -76,6 +79,7 @@ export function judge(ledger: Ledger, sessions: readonly SessionRecordFromServer
         finished.set(event.runId, (finished.get(event.runId) ?? 0) + 1);
         const key = event.errorKind ? `${event.status} / ${event.errorKind}` : event.status;
         outcomes.set(key, (outcomes.get(key) ?? 0) + 1);
+        outcomeOf.set(event.runId, key);
       }
       if (event.type === 'run.queued' && event.clientRequestId !== undefined) add(runsByCrid, event.clientRequestId, event.runId);
     }
@@ -92,8 +96,16 @@ export function judge(ledger: Ledger, sessions: readonly SessionRecordFromServer
   const duplicateRequests = new Set<string>();
   for (const p of ledger.prompts) if (p.runIds.size > 1) duplicateRequests.add(p.clientRequestId);
   for (const [crid, ids] of runsByCrid) if (ids.size > 1) duplicateRequests.add(crid);
+  const outcomesByKind = new Map<string, Map<string, number>>();
+  for (const p of accepted) {
+    const byOutcome = outcomesByKind.get(p.kind) ?? new Map<string, number>();
+    const key = outcomeOf.get(p.runId as string) ?? 'never finished';
+    byOutcome.set(key, (byOutcome.get(key) ?? 0) + 1);
+    outcomesByKind.set(p.kind, byOutcome);
+  }
   return {
     accepted: accepted.length,
+    outcomesByKind,
     finished: accepted.filter((p) => (finished.get(p.runId as string) ?? 0) > 0).length,
     lost: accepted.filter((p) => !finished.has(p.runId as string)).map((p) => p.runId as string),
     duplicateRequests: [...duplicateRequests],

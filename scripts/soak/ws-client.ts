@@ -113,7 +113,8 @@ export function startWsClient(target: Target, ledger: Ledger, options: WsClientO
   };
 
   const connectOnce = async (): Promise<void> => {
-    const ws = new WebSocket(`${target.url.replace(/^http/, 'ws')}/ws`, { localAddress: options.localAddress });
+    // A server that accepts nothing (killed, or out of descriptors) must not hold the client forever.
+    const ws = new WebSocket(`${target.url.replace(/^http/, 'ws')}/ws`, { localAddress: options.localAddress, handshakeTimeout: 5000 });
     socket = ws;
     const closed = new Promise<void>((resolve) => ws.once('close', () => resolve()));
     ws.on('error', () => undefined); // the close that follows is what counts
