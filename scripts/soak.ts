@@ -142,7 +142,7 @@ async function main(): Promise<number> {
         target,
         ledger,
         random.fork(`driver-${sessionId}`),
-        { window: 3, runDeadlineMs: 120_000, httpCut: 0.04 },
+        { window: 3, patienceMs: [1000, 4000], runDeadlineMs: 120_000, httpCut: 0.04 },
         httpStats,
       ),
     );

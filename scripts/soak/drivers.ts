@@ -12,8 +12,10 @@ import { sleep, type Target } from './target.js';
 import type { WsClient } from './ws-client.js';
 
 export interface DriverOptions {
-  /** Prompts of one session in flight at most (submitted, not yet seen to end). */
+  /** Prompts of one session in flight (submitted, not yet seen to end) before the driver waits... */
   window: number;
+  /** ...for at most this long (ms, range): people do not wait for a server that is down. */
+  patienceMs: readonly [number, number];
   /** How long to wait for one run's end before moving on (it then counts as lost, if it never ends). */
   runDeadlineMs: number;
   /** Chance that an HTTP submit is cut by the client a moment after it was sent. */
@@ -37,7 +39,9 @@ export async function drive(
 ): Promise<void> {
   const inFlight = new Set<Promise<void>>();
   for (const record of prompts) {
-    while (inFlight.size >= options.window) await Promise.race(inFlight);
+    // Past the window, wait for a run to end, or until patience runs out: so
+    // prompts keep coming while the server is down, and meet it dead.
+    if (inFlight.size >= options.window) await Promise.race([...inFlight, sleep(random.int(...options.patienceMs))]);
     await sleep(random.int(0, 120));
     const flight = (async () => {
       if (channel === 'http') await httpSubmit(record, target, ledger, random, options, httpStats);
