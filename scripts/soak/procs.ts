@@ -108,3 +108,21 @@ export async function fakeSpawns(logFile: string, ownerVar: string): Promise<Arr
       return { pid: entry.pid, owner: entry.env?.[ownerVar] };
     });
 }
+
+export interface Leftovers {
+  /** Live processes carrying the mark. */
+  marked: MarkedProcess[];
+  zombies: number;
+  /** CLI pids seen during the soak, still alive, not among `marked`. */
+  seenAlive: number[];
+}
+
+/** What is still alive of what the server started, after it stopped. */
+export async function leftovers(variable: string, owner: string, seenPids: Iterable<number>): Promise<Leftovers> {
+  const all = await processesMarked(variable, owner);
+  const marked = all.filter((p) => p.state === 'alive');
+  const markedPids = new Set(marked.map((p) => p.pid));
+  const seenAlive: number[] = [];
+  for (const pid of seenPids) if (!markedPids.has(pid) && (await stillOurs(pid, variable, owner)) === 'alive') seenAlive.push(pid);
+  return { marked, zombies: all.filter((p) => p.state === 'zombie').length, seenAlive };
+}

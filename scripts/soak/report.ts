@@ -1,5 +1,6 @@
 /** The soak's summary: a table a person reads, and the three goals it is judged by. */
 import type { Ledger } from './ledger.js';
+import type { MemoryReport } from './server-life.js';
 import type { Verdict } from './verify.js';
 
 export interface Report {
@@ -15,7 +16,7 @@ export interface Report {
   kill: { atAccepted: number; runningAtKill: number; markedAtKill: number; sweptAfterRestart: number; leftAfterRestart: number; queuedAtKill: number; queuedRanAfter: number; serverRestartEnded: number };
   shutdown: { exitCode: number | null; ms: number };
   orphans: { marked: number; fakePidsAlive: number; zombies: number; detail: string[] };
-  memory: { start: number | undefined; atKill: number | undefined; restart: number | undefined; end: number | undefined; peak: number };
+  memory: MemoryReport;
   serverLog: { warn: number; error: number; bugs: string[] };
 }
 

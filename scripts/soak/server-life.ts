@@ -1,0 +1,104 @@
+/**
+ * The server under soak, across its two lives: started as its own process
+ * (so that `kill -9` is real), killed, started again on the same data folder,
+ * and shut down with SIGTERM at the end. It samples the server's memory all
+ * along and keeps what both lives printed.
+ */
+import { spawnServerProcess, type ServerProcess } from '../../test/support/server.js';
+import { processesMarked, RssSampler, stillOurs } from './procs.js';
+import { sleep, type Target } from './target.js';
+
+/** The server's mark on every CLI process (server/process/child-process.ts: OWNER_TAG_VAR). */
+export const OWNER_VAR = 'CLAUDE_REMOTE_OWNER';
+const RSS_EVERY_MS = 250;
+/** About what a supervisor (systemd, claude-remote) takes to start it again. */
+const RESTART_AFTER_MS = 1000;
+
+export interface KillReport {
+  killTime: Date;
+  /** CLI processes (and their tools) carrying the mark when the server was killed. */
+  markedAtKill: number;
+  /** Of those, still alive a second after the new server listened (it sweeps them at start). */
+  leftAfterRestart: number;
+}
+
+/** The server's RSS (bytes): the first life's start and last sample, the second's first and last, and the peak of both. */
+export interface MemoryReport {
+  start: number | undefined;
+  atKill: number | undefined;
+  restart: number | undefined;
+  end: number | undefined;
+  peak: number;
+}
+
+export class ServerLife {
+  readonly #env: Record<string, string>;
+  readonly #target: Target;
+  readonly #lives: ServerProcess[] = [];
+  readonly #rss: RssSampler[] = [];
+
+  private constructor(env: Record<string, string>, target: Target) {
+    this.#env = env;
+    this.#target = target;
+  }
+
+  static async start(env: Record<string, string>, target: Target): Promise<ServerLife> {
+    const life = new ServerLife(env, target);
+    await life.#startOne();
+    return life;
+  }
+
+  get #current(): ServerProcess {
+    return this.#lives[this.#lives.length - 1] as ServerProcess;
+  }
+
+  async #startOne(): Promise<void> {
+    const server = await spawnServerProcess(this.#env);
+    this.#lives.push(server);
+    this.#target.url = server.url;
+    const sampler = new RssSampler();
+    sampler.start(server.child.pid as number, RSS_EVERY_MS);
+    this.#rss.push(sampler);
+  }
+
+  /** kill -9, then a new server on the same data folder; `owner` is the mark its CLIs carry. */
+  async killAndRestart(owner: string): Promise<KillReport> {
+    const marked = (await processesMarked(OWNER_VAR, owner)).filter((p) => p.state === 'alive');
+    const killTime = new Date();
+    const dead = this.#current;
+    dead.child.kill('SIGKILL');
+    await dead.exited;
+    this.#rss[this.#rss.length - 1]?.stop();
+    await sleep(RESTART_AFTER_MS);
+    await this.#startOne();
+    await sleep(1000);
+    let leftAfterRestart = 0;
+    for (const p of marked) if ((await stillOurs(p.pid, OWNER_VAR, owner)) === 'alive') leftAfterRestart++;
+    return { killTime, markedAtKill: marked.length, leftAfterRestart };
+  }
+
+  /** SIGTERM, as systemd stops it; resolves with its exit code and how long it took. */
+  async shutdown(): Promise<{ exitCode: number | null; ms: number }> {
+    this.#rss[this.#rss.length - 1]?.stop();
+    const t0 = Date.now();
+    this.#current.child.kill('SIGTERM');
+    const exitCode = await this.#current.exited;
+    return { exitCode, ms: Date.now() - t0 };
+  }
+
+  memory(): MemoryReport {
+    const [first, second] = this.#rss;
+    return { start: first?.first, atKill: first?.last, restart: second?.first, end: second?.last, peak: Math.max(0, ...this.#rss.map((s) => s.peak)) };
+  }
+
+  /** Everything both lives printed, line by line. */
+  logLines(): string[] {
+    return this.#lives.flatMap((s) => s.output().split('\n'));
+  }
+
+  /** For the soak's own failure: nothing of ours may outlive it. */
+  killAll(): void {
+    for (const sampler of this.#rss) sampler.stop();
+    for (const s of this.#lives) if (s.child.exitCode === null && s.child.signalCode === null) s.child.kill('SIGKILL');
+  }
+}
