@@ -5,23 +5,26 @@
  * limit: spawns, sockets and the database then fail with EMFILE. Found by
  * `npm run soak` (docs/reliability.md).
  */
-import { readdir } from 'node:fs/promises';
+import { readdir, rm } from 'node:fs/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { spawnServerProcess, tempDir, waitUntil, type ServerProcess } from '../support/server.js';
 
 let server: ServerProcess | undefined;
+const dirs: string[] = [];
 afterEach(async () => {
   if (server && server.child.exitCode === null) {
     server.child.kill('SIGTERM');
     await server.exited;
   }
+  for (const dir of dirs.splice(0)) await rm(dir, { recursive: true, force: true });
 });
 
 const openDescriptors = async (pid: number) => (await readdir(`/proc/${pid}/fd`).catch(() => [])).length;
 
 describe('file descriptors', () => {
   it('stay in the hundreds while twenty new sessions prewarm their CLIs and the pool is measured', async () => {
-    server = await spawnServerProcess({ DATA_DIR: await tempDir('cr-fds-'), ALLOWED_ROOTS: await tempDir('cr-fds-root-'), WARM_MAX: '8' });
+    dirs.push(await tempDir('cr-fds-'), await tempDir('cr-fds-root-'));
+    server = await spawnServerProcess({ DATA_DIR: dirs[0] as string, ALLOWED_ROOTS: dirs[1] as string, WARM_MAX: '8' });
     const pid = server.child.pid as number;
     let peak = 0;
     let sampling = true;
