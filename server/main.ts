@@ -398,6 +398,13 @@ export async function main(argv: string[]): Promise<void> {
  * of Node's default of exiting on the first one.
  */
 export function installLastLineOfDefence(log: Logger): void {
+  // A reader of our output that went away (a `| tee` that ended, a closed
+  // terminal, a restarted journal) makes every write to stdout or stderr fail
+  // with EPIPE. Unheard, each failure is an uncaught exception, which is
+  // logged, which fails again: the server spun on that, served nothing and
+  // never finished a SIGTERM (found by the soak, docs/reliability.md). With
+  // nowhere left to write, the lines are dropped and the server goes on.
+  for (const stream of [process.stdout, process.stderr]) stream.on('error', () => undefined);
   process.on('unhandledRejection', (reason) => log.error('BUG: an unhandled promise rejection (the server keeps running)', reason));
   process.on('uncaughtException', (err) => log.error('BUG: an uncaught exception (the server keeps running)', err));
 }
