@@ -106,7 +106,19 @@ async function main(): Promise<number> {
   const work = await realpath(await mkdtemp(join(tmpdir(), 'cr-soak-')));
   await mkdir(join(work, 'fake-state'), { recursive: true });
   const target: Target = { url: '', stopping: false };
-  const life = await ServerLife.start(serverEnv(work), target);
+  const life = await ServerLife.start(serverEnv(work), target, () => {
+    // Its CLIs outlive it (as after a kill -9): leave the work folder for a look, end the soak.
+    console.error(`kept for a look: ${work}`);
+    process.exit(2);
+  });
+  // Stopped by hand: the server stops its CLIs as on any SIGTERM, then we go.
+  const onSignal = (signal: NodeJS.Signals) => {
+    console.log(`${signal}: stopping the server`);
+    target.stopping = true;
+    void life.shutdown().finally(() => process.exit(130));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
   try {
     const sessionIds: string[] = [];
     for (let i = 0; i < SESSIONS; i++) sessionIds.push((await api<{ id: string }>(target.url, 'POST', '/api/sessions', { name: `soak ${i}` })).id);

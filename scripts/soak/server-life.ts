@@ -4,7 +4,8 @@
  * and shut down with SIGTERM at the end. It samples the server's memory all
  * along and keeps what both lives printed.
  */
-import { spawnServerProcess, type ServerProcess } from '../../test/support/server.js';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { FAKE_CLAUDE, SERVER_MAIN } from '../../test/support/server.js';
 import { processesMarked, RssSampler, stillOurs } from './procs.js';
 import { sleep, type Target } from './target.js';
 
@@ -13,6 +14,50 @@ export const OWNER_VAR = 'CLAUDE_REMOTE_OWNER';
 const RSS_EVERY_MS = 250;
 /** About what a supervisor (systemd, claude-remote) takes to start it again. */
 const RESTART_AFTER_MS = 1000;
+
+/** A server that has not said "listening on" by then is reported, not waited for. */
+const LISTEN_DEADLINE_MS = 90_000;
+
+interface ServerProcess {
+  child: ChildProcess;
+  url: string;
+  output(): string;
+  exited: Promise<number | null>;
+}
+
+/**
+ * `node --import tsx server/main.ts`, as a user starts it (test/support's
+ * spawnServerProcess does the same), but with a deadline: a restart that
+ * never listens must end the soak with its output, not hang it.
+ */
+async function spawnServer(env: Record<string, string>): Promise<ServerProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', SERVER_MAIN], {
+    env: { ...process.env, PORT: '0', HOST: '127.0.0.1', CLAUDE_PATH: FAKE_CLAUDE, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let log = '';
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`the server did not listen within ${LISTEN_DEADLINE_MS / 1000} s; it printed:\n${log}`));
+    }, LISTEN_DEADLINE_MS);
+    const onData = (chunk: Buffer) => {
+      log += chunk.toString();
+      const match = /listening on (http:\/\/\S+)/.exec(log);
+      if (!match) return;
+      clearTimeout(timer);
+      resolve(match[1] as string);
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', onData);
+    void exited.then((code) => {
+      clearTimeout(timer);
+      reject(new Error(`the server exited with ${code} before listening; it printed:\n${log}`));
+    });
+  });
+  return { child, url, output: () => log, exited };
+}
 
 export interface KillReport {
   killTime: Date;
@@ -36,14 +81,17 @@ export class ServerLife {
   readonly #target: Target;
   readonly #lives: ServerProcess[] = [];
   readonly #rss: RssSampler[] = [];
+  readonly #expectedExit = new Set<ServerProcess>();
+  #onUnexpectedExit: (() => void) | undefined;
 
   private constructor(env: Record<string, string>, target: Target) {
     this.#env = env;
     this.#target = target;
   }
 
-  static async start(env: Record<string, string>, target: Target): Promise<ServerLife> {
+  static async start(env: Record<string, string>, target: Target, onUnexpectedExit: () => void): Promise<ServerLife> {
     const life = new ServerLife(env, target);
+    life.#onUnexpectedExit = onUnexpectedExit;
     await life.#startOne();
     return life;
   }
@@ -53,8 +101,15 @@ export class ServerLife {
   }
 
   async #startOne(): Promise<void> {
-    const server = await spawnServerProcess(this.#env);
+    const server = await spawnServer(this.#env);
     this.#lives.push(server);
+    // A server that dies when nobody killed it is a finding, not something to wait out.
+    void server.exited.then((code) => {
+      if (this.#expectedExit.has(server)) return;
+      const tail = server.output().trimEnd().split('\n').slice(-15).join('\n');
+      console.error(`\nTHE SERVER DIED BY ITSELF (exit ${code}, signal ${server.child.signalCode}); its last lines:\n${tail}`);
+      this.#onUnexpectedExit?.();
+    });
     this.#target.url = server.url;
     const sampler = new RssSampler();
     sampler.start(server.child.pid as number, RSS_EVERY_MS);
@@ -66,6 +121,7 @@ export class ServerLife {
     const marked = (await processesMarked(OWNER_VAR, owner)).filter((p) => p.state === 'alive');
     const killTime = new Date();
     const dead = this.#current;
+    this.#expectedExit.add(dead);
     dead.child.kill('SIGKILL');
     await dead.exited;
     this.#rss[this.#rss.length - 1]?.stop();
@@ -81,6 +137,7 @@ export class ServerLife {
   async shutdown(): Promise<{ exitCode: number | null; ms: number }> {
     this.#rss[this.#rss.length - 1]?.stop();
     const t0 = Date.now();
+    this.#expectedExit.add(this.#current);
     this.#current.child.kill('SIGTERM');
     const exitCode = await this.#current.exited;
     return { exitCode, ms: Date.now() - t0 };
@@ -98,6 +155,7 @@ export class ServerLife {
 
   /** For the soak's own failure: nothing of ours may outlive it. */
   killAll(): void {
+    for (const s of this.#lives) this.#expectedExit.add(s);
     for (const sampler of this.#rss) sampler.stop();
     for (const s of this.#lives) if (s.child.exitCode === null && s.child.signalCode === null) s.child.kill('SIGKILL');
   }

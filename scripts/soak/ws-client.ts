@@ -50,6 +50,7 @@ export function startWsClient(target: Target, ledger: Ledger, options: WsClientO
   let wake: (() => void) | undefined;
   const cutByUs = new WeakSet<WebSocket>();
   const cut = (ws: WebSocket) => {
+    if (ws.readyState !== WebSocket.OPEN) return;
     cutByUs.add(ws);
     stats.cuts++;
     ws.terminate();
@@ -67,7 +68,11 @@ export function startWsClient(target: Target, ledger: Ledger, options: WsClientO
         clientRequestId: item.record.clientRequestId,
       }),
     );
-    if (options.random.chance(options.cutAfterSubmit)) cut(ws);
+    // A fresh submit is sometimes cut a moment after it left, before its
+    // answer: the server may or may not have it. Never a re-send: cutting
+    // those too starved a backlog of them (each reconnect cut again while
+    // re-sending), a livelock of the soak's own making.
+    if (item.record.sends === 1 && options.random.chance(options.cutAfterSubmit)) setTimeout(() => cut(ws), options.random.int(0, 10));
   };
 
   const onFrame = (ws: WebSocket, frame: ServerFrame) => {
