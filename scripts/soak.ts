@@ -170,6 +170,13 @@ async function main(): Promise<number> {
     const beforeKill = (iso: string | undefined) => iso !== undefined && Date.parse(iso) < kill.killTime.getTime();
     const queuedAtKill = runs.filter((r) => beforeKill(r.enqueuedAt) && !beforeKill(r.startedAt) && r.state !== 'cancelled');
 
+    const at = (iso: string | undefined) => (iso === undefined ? '-' : `${((Date.parse(iso) - t0) / 1000).toFixed(3)} s`);
+    const lostDetail = verdict.lost.map((id) => {
+      const run = runs.find((r) => r.id === id);
+      const kind = ledger.prompts.find((p) => p.runId === id)?.kind;
+      if (!run) return `${id} (${kind}): not in the store`;
+      return `${id} (${kind}): ${run.state}${run.errorKind ? ` / ${run.errorKind}` : ''}, queued ${at(run.enqueuedAt)}, started ${at(run.startedAt)}, finished ${at(run.finishedAt)}; kill -9 at ${at(kill.killTime.toISOString())}`;
+    });
     const shutdown = await life.shutdown();
     // Every CLI pid seen: started (the fake's own log) or named by a run.started.
     const seen = new Set([...(await fakeSpawns(fakeLog, OWNER_VAR)).map((s) => s.pid), ...ledger.runPids]);
@@ -203,6 +210,7 @@ async function main(): Promise<number> {
         detail: [...left.marked.map((p) => `${p.pid} ${p.command}`), ...left.seenAlive.map((pid) => `${pid} (fake CLI)`)],
       },
       memory: life.memory(),
+      lostDetail,
       serverLog: {
         warn: logLines.filter((l) => / WARN /.test(l)).length,
         error: logLines.filter((l) => / ERROR /.test(l)).length,
@@ -217,7 +225,8 @@ async function main(): Promise<number> {
         // gone by now
       }
     }
-    if (!flags.keep) await rm(work, { recursive: true, force: true });
+    // A missed goal keeps the data folder (the store, the fake CLI's log) for a look.
+    if (!flags.keep && ok) await rm(work, { recursive: true, force: true });
     else console.log(`kept: ${work}`);
     return ok ? 0 : 1;
   } finally {

@@ -18,6 +18,8 @@ export interface Report {
   orphans: { marked: number; fakePidsAlive: number; zombies: number; detail: string[] };
   memory: MemoryReport;
   serverLog: { warn: number; error: number; bugs: string[] };
+  /** For each lost run: what the store says of it, for a first look. */
+  lostDetail: string[];
 }
 
 const mib = (bytes: number | undefined) => (bytes === undefined ? 'n/a' : `${(bytes / 2 ** 20).toFixed(1)} MiB`);
@@ -69,7 +71,7 @@ export function printReport(r: Report): boolean {
   console.log('\n=== soak summary ===');
   for (const [k, value] of rows) console.log(`${k.padEnd(width)}  ${value}`);
   for (const line of r.orphans.detail.slice(0, 10)) console.log(`  orphan: ${line}`);
-  for (const id of v.lost.slice(0, 10)) console.log(`  lost run: ${id}`);
+  for (const line of r.lostDetail.slice(0, 10)) console.log(`  lost run: ${line}`);
   for (const id of [...v.duplicateRequests, ...v.startedTwice, ...v.finishedTwice].slice(0, 10)) console.log(`  duplicate: ${id}`);
   for (const line of r.serverLog.bugs.slice(0, 5)) console.log(`  server: ${line}`);
   const ok = lost === 0 && duplicated === 0 && orphans === 0;
