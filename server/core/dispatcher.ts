@@ -211,8 +211,19 @@ export class Dispatcher {
     this.#pump();
   }
 
-  /** A run whose server died under it: recorded as `server_restart` (once, whoever notices). */
+  /**
+   * A run whose server died under it: recorded as `server_restart` (once,
+   * whoever notices). Unless no CLI ever saw it: a run is taken (queued ->
+   * running) before its process is found, and its prompt is written only
+   * after `startedAt` is stored (Run.#onProcess). Without `startedAt` the
+   * server died in between, nothing of it ran, and it goes back to the queue
+   * in its place; recording it as failed dropped an accepted prompt.
+   */
   async #recordAbandoned(run: RunRecord, update: (id: string, patch: RunPatch) => Promise<RunRecord | undefined>): Promise<void> {
+    if (run.startedAt === undefined) {
+      await update(run.id, { state: 'queued', instanceId: undefined });
+      return;
+    }
     const error = 'The server stopped while this run was going. It was not restarted, because its tools may already have acted.';
     const changed = await update(run.id, { state: 'error', errorKind: 'server_restart', error, finishedAt: this.#deps.clock.now().toISOString() });
     if (!changed) return;
