@@ -69,6 +69,7 @@ function serverEnv(work: string): Record<string, string> {
     WARM_MAX: '8',
     // The "listening on" line spawnServerProcess waits for is an info line.
     LOG_LEVEL: 'info',
+    LOG_FORMAT: 'json',
     FAKE_CLAUDE_LOG: join(work, 'fake-claude.log'),
     FAKE_CLAUDE_LOG_ENV: OWNER_VAR,
     FAKE_CLAUDE_STATE_DIR: join(work, 'fake-state'),
@@ -171,12 +172,15 @@ async function main(): Promise<number> {
     const queuedAtKill = runs.filter((r) => beforeKill(r.enqueuedAt) && !beforeKill(r.startedAt) && r.state !== 'cancelled');
 
     const at = (iso: string | undefined) => (iso === undefined ? '-' : `${((Date.parse(iso) - t0) / 1000).toFixed(3)} s`);
-    const lostDetail = verdict.lost.map((id) => {
+    const describeRun = (id: string) => {
       const run = runs.find((r) => r.id === id);
       const kind = ledger.prompts.find((p) => p.runId === id)?.kind;
       if (!run) return `${id} (${kind}): not in the store`;
       return `${id} (${kind}): ${run.state}${run.errorKind ? ` / ${run.errorKind}` : ''}, queued ${at(run.enqueuedAt)}, started ${at(run.startedAt)}, finished ${at(run.finishedAt)}; kill -9 at ${at(kill.killTime.toISOString())}`;
-    });
+    };
+    const lostDetail = verdict.lost.map(describeRun);
+    // A prompt queued at the kill must run after the restart; one that ended without ever starting is shown.
+    const queuedNeverRan = queuedAtKill.filter((r) => r.startedAt === undefined).map((r) => describeRun(r.id));
     const shutdown = await life.shutdown();
     // Every CLI pid seen: started (the fake's own log) or named by a run.started.
     const seen = new Set([...(await fakeSpawns(fakeLog, OWNER_VAR)).map((s) => s.pid), ...ledger.runPids]);
@@ -211,10 +215,12 @@ async function main(): Promise<number> {
       },
       memory: life.memory(),
       lostDetail,
+      queuedNeverRan,
       serverLog: {
-        warn: logLines.filter((l) => / WARN /.test(l)).length,
-        error: logLines.filter((l) => / ERROR /.test(l)).length,
-        bugs: logLines.filter((l) => / ERROR /.test(l)),
+        warn: logLines.filter((l) => levelOf(l) === 'warn').length,
+        warnKinds: countMessages(logLines.filter((l) => levelOf(l) === 'warn')),
+        error: logLines.filter((l) => levelOf(l) === 'error').length,
+        bugs: logLines.filter((l) => levelOf(l) === 'error'),
       },
     });
     // Leave the machine as we found it, whatever the verdict.
@@ -233,6 +239,32 @@ async function main(): Promise<number> {
     target.stopping = true;
     life.killAll();
   }
+}
+
+/** The level of one of the server's log lines: JSON lines (pino), since its stderr is a pipe here. */
+function levelOf(line: string): string | undefined {
+  if (!line.startsWith('{')) return undefined;
+  try {
+    return (JSON.parse(line) as { level?: string }).level;
+  } catch {
+    return undefined;
+  }
+}
+
+/** How often each message occurs, with the ids in it blanked: "run <id> ... 12". */
+function countMessages(lines: readonly string[]): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const line of lines) {
+    let msg = line;
+    try {
+      msg = (JSON.parse(line) as { msg?: string }).msg ?? line;
+    } catch {
+      // not JSON: the whole line
+    }
+    const key = msg.replace(/[0-9a-f]{8}-[0-9a-f-]{27}/g, '<id>').replace(/\d+/g, 'N').slice(0, 120);
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  return counts;
 }
 
 /** Sums each counter over the clients of one kind: "connects 40, cuts 35, ...". */

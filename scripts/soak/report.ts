@@ -17,9 +17,11 @@ export interface Report {
   shutdown: { exitCode: number | null; ms: number };
   orphans: { marked: number; fakePidsAlive: number; zombies: number; detail: string[] };
   memory: MemoryReport;
-  serverLog: { warn: number; error: number; bugs: string[] };
+  serverLog: { warn: number; warnKinds: Map<string, number>; error: number; bugs: string[] };
   /** For each lost run: what the store says of it, for a first look. */
   lostDetail: string[];
+  /** Runs queued at the kill that ended without starting after the restart. */
+  queuedNeverRan: string[];
 }
 
 const mib = (bytes: number | undefined) => (bytes === undefined ? 'n/a' : `${(bytes / 2 ** 20).toFixed(1)} MiB`);
@@ -72,7 +74,9 @@ export function printReport(r: Report): boolean {
   for (const [k, value] of rows) console.log(`${k.padEnd(width)}  ${value}`);
   for (const line of r.orphans.detail.slice(0, 10)) console.log(`  orphan: ${line}`);
   for (const line of r.lostDetail.slice(0, 10)) console.log(`  lost run: ${line}`);
+  for (const line of r.queuedNeverRan.slice(0, 10)) console.log(`  queued at the kill, never ran: ${line}`);
   for (const id of [...v.duplicateRequests, ...v.startedTwice, ...v.finishedTwice].slice(0, 10)) console.log(`  duplicate: ${id}`);
+  for (const [msg, n] of [...r.serverLog.warnKinds].sort((a, b) => b[1] - a[1]).slice(0, 8)) console.log(`  server warn x${n}: ${msg}`);
   for (const line of r.serverLog.bugs.slice(0, 5)) console.log(`  server: ${line}`);
   const ok = lost === 0 && duplicated === 0 && orphans === 0;
   console.log(`goals: 0 lost ${lost === 0 ? 'met' : 'MISSED'}, 0 duplicated ${duplicated === 0 ? 'met' : 'MISSED'}, 0 orphans ${orphans === 0 ? 'met' : 'MISSED'}`);

@@ -79,7 +79,8 @@ export function makeScenario(random: Random, tag: string): Scenario {
       steps = [say('about to hang'), { hang: true }];
       break;
     case 'api_result':
-      steps = [say('partial'), { result: { is_error: true, subtype: 'success', result: 'API Error: 529 overloaded' } }];
+      // As 2.1.330 ends a turn the API failed without a synthetic line first: an error result with terminal_reason api_error.
+      steps = [say('partial'), { result: { is_error: true, subtype: 'success', terminal_reason: 'api_error', result: 'API Error: 400 soak invalid request' } }];
       break;
     case 'api_line':
       steps = [apiErrorLine(tag, random.pick(['server_error', 'overloaded', 'rate_limit']), random.pick([500, 529, 429])), { result: { is_error: true } }];

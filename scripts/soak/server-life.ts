@@ -44,7 +44,8 @@ async function spawnServer(env: Record<string, string>): Promise<ServerProcess> 
     }, LISTEN_DEADLINE_MS);
     const onData = (chunk: Buffer) => {
       log += chunk.toString();
-      const match = /listening on (http:\/\/\S+)/.exec(log);
+      // The URL ends where the line's text does (a JSON line goes on with `"}`).
+      const match = /listening on (http:\/\/[^\s"]+)/.exec(log);
       if (!match) return;
       clearTimeout(timer);
       resolve(match[1] as string);
