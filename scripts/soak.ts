@@ -178,9 +178,7 @@ async function main(): Promise<number> {
       if (!run) return `${id} (${kind}): not in the store`;
       return `${id} (${kind}): ${run.state}${run.errorKind ? ` / ${run.errorKind}` : ''}, queued ${at(run.enqueuedAt)}, started ${at(run.startedAt)}, finished ${at(run.finishedAt)}; kill -9 at ${at(kill.killTime.toISOString())}`;
     };
-    const lostDetail = verdict.lost.map(describeRun);
-    // A prompt queued at the kill must run after the restart; one that ended without ever starting is shown.
-    const queuedNeverRan = queuedAtKill.filter((r) => r.startedAt === undefined).map((r) => describeRun(r.id));
+    const lostDetail = [...verdict.lost, ...verdict.droppedUnstarted].map(describeRun);
     const shutdown = await life.shutdown();
     // Every CLI pid seen: started (the fake's own log) or named by a run.started.
     const seen = new Set([...(await fakeSpawns(fakeLog, OWNER_VAR)).map((s) => s.pid), ...ledger.runPids]);
@@ -215,7 +213,6 @@ async function main(): Promise<number> {
       },
       memory: life.memory(),
       lostDetail,
-      queuedNeverRan,
       serverLog: {
         warn: logLines.filter((l) => levelOf(l) === 'warn').length,
         warnKinds: countMessages(logLines.filter((l) => levelOf(l) === 'warn')),

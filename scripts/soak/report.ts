@@ -18,10 +18,8 @@ export interface Report {
   orphans: { marked: number; fakePidsAlive: number; zombies: number; detail: string[] };
   memory: MemoryReport;
   serverLog: { warn: number; warnKinds: Map<string, number>; error: number; bugs: string[] };
-  /** For each lost run: what the store says of it, for a first look. */
+  /** For each lost run (never finished, or ended server_restart without starting): what the store says of it. */
   lostDetail: string[];
-  /** Runs queued at the kill that ended without starting after the restart. */
-  queuedNeverRan: string[];
 }
 
 const mib = (bytes: number | undefined) => (bytes === undefined ? 'n/a' : `${(bytes / 2 ** 20).toFixed(1)} MiB`);
@@ -42,7 +40,7 @@ export function printReport(r: Report): boolean {
   }
   const refused = r.ledger.prompts.filter((p) => p.refused !== undefined);
   const duplicateAnswers = r.ledger.prompts.reduce((n, p) => n + p.duplicateAnswers, 0);
-  const lost = v.lost.length + missing;
+  const lost = v.lost.length + v.droppedUnstarted.length + missing;
   const duplicated = v.duplicateRequests.length + v.startedTwice.length + v.finishedTwice.length + twice;
   const orphans = r.orphans.marked + r.orphans.fakePidsAlive;
   const countList = (m: Map<string, number>) => [...m].sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k} ${n}`).join(', ');
@@ -64,7 +62,7 @@ export function printReport(r: Report): boolean {
     ['final shutdown', `exit ${r.shutdown.exitCode} in ${r.shutdown.ms} ms`],
     ['server RSS', `start ${mib(r.memory.start)}, at kill ${mib(r.memory.atKill)}, after restart ${mib(r.memory.restart)}, end ${mib(r.memory.end)}, peak ${mib(r.memory.peak)}`],
     ['server log', `${r.serverLog.warn} warn, ${r.serverLog.error} error lines`],
-    ['LOST', `${lost}  (runs never finished ${v.lost.length}, still queued/running in the store ${v.unfinishedInStore}, events missing to followers ${missing})`],
+    ['LOST', `${lost}  (runs never finished ${v.lost.length}, ended server_restart without starting ${v.droppedUnstarted.length}, still queued/running in the store ${v.unfinishedInStore}, events missing to followers ${missing})`],
     ['DUPLICATED', `${duplicated}  (request ids with 2 runs ${v.duplicateRequests.length}, started twice ${v.startedTwice.length}, finished twice ${v.finishedTwice.length}, events twice to followers ${twice})`],
     ['ORPHANS', `${orphans}  (marked processes alive ${r.orphans.marked}, fake CLI pids alive ${r.orphans.fakePidsAlive}; zombies ${r.orphans.zombies})`],
     ['follower streams checked', `${streams} (follower x session), ${delivered} events delivered; store seq gaps ${v.storeGaps}; runs no client was told of ${v.untold}`],
@@ -74,7 +72,6 @@ export function printReport(r: Report): boolean {
   for (const [k, value] of rows) console.log(`${k.padEnd(width)}  ${value}`);
   for (const line of r.orphans.detail.slice(0, 10)) console.log(`  orphan: ${line}`);
   for (const line of r.lostDetail.slice(0, 10)) console.log(`  lost run: ${line}`);
-  for (const line of r.queuedNeverRan.slice(0, 10)) console.log(`  queued at the kill, never ran: ${line}`);
   for (const id of [...v.duplicateRequests, ...v.startedTwice, ...v.finishedTwice].slice(0, 10)) console.log(`  duplicate: ${id}`);
   for (const [msg, n] of [...r.serverLog.warnKinds].sort((a, b) => b[1] - a[1]).slice(0, 8)) console.log(`  server warn x${n}: ${msg}`);
   for (const line of r.serverLog.bugs.slice(0, 5)) console.log(`  server: ${line}`);

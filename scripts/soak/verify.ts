@@ -34,6 +34,11 @@ export interface Verdict {
   outcomesByKind: Map<string, Map<string, number>>;
   /** Runs still queued or running in the store at the end. */
   unfinishedInStore: number;
+  /**
+   * Runs ended `server_restart` that never started: no CLI saw their prompt,
+   * yet they were not run. Accepted and dropped, so they count as lost.
+   */
+  droppedUnstarted: string[];
 }
 
 async function json<T>(url: string): Promise<T> {
@@ -68,6 +73,7 @@ export function judge(ledger: Ledger, sessions: readonly SessionRecordFromServer
   const runsByCrid = new Map<string, Set<string>>();
   let storeGaps = 0;
   let unfinishedInStore = 0;
+  const droppedUnstarted: string[] = [];
   const storedRuns = new Set<string>();
   for (const session of sessions) {
     let expected = 1;
@@ -88,6 +94,7 @@ export function judge(ledger: Ledger, sessions: readonly SessionRecordFromServer
       storedRuns.add(run.id);
       if (run.clientRequestId !== undefined) add(runsByCrid, run.clientRequestId, run.id);
       if (run.state === 'queued' || run.state === 'running') unfinishedInStore++;
+      if (run.errorKind === 'server_restart' && run.startedAt === undefined) droppedUnstarted.push(run.id);
     }
   }
   const accepted = ledger.prompts.filter((p) => p.runId !== undefined);
@@ -115,6 +122,7 @@ export function judge(ledger: Ledger, sessions: readonly SessionRecordFromServer
     storeGaps,
     outcomes,
     unfinishedInStore,
+    droppedUnstarted,
   };
 }
 
