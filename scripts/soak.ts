@@ -11,13 +11,14 @@
  *   node --import tsx scripts/soak.ts [--seed=N] [--prompts=1000] [--sessions=20]
  *        [--concurrency=4] [--keep]      (docs/reliability.md)
  */
-import { mkdir, mkdtemp, realpath, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, realpath, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { drive, type HttpStats } from './soak/drivers.js';
 import { startFollower, type Follower } from './soak/followers.js';
 import { Ledger } from './soak/ledger.js';
+import { heapUsedBytes, startMemorySeries } from './soak/memory.js';
 import { fakeSpawns, leftovers } from './soak/procs.js';
 import { createRandom, type Random } from './soak/random.js';
 import { printReport } from './soak/report.js';
@@ -149,6 +150,7 @@ async function main(): Promise<number> {
     };
     const httpStats: HttpStats = { sends: 0, cuts: 0, failures: 0 };
     const driverOptions = { window: 3, patienceMs: [1000, 4000] as const, runDeadlineMs: 120_000, httpCut: 0.04 };
+    const memorySeries = startMemorySeries(ledger, target, () => life.currentRss(), PROMPTS);
     const drivers = sessionIds.map((sid) =>
       drive(ledger.prompts.filter((p) => p.sessionId === sid), channelOf(sid), target, ledger, random.fork(`driver-${sid}`), driverOptions, httpStats),
     );
@@ -164,6 +166,8 @@ async function main(): Promise<number> {
 
     await Promise.all(drivers);
     await windDown(target, ledger, [...wsClients, ...followers]);
+    memorySeries.stop();
+    memorySeries.points.push({ finished: ledger.finishedCount, rssBytes: life.currentRss(), heapUsedBytes: await heapUsedBytes(target.url) });
     const records: SessionRecordFromServer[] = [];
     for (const sid of sessionIds) records.push(await readSession(target.url, sid));
     const verdict = judge(ledger, records);
@@ -212,6 +216,7 @@ async function main(): Promise<number> {
         detail: [...left.marked.map((p) => `${p.pid} ${p.command}`), ...left.seenAlive.map((pid) => `${pid} (fake CLI)`)],
       },
       memory: life.memory(),
+      memorySeries: memorySeries.points,
       lostDetail,
       serverLog: {
         warn: logLines.filter((l) => levelOf(l) === 'warn').length,
@@ -230,7 +235,10 @@ async function main(): Promise<number> {
     }
     // A missed goal keeps the data folder (the store, the fake CLI's log) for a look.
     if (!flags.keep && ok) await rm(work, { recursive: true, force: true });
-    else console.log(`kept: ${work}`);
+    else {
+      await writeFile(join(work, 'server.log'), logLines.join('\n'));
+      console.log(`kept: ${work} (the store in data/, the server's output in server.log, the fake CLI's starts in fake-claude.log)`);
+    }
     return ok ? 0 : 1;
   } finally {
     target.stopping = true;

@@ -88,6 +88,10 @@ export class Ledger {
     this.#waiters.delete(runId);
   }
 
+  get finishedCount(): number {
+    return this.#finished.size;
+  }
+
   isFinished(runId: string): boolean {
     return this.#finished.has(runId);
   }

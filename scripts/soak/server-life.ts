@@ -144,6 +144,11 @@ export class ServerLife {
     return { exitCode, ms: Date.now() - t0 };
   }
 
+  /** The server's RSS at the last sample (bytes), while it lives. */
+  currentRss(): number | undefined {
+    return this.#rss[this.#rss.length - 1]?.last;
+  }
+
   memory(): MemoryReport {
     const [first, second] = this.#rss;
     return { start: first?.first, atKill: first?.last, restart: second?.first, end: second?.last, peak: Math.max(0, ...this.#rss.map((s) => s.peak)) };
