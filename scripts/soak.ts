@@ -88,7 +88,12 @@ function planPrompts(ledger: Ledger, sessionIds: readonly string[], random: Rand
 
 /** Waits until every follower has each session's last seq, stops them all, and counts what one never got as missing. */
 async function windDown(target: Target, ledger: Ledger, clients: ReadonlyArray<{ stop(): Promise<void> }>): Promise<void> {
-  await waitFor('every accepted run to end', () => ledger.prompts.every((p) => p.runId === undefined || ledger.isFinished(p.runId)), 60_000);
+  // A long soak can end with long queues: wait while runs still end, give up only after a minute with none.
+  const allEnded = () => ledger.prompts.every((p) => p.runId === undefined || ledger.isFinished(p.runId));
+  for (let seen = -1; seen !== ledger.finishedCount && !allEnded(); ) {
+    seen = ledger.finishedCount;
+    await waitFor('every accepted run to end', () => allEnded() || ledger.finishedCount !== seen, 60_000);
+  }
   await sleep(500); // the session.updated that follows each run.finished
   const { sessions } = await api<{ sessions: Array<{ id: string; lastSeq: number }> }>(target.url, 'GET', '/api/sessions');
   const lastSeq = new Map(sessions.map((s) => [s.id, s.lastSeq]));
