@@ -204,11 +204,48 @@ export class Dispatcher {
       return;
     }
     for (const session of await store.listSessions()) {
+      await this.#announceMissedEnds(session.id);
       if (session.paused) this.#pauses.hold(session.id, session.paused.until);
       if (session.allowedForSession?.length) this.#allowed.load(session);
       for (const run of await store.listRuns(session.id, 'queued')) this.#queue.push(session.id, run.id);
     }
     this.#pump();
+  }
+
+  /**
+   * A run's end is several writes (Run.#finish: the run, the session's
+   * totals, then run.finished; #recordAbandoned and cancel: the run, then the
+   * event). A kill between them left a run the store calls finished whose
+   * run.finished never came, and a client waiting for it waited forever. Runs
+   * of a session start one at a time, each after the one before it ended, so
+   * of the started runs only the session's last can be in that state; of the
+   * others, cancelled ones. At start, with nothing of ours running, those get
+   * their event from their record. (A run's cost may be missing from the
+   * session's totals: that write cannot be told apart from not done.)
+   */
+  async #announceMissedEnds(sessionId: string): Promise<void> {
+    const { store, events } = this.#deps;
+    const runs = await store.listRuns(sessionId);
+    const lastStarted = runs.filter((run) => run.startedAt !== undefined).at(-1);
+    const ended = runs.filter((run) => (run === lastStarted && run.state !== 'running') || run.state === 'cancelled');
+    if (ended.length === 0) return;
+    const announced = new Set((await store.readRunEvents(sessionId, ended.map((run) => run.id))).flatMap((e) => (e.type === 'run.finished' ? [e.runId] : [])));
+    for (const run of ended) {
+      if (announced.has(run.id) || run.state === 'queued' || run.state === 'running') continue;
+      await events.append({
+        type: 'run.finished',
+        sessionId,
+        runId: run.id,
+        status: run.state,
+        result: run.result,
+        costUsd: run.costUsd,
+        usage: run.usage,
+        durationMs: run.durationMs,
+        numTurns: run.numTurns,
+        errorKind: run.errorKind,
+        error: run.error,
+      });
+    }
   }
 
   /**

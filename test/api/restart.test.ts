@@ -127,6 +127,47 @@ describe('a server killed with -9 between taking a prompt and handing it to the 
   }, 90_000);
 });
 
+describe('a server killed with -9 while it records runs\' ends', () => {
+  // Run.#finish stores the run's end, then the session's totals, then
+  // appends run.finished: three writes; a cancel stores the run, then appends
+  // the event. A kill after the first write left a run the store called
+  // finished with no run.finished in its session's log; the next start
+  // repaired only runs still running, so none ever came, and a client waiting
+  // for the run's end (the app, a per-run stream) waited forever. Found while
+  // reading the soak's kill path (docs/reliability.md). The store is left as
+  // the first writes leave it.
+  it('announces those ends after the restart, before the prompts behind them run', async () => {
+    const dataDir = await tempDir('cr-kill9-finishing-');
+    const env = { CLAUDE_PATH: FAKE_CLAUDE, DATA_DIR: dataDir, ALLOWED_ROOTS: await tempDir('cr-root-'), MAX_CONCURRENT_RUNS: '1' };
+    const first = await startProcess(env);
+    const post = async (path: string, body: unknown) =>
+      (await (await fetch(first.url + path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })).json()) as { id: string; runId: string };
+    const session = await post('/api/sessions', {});
+    const ending = await post(`/api/sessions/${session.id}/messages`, { prompt: fake([{ text: 'all done' }, { sleep: 60_000 }]) });
+    const cancelling = await post(`/api/sessions/${session.id}/messages`, { prompt: 'cancelled at the kill' });
+    const behind = await post(`/api/sessions/${session.id}/messages`, { prompt: 'behind it' });
+    await waitUntil(async () => {
+      const { runs } = (await (await fetch(`${first.url}/api/sessions/${session.id}/runs`)).json()) as { runs: Array<{ id: string; state: string; pid?: number }> };
+      return runs.some((r) => r.id === ending.runId && r.state === 'running' && r.pid);
+    });
+    first.child.kill('SIGKILL');
+    await new Promise((r) => first.child.once('exit', r));
+    // Run.#finish's first write and Dispatcher.cancel's, and nothing after.
+    const store = createSqliteStore({ file: join(dataDir, 'claude-remote.db') });
+    await store.updateRun(ending.runId, { state: 'success', finishedAt: new Date().toISOString(), result: 'all done', durationMs: 1200, numTurns: 1 });
+    expect(await store.updateRunIf(cancelling.runId, 'queued', { state: 'cancelled', finishedAt: new Date().toISOString() })).toBeDefined();
+    await store.close();
+
+    const second = await startProcess(env);
+    const events = await collectEvents({ url: second.url }, session.id, (ev) => finishedRuns(ev).length === 3, { timeoutMs: 30_000 });
+    expect(finishedRuns(events).map((f) => ({ runId: f.runId, status: f.status, result: f.result }))).toEqual([
+      { runId: ending.runId, status: 'success', result: 'all done' },
+      { runId: cancelling.runId, status: 'cancelled', result: undefined },
+      { runId: behind.runId, status: 'success', result: 'Echo: behind it' },
+    ]);
+  }, 90_000);
+});
+
 describe('restarting from the app', () => {
   const SUPERVISOR = fileURLToPath(new URL('../../server/supervisor.ts', import.meta.url));
 
