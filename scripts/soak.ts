@@ -271,7 +271,7 @@ function countMessages(lines: readonly string[]): Map<string, number> {
     } catch {
       // not JSON: the whole line
     }
-    const key = msg.replace(/[0-9a-f]{8}-[0-9a-f-]{27}/g, '<id>').replace(/\d+/g, 'N').slice(0, 120);
+    const key = msg.replace(/[0-9a-f]{8}-[0-9a-f-]{27}/g, '<id>').replace(/\b\d+\b/g, 'N').slice(0, 120);
     counts.set(key, (counts.get(key) ?? 0) + 1);
   }
   return counts;
