@@ -198,7 +198,7 @@ export class Dispatcher {
     // whoever takes the session after its lease expired (see #adopt).
     const orphaned = (await store.runsInState('running')).filter((run) => !this.#shared || run.instanceId === me);
     await this.#deps.runner.killOrphans(orphaned.flatMap((r) => (r.pid !== undefined && r.pid > 0 ? [r.pid] : [])));
-    for (const run of orphaned) await this.#recordAbandoned(run, (id, patch) => store.updateRunIf(id, 'running', patch));
+    for (const run of orphaned) await this.#recordAbandoned(run, (id, patch) => store.updateRunIf(id, 'running', patch), true);
     if (this.#shared) {
       this.#ownership.start();
       return;
@@ -255,9 +255,13 @@ export class Dispatcher {
    * after `startedAt` is stored (Run.#onProcess). Without `startedAt` the
    * server died in between, nothing of it ran, and it goes back to the queue
    * in its place; recording it as failed dropped an accepted prompt.
+   * Only for this instance's own previous life (`ownPreviousLife`), which is
+   * certainly dead: an owner whose lease merely expired may be alive behind
+   * a partition, about to write that prompt, and running it here as well
+   * would run it twice.
    */
-  async #recordAbandoned(run: RunRecord, update: (id: string, patch: RunPatch) => Promise<RunRecord | undefined>): Promise<void> {
-    if (run.startedAt === undefined) {
+  async #recordAbandoned(run: RunRecord, update: (id: string, patch: RunPatch) => Promise<RunRecord | undefined>, ownPreviousLife = false): Promise<void> {
+    if (ownPreviousLife && run.startedAt === undefined) {
       await update(run.id, { state: 'queued', instanceId: undefined });
       return;
     }
