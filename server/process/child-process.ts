@@ -69,14 +69,21 @@ function spawnCli(spec: SpawnSpec, handlers: ProcessHandlers, owner: string, gra
   let reported = false;
   const exitWaiters: Array<() => void> = [];
   const splitter = createLineSplitter(handlers.onLine);
+  // When spawn itself fails for want of resources (EMFILE, ENFILE, ENOMEM:
+  // the pipes could not be made), Node hands back a child without stdio and
+  // emits 'error' a tick later, despite what the types say. Reading stdout
+  // threw then, the run ended as an internal error and the unheard 'error'
+  // became an uncaught exception (found by the soak, docs/reliability.md).
+  // The 'error' below is that child's whole story: its exit report.
+  const stdio = child.stdout && child.stderr && child.stdin ? { stdout: child.stdout, stderr: child.stderr, stdin: child.stdin } : undefined;
 
-  child.stdout.on('data', (chunk: Buffer) => splitter.push(chunk));
-  child.stderr.on('data', (chunk: Buffer) => {
+  stdio?.stdout.on('data', (chunk: Buffer) => splitter.push(chunk));
+  stdio?.stderr.on('data', (chunk: Buffer) => {
     stderrTail = (stderrTail + chunk.toString('utf8')).slice(-STDERR_TAIL_BYTES);
   });
   // A CLI that dies before reading stdin makes our writes fail with EPIPE;
   // the exit report says what happened, the write error adds nothing.
-  child.stdin.on('error', () => {});
+  stdio?.stdin.on('error', () => {});
 
   const report = (info: Omit<ExitInfo, 'stderrTail'>) => {
     if (reported) return;
@@ -125,11 +132,11 @@ function spawnCli(spec: SpawnSpec, handlers: ProcessHandlers, owner: string, gra
   return {
     pid,
     write(line) {
-      if (!child.stdin.writable) return;
-      child.stdin.write(`${line}\n`);
+      if (!stdio?.stdin.writable) return;
+      stdio.stdin.write(`${line}\n`);
     },
     endInput() {
-      if (child.stdin.writable) child.stdin.end();
+      if (stdio?.stdin.writable) stdio.stdin.end();
     },
     async stop() {
       if (reported) return;

@@ -5,6 +5,7 @@
  * limit: spawns, sockets and the database then fail with EMFILE. Found by
  * `npm run soak` (docs/reliability.md).
  */
+import { execFileSync } from 'node:child_process';
 import { readdir, rm } from 'node:fs/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { spawnServerProcess, tempDir, waitUntil, type ServerProcess } from '../support/server.js';
@@ -49,4 +50,43 @@ describe('file descriptors', () => {
     await sampler;
     expect(peak).toBeLessThan(1000);
   }, 90_000);
+
+  it('when none is left to start a CLI, the run ends saying so and the server goes on', async () => {
+    // When spawn() itself fails with EMFILE, Node hands back a child without
+    // stdio and emits 'error' a tick later: reading child.stdout first threw
+    // ("Cannot read properties of undefined"), the run ended as an internal
+    // error, and the unheard 'error' became an uncaught exception. Found by
+    // `npm run soak` (docs/reliability.md), before the descriptor fix above.
+    dirs.push(await tempDir('cr-nofd-'), await tempDir('cr-nofd-root-'));
+    server = await spawnServerProcess({ DATA_DIR: dirs[0] as string, ALLOWED_ROOTS: dirs[1] as string, WARM_MAX: '0', WARM_PREWARM: 'false' });
+    const pid = server.child.pid as number;
+    const url = server.url;
+    const api = async (method: string, path: string, body?: unknown) =>
+      (await fetch(url + path, { method, headers: { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) })).json() as Promise<Record<string, unknown>>;
+    const session = (await api('POST', '/api/sessions', {})) as { id: string };
+    const runState = async (runId: string) => (await api('GET', `/api/sessions/${session.id}/runs/${runId}`)) as { state: string; errorKind?: string; error?: string };
+    // Room for this client's connection and a little more, not for a CLI's three pipes.
+    const limit = (await openDescriptors(pid)) + 2;
+    const original = execFileSync('prlimit', ['--pid', String(pid), '--nofile', '--noheadings', '--output=SOFT'], { encoding: 'utf8' }).trim();
+    execFileSync('prlimit', ['--pid', String(pid), `--nofile=${limit}:`]);
+    let starved: { state: string; errorKind?: string; error?: string };
+    try {
+      const { runId } = (await api('POST', `/api/sessions/${session.id}/messages`, { prompt: 'no room' })) as { runId: string };
+      starved = await waitUntil(async () => {
+        const run = await runState(runId);
+        return run.state === 'queued' || run.state === 'running' ? undefined : run;
+      }, 20_000, 'the starved run to end');
+    } finally {
+      execFileSync('prlimit', ['--pid', String(pid), `--nofile=${original}:`]);
+    }
+    expect(starved).toMatchObject({ state: 'error', errorKind: 'cli_crashed' });
+    expect(starved.error).toContain('EMFILE');
+    const { runId } = (await api('POST', `/api/sessions/${session.id}/messages`, { prompt: 'room again' })) as { runId: string };
+    const next = await waitUntil(async () => {
+      const run = await runState(runId);
+      return run.state === 'queued' || run.state === 'running' ? undefined : run;
+    }, 20_000, 'the next run to end');
+    expect(next).toMatchObject({ state: 'success' });
+    expect(server.output()).not.toContain('uncaught exception');
+  }, 60_000);
 });
