@@ -155,7 +155,7 @@ async function main(): Promise<number> {
     };
     const httpStats: HttpStats = { sends: 0, cuts: 0, failures: 0 };
     const driverOptions = { window: 3, patienceMs: [1000, 4000] as const, runDeadlineMs: 120_000, httpCut: 0.04 };
-    const memorySeries = startMemorySeries(ledger, target, () => life.currentRss(), PROMPTS);
+    const memorySeries = startMemorySeries(ledger, target, life, PROMPTS);
     const drivers = sessionIds.map((sid) =>
       drive(ledger.prompts.filter((p) => p.sessionId === sid), channelOf(sid), target, ledger, random.fork(`driver-${sid}`), driverOptions, httpStats),
     );
@@ -172,7 +172,7 @@ async function main(): Promise<number> {
     await Promise.all(drivers);
     await windDown(target, ledger, [...wsClients, ...followers]);
     memorySeries.stop();
-    memorySeries.points.push({ finished: ledger.finishedCount, rssBytes: life.currentRss(), heapUsedBytes: await heapUsedBytes(target.url) });
+    memorySeries.points.push({ finished: ledger.finishedCount, rssBytes: life.currentRss(), heapUsedBytes: await heapUsedBytes(target.url), heapAfterGcMiB: life.heapAfterGc() });
     const records: SessionRecordFromServer[] = [];
     for (const sid of sessionIds) records.push(await readSession(target.url, sid));
     const verdict = judge(ledger, records);

@@ -1,9 +1,10 @@
 /**
- * Whether the server's memory stays bounded: its resident memory and its V8
- * heap in use (`nodejs_heap_size_used_bytes` from /metrics), taken each time
- * another tenth of the prompts has finished. A leak per run grows both with
- * the count; a bounded server levels off after its warm-up (the heap
- * rises and falls with garbage collection, so the trend is what counts).
+ * Whether the server's memory stays bounded: its resident memory, its V8
+ * heap in use (`nodejs_heap_size_used_bytes` from /metrics) and the heap
+ * after its last major collection (--trace-gc), taken each time another
+ * tenth of the prompts has finished. The heap in use rises and falls with
+ * collection; what a major collection leaves is what is still referenced,
+ * and a leak per run grows it with the count.
  */
 import type { Ledger } from './ledger.js';
 import { sleep, type Target } from './target.js';
@@ -12,6 +13,8 @@ export interface MemoryPoint {
   finished: number;
   rssBytes: number | undefined;
   heapUsedBytes: number | undefined;
+  /** The heap after the last major collection, MiB (--trace-gc): what is still referenced. */
+  heapAfterGcMiB: number | undefined;
 }
 
 export async function heapUsedBytes(url: string): Promise<number | undefined> {
@@ -26,7 +29,12 @@ export async function heapUsedBytes(url: string): Promise<number | undefined> {
 }
 
 /** Samples at every tenth of `prompts` finished, until stopped. */
-export function startMemorySeries(ledger: Ledger, target: Target, rss: () => number | undefined, prompts: number): { points: MemoryPoint[]; stop(): void } {
+export function startMemorySeries(
+  ledger: Ledger,
+  target: Target,
+  server: { currentRss(): number | undefined; heapAfterGc(): number | undefined },
+  prompts: number,
+): { points: MemoryPoint[]; stop(): void } {
   const points: MemoryPoint[] = [];
   const step = Math.max(1, Math.floor(prompts / 10));
   let stopped = false;
@@ -35,7 +43,7 @@ export function startMemorySeries(ledger: Ledger, target: Target, rss: () => num
       const finished = ledger.finishedCount;
       if (finished < mark) continue;
       mark = (Math.floor(finished / step) + 1) * step;
-      points.push({ finished, rssBytes: rss(), heapUsedBytes: await heapUsedBytes(target.url) });
+      points.push({ finished, rssBytes: server.currentRss(), heapUsedBytes: await heapUsedBytes(target.url), heapAfterGcMiB: server.heapAfterGc() });
     }
   })();
   return {

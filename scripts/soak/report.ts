@@ -18,7 +18,7 @@ export interface Report {
   shutdown: { exitCode: number | null; ms: number };
   orphans: { marked: number; fakePidsAlive: number; zombies: number; detail: string[] };
   memory: MemoryReport;
-  /** RSS and heap in use at each tenth of the prompts finished, and at the end. */
+  /** RSS, heap in use and heap after the last major GC at each tenth of the prompts finished, and at the end. */
   memorySeries: MemoryPoint[];
   serverLog: { warn: number; warnKinds: Map<string, number>; error: number; bugs: string[] };
   /** For each lost run (never finished, or ended server_restart without starting): what the store says of it. */
@@ -65,7 +65,7 @@ export function printReport(r: Report): boolean {
     ['  after the restart', `${r.kill.serverRestartEnded} ended server_restart; ${r.kill.queuedRanAfter}/${r.kill.queuedAtKill} queued ran; ${r.kill.sweptAfterRestart} swept, ${r.kill.leftAfterRestart} left`],
     ['final shutdown', `exit ${r.shutdown.exitCode} in ${r.shutdown.ms} ms`],
     ['server RSS', `start ${mib(r.memory.start)}, at kill ${mib(r.memory.atKill)}, after restart ${mib(r.memory.restart)}, end ${mib(r.memory.end)}, peak ${mib(r.memory.peak)}`],
-    ['  by runs finished', r.memorySeries.map((p) => `${p.finished}: ${mibShort(p.rssBytes)}/${mibShort(p.heapUsedBytes)}`).join(', ') + '  (RSS/heap MiB)'],
+    ['  by runs finished', r.memorySeries.map((p) => `${p.finished}: ${mibShort(p.rssBytes)}/${mibShort(p.heapUsedBytes)}/${p.heapAfterGcMiB?.toFixed(0) ?? '-'}`).join(', ') + '  (MiB: RSS/heap in use/heap after the last major GC)'],
     ['server log', `${r.serverLog.warn} warn, ${r.serverLog.error} error lines`],
     ['LOST', `${lost}  (runs never finished ${v.lost.length}, ended server_restart without starting ${v.droppedUnstarted.length}, still queued/running in the store ${v.unfinishedInStore}, events missing to followers ${missing})`],
     ['DUPLICATED', `${duplicated}  (request ids with 2 runs ${v.duplicateRequests.length}, started twice ${v.startedTwice.length}, finished twice ${v.finishedTwice.length}, events twice to followers ${twice})`],

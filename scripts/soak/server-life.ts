@@ -21,7 +21,10 @@ const LISTEN_DEADLINE_MS = 90_000;
 interface ServerProcess {
   child: ChildProcess;
   url: string;
+  /** Its log (stderr). */
   output(): string;
+  /** V8's --trace-gc lines (stdout). */
+  gcOutput(): string;
   exited: Promise<number | null>;
 }
 
@@ -31,33 +34,49 @@ interface ServerProcess {
  * never listens must end the soak with its output, not hang it.
  */
 async function spawnServer(env: Record<string, string>): Promise<ServerProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', SERVER_MAIN], {
+  // --trace-gc: V8 prints each collection on stdout, and a major one
+  // (Mark-Compact) says what the heap holds after it, the figure a leak grows.
+  const child = spawn(process.execPath, ['--trace-gc', '--import', 'tsx', SERVER_MAIN], {
     env: { ...process.env, PORT: '0', HOST: '127.0.0.1', CLAUDE_PATH: FAKE_CLAUDE, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  // Kept apart, so that a chunk of one never splits a line of the other.
   let log = '';
+  let gcLog = '';
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const url = await new Promise<string>((resolve, reject) => {
+    let listening = false;
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
       reject(new Error(`the server did not listen within ${LISTEN_DEADLINE_MS / 1000} s; it printed:\n${log}`));
     }, LISTEN_DEADLINE_MS);
-    const onData = (chunk: Buffer) => {
+    child.stderr?.on('data', (chunk: Buffer) => {
       log += chunk.toString();
+      if (listening) return;
       // The URL ends where the line's text does (a JSON line goes on with `"}`).
       const match = /listening on (http:\/\/[^\s"]+)/.exec(log);
       if (!match) return;
+      listening = true;
       clearTimeout(timer);
       resolve(match[1] as string);
-    };
-    child.stdout?.on('data', onData);
-    child.stderr?.on('data', onData);
+    });
+    child.stdout?.on('data', (chunk: Buffer) => {
+      gcLog += chunk.toString();
+    });
     void exited.then((code) => {
       clearTimeout(timer);
       reject(new Error(`the server exited with ${code} before listening; it printed:\n${log}`));
     });
   });
-  return { child, url, output: () => log, exited };
+  return { child, url, output: () => log, gcOutput: () => gcLog, exited };
+}
+
+/** The V8 heap after the last major collection in a --trace-gc output (MiB), if there was one. */
+export function heapAfterLastMajorGc(gcOutput: string): number | undefined {
+  const at = gcOutput.lastIndexOf('Mark-Compact');
+  if (at < 0) return undefined;
+  const match = /Mark-Compact[^\d]*[\d.]+ \([\d.]+\) -> ([\d.]+) \(/.exec(gcOutput.slice(at, at + 400));
+  return match ? Number(match[1]) : undefined;
 }
 
 export interface KillReport {
@@ -142,6 +161,11 @@ export class ServerLife {
     this.#current.child.kill('SIGTERM');
     const exitCode = await this.#current.exited;
     return { exitCode, ms: Date.now() - t0 };
+  }
+
+  /** The current server's V8 heap after its last major collection (MiB), if it had one. */
+  heapAfterGc(): number | undefined {
+    return heapAfterLastMajorGc(this.#current.gcOutput());
   }
 
   /** The server's RSS at the last sample (bytes), while it lives. */
