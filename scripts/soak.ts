@@ -22,6 +22,7 @@ import { heapUsedBytes, startMemorySeries } from './soak/memory.js';
 import { fakeSpawns, leftovers } from './soak/procs.js';
 import { createRandom, type Random } from './soak/random.js';
 import { printReport } from './soak/report.js';
+import { summariseServerLog } from './soak/server-log.js';
 import { makeScenario } from './soak/scenarios.js';
 import { OWNER_VAR, ServerLife } from './soak/server-life.js';
 import { clientAddress, sleep, type Target } from './soak/target.js';
@@ -223,12 +224,7 @@ async function main(): Promise<number> {
       memory: life.memory(),
       memorySeries: memorySeries.points,
       lostDetail,
-      serverLog: {
-        warn: logLines.filter((l) => levelOf(l) === 'warn').length,
-        warnKinds: countMessages(logLines.filter((l) => levelOf(l) === 'warn')),
-        error: logLines.filter((l) => levelOf(l) === 'error').length,
-        bugs: logLines.filter((l) => levelOf(l) === 'error'),
-      },
+      serverLog: summariseServerLog(logLines),
     });
     // Leave the machine as we found it, whatever the verdict.
     for (const pid of [...left.marked.map((p) => p.pid), ...left.seenAlive]) {
@@ -249,32 +245,6 @@ async function main(): Promise<number> {
     target.stopping = true;
     life.killAll();
   }
-}
-
-/** The level of one of the server's log lines: JSON lines (pino), since its stderr is a pipe here. */
-function levelOf(line: string): string | undefined {
-  if (!line.startsWith('{')) return undefined;
-  try {
-    return (JSON.parse(line) as { level?: string }).level;
-  } catch {
-    return undefined;
-  }
-}
-
-/** How often each message occurs, with the ids in it blanked: "run <id> ... 12". */
-function countMessages(lines: readonly string[]): Map<string, number> {
-  const counts = new Map<string, number>();
-  for (const line of lines) {
-    let msg = line;
-    try {
-      msg = (JSON.parse(line) as { msg?: string }).msg ?? line;
-    } catch {
-      // not JSON: the whole line
-    }
-    const key = msg.replace(/[0-9a-f]{8}-[0-9a-f-]{27}/g, '<id>').replace(/\b\d+\b/g, 'N').slice(0, 120);
-    counts.set(key, (counts.get(key) ?? 0) + 1);
-  }
-  return counts;
 }
 
 /** Sums each counter over the clients of one kind: "connects 40, cuts 35, ...". */

@@ -1,6 +1,7 @@
 /** The soak's summary: a table a person reads, and the three goals it is judged by. */
 import type { Ledger } from './ledger.js';
 import type { MemoryPoint } from './memory.js';
+import type { ServerLogSummary } from './server-log.js';
 import type { MemoryReport } from './server-life.js';
 import type { Verdict } from './verify.js';
 
@@ -20,7 +21,7 @@ export interface Report {
   memory: MemoryReport;
   /** RSS, heap in use and heap after the last major GC at each tenth of the prompts finished, and at the end. */
   memorySeries: MemoryPoint[];
-  serverLog: { warn: number; warnKinds: Map<string, number>; error: number; bugs: string[] };
+  serverLog: ServerLogSummary;
   /** For each lost run (never finished, or ended server_restart without starting): what the store says of it. */
   lostDetail: string[];
 }
