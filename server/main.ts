@@ -345,6 +345,31 @@ export async function main(argv: string[]): Promise<void> {
   const log = createLogger(config.logLevel, { format: config.logFormat });
   installLastLineOfDefence(log);
   let running: RunningServer | undefined;
+  // The signal handlers come before the server starts, so no SIGTERM finds
+  // Node's default (die at once, runs not stopped): a supervisor or a script
+  // that signals as soon as it reads "listening on" used to kill the server
+  // in the moment between that line and these handlers. A signal during the
+  // start is acted on once the server is up.
+  let stopping = false;
+  const closeAndExit = (server: RunningServer) =>
+    server.close().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        log.error('shutdown failed', err);
+        process.exit(1);
+      },
+    );
+  const stop = (signal: string) => {
+    if (stopping) {
+      log.warn(`${signal} again: exiting now`);
+      process.exit(1);
+    }
+    stopping = true;
+    log.info(`${signal}: stopping runs and closing`);
+    if (running) void closeAndExit(running);
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
   // Under a supervisor (`claude-remote` sets CLAUDE_REMOTE_SUPERVISED; systemd sets INVOCATION_ID)
   // restarting is closing and exiting with RESTART_EXIT_CODE; it starts us again, same port, same tunnel.
   const supervised = Boolean(process.env.CLAUDE_REMOTE_SUPERVISED || process.env.INVOCATION_ID);
@@ -371,24 +396,7 @@ export async function main(argv: string[]): Promise<void> {
   log.info(`Claude Remote ${packageVersion()} listening on ${running.url}`);
   if (running.metricsUrl) log.info(`metrics, without credentials, at ${running.metricsUrl}`);
   log.info(`data in ${config.dataDir}; sessions may use ${config.allowedRoots.join(', ') || '(no folders: own folders only)'}`);
-  let stopping = false;
-  const stop = (signal: string) => {
-    if (stopping) {
-      log.warn(`${signal} again: exiting now`);
-      process.exit(1);
-    }
-    stopping = true;
-    log.info(`${signal}: stopping runs and closing`);
-    (running as RunningServer).close().then(
-      () => process.exit(0),
-      (err: unknown) => {
-        log.error('shutdown failed', err);
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGINT', () => stop('SIGINT'));
-  process.on('SIGTERM', () => stop('SIGTERM'));
+  if (stopping) await closeAndExit(running);
 }
 
 /**
@@ -398,6 +406,16 @@ export async function main(argv: string[]): Promise<void> {
  * of Node's default of exiting on the first one.
  */
 export function installLastLineOfDefence(log: Logger): void {
+  // A reader of our output that went away (a `| tee` that ended, a closed
+  // terminal, a restarted journal) makes every write to stdout or stderr fail
+  // with EPIPE. The log's own stream (pino's) then drops its lines by itself;
+  // what we write to these streams directly (the tunnel's banner) would fail
+  // unheard, as an uncaught exception each time. When the log itself wrote
+  // through process.stderr, that exception was logged, failed again, and the
+  // server spun, served nothing and never finished a SIGTERM (found by the
+  // soak, docs/reliability.md; test/api/stopping.test.ts). With nowhere left
+  // to write, the lines are dropped and the server goes on.
+  for (const stream of [process.stdout, process.stderr]) stream.on('error', () => undefined);
   process.on('unhandledRejection', (reason) => log.error('BUG: an unhandled promise rejection (the server keeps running)', reason));
   process.on('uncaughtException', (err) => log.error('BUG: an uncaught exception (the server keeps running)', err));
 }

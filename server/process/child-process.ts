@@ -25,6 +25,16 @@ const STDERR_TAIL_BYTES = 8 * 1024;
 /** A longer stdout line is passed on cut (and then fails to parse as JSON, becoming a notice). */
 export const MAX_LINE_BYTES = 64 * 1024 * 1024;
 const CLOCK_TICKS_PER_S = 100;
+/**
+ * /proc files open at once, per scan. Each read holds a file descriptor until
+ * the thread pool gets to it: reading every process's file at once, for each
+ * warm process, on every run's end, took the server to its descriptor limit
+ * (EMFILE: no spawn, no socket, no database) on a machine with a few hundred
+ * processes (docs/reliability.md).
+ */
+const PROC_READ_CONCURRENCY = 16;
+/** One scan of /proc answers every stats() asked meanwhile and this long after. */
+const PROC_TABLE_TTL_MS = 500;
 /** The environment variable that marks every process of one CLI process (it and its tools). */
 export const PROCESS_TAG_VAR = 'CLAUDE_REMOTE_PROCESS';
 /** The environment variable that marks every CLI process of one server (its instance id). */
@@ -34,8 +44,9 @@ const PAGE_BYTES = 4096;
 export function createChildProcessRunner(options: RunnerOptions): CliRunner {
   const graceMs = options.killGraceMs ?? DEFAULT_KILL_GRACE_MS;
   const drainMs = options.drainMs ?? DEFAULT_DRAIN_MS;
+  const procTable = createProcTable();
   return {
-    spawn: (spec, handlers) => spawnCli(spec, handlers, options.owner, graceMs, drainMs),
+    spawn: (spec, handlers) => spawnCli(spec, handlers, options.owner, graceMs, drainMs, procTable),
     async killOrphans(pids) {
       for (const pid of pids) await killOrphanGroup(pid);
       await sweepTagged(OWNER_TAG_VAR, options.owner);
@@ -43,7 +54,7 @@ export function createChildProcessRunner(options: RunnerOptions): CliRunner {
   };
 }
 
-function spawnCli(spec: SpawnSpec, handlers: ProcessHandlers, owner: string, graceMs: number, drainMs: number): CliProcess {
+function spawnCli(spec: SpawnSpec, handlers: ProcessHandlers, owner: string, graceMs: number, drainMs: number, procTable: () => Promise<ProcTable>): CliProcess {
   const child = spawn(spec.command, spec.args, {
     cwd: spec.cwd,
     env: { ...spec.env, [PROCESS_TAG_VAR]: spec.tag, [OWNER_TAG_VAR]: owner },
@@ -58,14 +69,21 @@ function spawnCli(spec: SpawnSpec, handlers: ProcessHandlers, owner: string, gra
   let reported = false;
   const exitWaiters: Array<() => void> = [];
   const splitter = createLineSplitter(handlers.onLine);
+  // When spawn itself fails for want of resources (EMFILE, ENFILE, ENOMEM:
+  // the pipes could not be made), Node hands back a child without stdio and
+  // emits 'error' a tick later, despite what the types say. Reading stdout
+  // threw then, the run ended as an internal error and the unheard 'error'
+  // became an uncaught exception (found by the soak, docs/reliability.md).
+  // The 'error' below is that child's whole story: its exit report.
+  const stdio = child.stdout && child.stderr && child.stdin ? { stdout: child.stdout, stderr: child.stderr, stdin: child.stdin } : undefined;
 
-  child.stdout.on('data', (chunk: Buffer) => splitter.push(chunk));
-  child.stderr.on('data', (chunk: Buffer) => {
+  stdio?.stdout.on('data', (chunk: Buffer) => splitter.push(chunk));
+  stdio?.stderr.on('data', (chunk: Buffer) => {
     stderrTail = (stderrTail + chunk.toString('utf8')).slice(-STDERR_TAIL_BYTES);
   });
   // A CLI that dies before reading stdin makes our writes fail with EPIPE;
   // the exit report says what happened, the write error adds nothing.
-  child.stdin.on('error', () => {});
+  stdio?.stdin.on('error', () => {});
 
   const report = (info: Omit<ExitInfo, 'stderrTail'>) => {
     if (reported) return;
@@ -114,11 +132,11 @@ function spawnCli(spec: SpawnSpec, handlers: ProcessHandlers, owner: string, gra
   return {
     pid,
     write(line) {
-      if (!child.stdin.writable) return;
-      child.stdin.write(`${line}\n`);
+      if (!stdio?.stdin.writable) return;
+      stdio.stdin.write(`${line}\n`);
     },
     endInput() {
-      if (child.stdin.writable) child.stdin.end();
+      if (stdio?.stdin.writable) stdio.stdin.end();
     },
     async stop() {
       if (reported) return;
@@ -130,7 +148,7 @@ function spawnCli(spec: SpawnSpec, handlers: ProcessHandlers, owner: string, gra
       await sweepTagged(PROCESS_TAG_VAR, spec.tag);
       await waitExit(graceMs + drainMs);
     },
-    stats: () => readTreeStats(pid),
+    stats: async () => treeStats(await procTable(), pid),
   };
 }
 
@@ -179,58 +197,76 @@ export async function sweepTagged(variable: string, tag: string): Promise<number
     return 0;
   }
   let killed = 0;
-  await Promise.all(
-    entries
-      .filter((name) => /^\d+$/.test(name) && Number(name) !== process.pid)
-      .map(async (name) => {
-        let environ: string;
-        try {
-          environ = await readFile(`/proc/${name}/environ`, 'latin1');
-        } catch {
-          return; // gone, or not ours to read
-        }
-        if (!environ.split('\0').includes(needle)) return;
-        try {
-          process.kill(Number(name), 'SIGKILL');
-          killed++;
-        } catch {
-          // already gone
-        }
-      }),
-  );
+  const pids = entries.filter((name) => /^\d+$/.test(name) && Number(name) !== process.pid);
+  await forEachLimited(pids, PROC_READ_CONCURRENCY, async (name) => {
+    let environ: string;
+    try {
+      environ = await readFile(`/proc/${name}/environ`, 'latin1');
+    } catch {
+      return; // gone, or not ours to read
+    }
+    if (!environ.split('\0').includes(needle)) return;
+    try {
+      process.kill(Number(name), 'SIGKILL');
+      killed++;
+    } catch {
+      // already gone
+    }
+  });
   return killed;
 }
 
+type ProcTable = Map<number, { ppid: number; cpuSeconds: number; rssBytes: number }>;
+
 /**
- * CPU time and resident memory of a process and everything below it (its
- * tools, their children), from /proc. Linux only; undefined elsewhere.
+ * Every process's parent, CPU time and resident memory, from /proc (Linux
+ * only; empty elsewhere). Shared: callers while a scan runs, and for
+ * PROC_TABLE_TTL_MS after, get that scan; the warm pool asks for each of its
+ * processes at once, and the server's API may ask at any time.
  */
-async function readTreeStats(pid: number): Promise<{ cpuSeconds: number; rssBytes: number } | undefined> {
-  if (pid <= 0) return undefined;
+function createProcTable(): () => Promise<ProcTable> {
+  let inFlight: Promise<ProcTable> | undefined;
+  let last: { at: number; table: ProcTable } | undefined;
+  return () => {
+    if (inFlight) return inFlight;
+    if (last && Date.now() - last.at < PROC_TABLE_TTL_MS) return Promise.resolve(last.table);
+    inFlight = readProcTable().then((table) => {
+      last = { at: Date.now(), table };
+      inFlight = undefined;
+      return table;
+    });
+    return inFlight;
+  };
+}
+
+async function readProcTable(): Promise<ProcTable> {
+  const table: ProcTable = new Map();
   let names: string[];
   try {
     names = (await readdir('/proc')).filter((n) => /^\d+$/.test(n));
   } catch {
-    return undefined;
+    return table;
   }
-  const stats = new Map<number, { ppid: number; cpuSeconds: number; rssBytes: number }>();
-  await Promise.all(
-    names.map(async (name) => {
-      try {
-        const stat = await readFile(`/proc/${name}/stat`, 'utf8');
-        // Fields after "(comm)" start at field 3 (state): ppid is 4, utime 14, stime 15, rss 24.
-        const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-        stats.set(Number(name), {
-          ppid: Number(fields[1]),
-          cpuSeconds: (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_S,
-          rssBytes: Number(fields[21]) * PAGE_BYTES,
-        });
-      } catch {
-        // gone meanwhile
-      }
-    }),
-  );
-  if (!stats.has(pid)) return undefined;
+  await forEachLimited(names, PROC_READ_CONCURRENCY, async (name) => {
+    try {
+      const stat = await readFile(`/proc/${name}/stat`, 'utf8');
+      // Fields after "(comm)" start at field 3 (state): ppid is 4, utime 14, stime 15, rss 24.
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      table.set(Number(name), {
+        ppid: Number(fields[1]),
+        cpuSeconds: (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_S,
+        rssBytes: Number(fields[21]) * PAGE_BYTES,
+      });
+    } catch {
+      // gone meanwhile
+    }
+  });
+  return table;
+}
+
+/** CPU time and resident memory of a process and everything below it (its tools, their children); undefined when it is not in the table. */
+function treeStats(stats: ProcTable, pid: number): { cpuSeconds: number; rssBytes: number } | undefined {
+  if (pid <= 0 || !stats.has(pid)) return undefined;
   const children = new Map<number, number[]>();
   for (const [child, s] of stats) children.set(s.ppid, [...(children.get(s.ppid) ?? []), child]);
   let cpuSeconds = 0;
@@ -244,6 +280,15 @@ async function readTreeStats(pid: number): Promise<{ cpuSeconds: number; rssByte
     todo.push(...(children.get(next) ?? []));
   }
   return { cpuSeconds, rssBytes };
+}
+
+/** Runs `fn` over the items with at most `limit` calls in flight. */
+async function forEachLimited<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await fn(items[next++] as T);
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }
 
 /**

@@ -1,8 +1,11 @@
 import { spawn } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
 import { createServer, type AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ServerFrame } from '../../server/protocol/ws.js';
+import { createSqliteStore } from '../../server/store/sqlite.js';
 import { startFakeAnthropic, type FakeAnthropic } from '../support/fake-anthropic.js';
 import { makeClaudeEnv, realClaudePath, type ClaudeEnv } from '../support/real-claude.js';
 import { alive, collectEvents, connectWs, fake, FAKE_CLAUDE, finishedRuns, SERVER_MAIN, spawnServerProcess, tempDir, waitUntil, type ServerProcess } from '../support/server.js';
@@ -80,6 +83,88 @@ describe.each(CLIS)('a server killed with -9 ($name)', (cli) => {
     const code = await new Promise((r) => second.child.once('exit', r));
     expect(code).toBe(0);
     await setup.cleanup();
+  }, 90_000);
+});
+
+describe('a server killed with -9 between taking a prompt and handing it to the CLI', () => {
+  // The dispatcher marks a queued run running (so a cancel elsewhere cannot
+  // also win), then finds its CLI process, then stores startedAt and pid, and
+  // only then writes the prompt to the CLI. A kill in between left a run the
+  // store called running that no CLI had ever seen; the next start recorded it
+  // as server_restart and never ran it: an accepted prompt dropped. Found by
+  // `npm run soak` (docs/reliability.md). The kill's moment cannot be hit on
+  // purpose, so the store is left as it leaves it: the run claimed, no start.
+  it('runs that prompt after the restart, in its place in the queue', async () => {
+    const dataDir = await tempDir('cr-kill9-claimed-');
+    const env = { CLAUDE_PATH: FAKE_CLAUDE, DATA_DIR: dataDir, ALLOWED_ROOTS: await tempDir('cr-root-'), MAX_CONCURRENT_RUNS: '1' };
+    const first = await startProcess(env);
+    const post = async (path: string, body: unknown) =>
+      (await (await fetch(first.url + path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })).json()) as { id: string; runId: string };
+    const session = await post('/api/sessions', {});
+    const long = await post(`/api/sessions/${session.id}/messages`, { prompt: fake([{ sleep: 60_000 }]) });
+    const claimed = await post(`/api/sessions/${session.id}/messages`, { prompt: 'taken but never handed over' });
+    const behind = await post(`/api/sessions/${session.id}/messages`, { prompt: 'behind it' });
+    const running = await waitUntil(async () => {
+      const { runs } = (await (await fetch(`${first.url}/api/sessions/${session.id}/runs`)).json()) as { runs: Array<{ id: string; state: string; pid?: number }> };
+      return runs.find((r) => r.id === long.runId && r.state === 'running' && r.pid);
+    });
+    first.child.kill('SIGKILL');
+    await new Promise((r) => first.child.once('exit', r));
+    // What the dispatcher writes when it takes the run (Dispatcher.#startRun), and nothing after.
+    const store = createSqliteStore({ file: join(dataDir, 'claude-remote.db') });
+    const instanceId = (await readFile(join(dataDir, 'instance-id'), 'utf8')).trim();
+    expect(await store.updateRunIf(claimed.runId, 'queued', { state: 'running', instanceId })).toBeDefined();
+    await store.close();
+
+    const second = await startProcess(env);
+    const events = await collectEvents({ url: second.url }, session.id, (ev) => finishedRuns(ev).length === 3);
+    expect(finishedRuns(events).map((f) => ({ runId: f.runId, status: f.status, errorKind: f.errorKind, result: f.result }))).toEqual([
+      { runId: long.runId, status: 'error', errorKind: 'server_restart', result: undefined },
+      { runId: claimed.runId, status: 'success', errorKind: undefined, result: 'Echo: taken but never handed over' },
+      { runId: behind.runId, status: 'success', errorKind: undefined, result: 'Echo: behind it' },
+    ]);
+    await waitUntil(() => !alive(-running.pid!), 10_000, 'orphan killed');
+  }, 90_000);
+});
+
+describe('a server killed with -9 while it records runs\' ends', () => {
+  // Run.#finish stores the run's end, then the session's totals, then
+  // appends run.finished: three writes; a cancel stores the run, then appends
+  // the event. A kill after the first write left a run the store called
+  // finished with no run.finished in its session's log; the next start
+  // repaired only runs still running, so none ever came, and a client waiting
+  // for the run's end (the app, a per-run stream) waited forever. Found while
+  // reading the soak's kill path (docs/reliability.md). The store is left as
+  // the first writes leave it.
+  it('announces those ends after the restart, before the prompts behind them run', async () => {
+    const dataDir = await tempDir('cr-kill9-finishing-');
+    const env = { CLAUDE_PATH: FAKE_CLAUDE, DATA_DIR: dataDir, ALLOWED_ROOTS: await tempDir('cr-root-'), MAX_CONCURRENT_RUNS: '1' };
+    const first = await startProcess(env);
+    const post = async (path: string, body: unknown) =>
+      (await (await fetch(first.url + path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) })).json()) as { id: string; runId: string };
+    const session = await post('/api/sessions', {});
+    const ending = await post(`/api/sessions/${session.id}/messages`, { prompt: fake([{ text: 'all done' }, { sleep: 60_000 }]) });
+    const cancelling = await post(`/api/sessions/${session.id}/messages`, { prompt: 'cancelled at the kill' });
+    const behind = await post(`/api/sessions/${session.id}/messages`, { prompt: 'behind it' });
+    await waitUntil(async () => {
+      const { runs } = (await (await fetch(`${first.url}/api/sessions/${session.id}/runs`)).json()) as { runs: Array<{ id: string; state: string; pid?: number }> };
+      return runs.some((r) => r.id === ending.runId && r.state === 'running' && r.pid);
+    });
+    first.child.kill('SIGKILL');
+    await new Promise((r) => first.child.once('exit', r));
+    // Run.#finish's first write and Dispatcher.cancel's, and nothing after.
+    const store = createSqliteStore({ file: join(dataDir, 'claude-remote.db') });
+    await store.updateRun(ending.runId, { state: 'success', finishedAt: new Date().toISOString(), result: 'all done', durationMs: 1200, numTurns: 1 });
+    expect(await store.updateRunIf(cancelling.runId, 'queued', { state: 'cancelled', finishedAt: new Date().toISOString() })).toBeDefined();
+    await store.close();
+
+    const second = await startProcess(env);
+    const events = await collectEvents({ url: second.url }, session.id, (ev) => finishedRuns(ev).length === 3, { timeoutMs: 30_000 });
+    expect(finishedRuns(events).map((f) => ({ runId: f.runId, status: f.status, result: f.result }))).toEqual([
+      { runId: ending.runId, status: 'success', result: 'all done' },
+      { runId: cancelling.runId, status: 'cancelled', result: undefined },
+      { runId: behind.runId, status: 'success', result: 'Echo: behind it' },
+    ]);
   }, 90_000);
 });
 
