@@ -23,12 +23,13 @@ import { Ownership, type OwnedSide } from './ownership.js';
 import { AllowedTools } from './allowed-tools.js';
 import { QueuePauses } from './queue-pauses.js';
 import { queuedRun, RunQueue } from './queue.js';
+import { announceMissedEnds, recordAbandoned } from './recovery.js';
 import { RunCommands } from './run-commands.js';
 import type { RawLog } from './raw-log.js';
 import { spawnRequest } from './claude-process.js';
 import { Run, type RunConfig, type RunDeps, type RunEnd } from './run.js';
 import { sessionView, storedSessionView } from './sessions.js';
-import type { RunPatch, RunRecord, SessionRecord, Store } from './store.js';
+import type { SessionRecord, Store } from './store.js';
 import { WarmPool, type PoolStats, type WarmConfig } from './warm-pool.js';
 import { countProcesses, listProcesses, type ProcessInfo } from './process-list.js';
 
@@ -155,7 +156,7 @@ export class Dispatcher {
    */
   async #adopt(session: SessionRecord): Promise<void> {
     for (const run of await this.#deps.store.listRuns(session.id, 'running')) {
-      if (this.#active.get(session.id) !== run.id) await this.#recordAbandoned(run, (id, patch) => this.#deps.store.updateRunIf(id, 'running', patch));
+      if (this.#active.get(session.id) !== run.id) await recordAbandoned(this.#deps, run, (id, patch) => this.#deps.store.updateRunIf(id, 'running', patch));
     }
     if (session.paused) this.#pauses.hold(session.id, session.paused.until);
     this.#allowed.load(session);
@@ -198,78 +199,18 @@ export class Dispatcher {
     // whoever takes the session after its lease expired (see #adopt).
     const orphaned = (await store.runsInState('running')).filter((run) => !this.#shared || run.instanceId === me);
     await this.#deps.runner.killOrphans(orphaned.flatMap((r) => (r.pid !== undefined && r.pid > 0 ? [r.pid] : [])));
-    for (const run of orphaned) await this.#recordAbandoned(run, (id, patch) => store.updateRunIf(id, 'running', patch), true);
+    for (const run of orphaned) await recordAbandoned(this.#deps, run, (id, patch) => store.updateRunIf(id, 'running', patch), true);
     if (this.#shared) {
       this.#ownership.start();
       return;
     }
     for (const session of await store.listSessions()) {
-      await this.#announceMissedEnds(session.id);
+      await announceMissedEnds(this.#deps, session.id);
       if (session.paused) this.#pauses.hold(session.id, session.paused.until);
       if (session.allowedForSession?.length) this.#allowed.load(session);
       for (const run of await store.listRuns(session.id, 'queued')) this.#queue.push(session.id, run.id);
     }
     this.#pump();
-  }
-
-  /**
-   * A run's end is several writes (Run.#finish: the run, the session's
-   * totals, then run.finished; #recordAbandoned and cancel: the run, then the
-   * event). A kill between them left a run the store calls finished whose
-   * run.finished never came, and a client waiting for it waited forever. Runs
-   * of a session start one at a time, each after the one before it ended, so
-   * of the started runs only the session's last can be in that state; of the
-   * others, cancelled ones. At start, with nothing of ours running, those get
-   * their event from their record. (A run's cost may be missing from the
-   * session's totals: that write cannot be told apart from not done.)
-   */
-  async #announceMissedEnds(sessionId: string): Promise<void> {
-    const { store, events } = this.#deps;
-    const runs = await store.listRuns(sessionId);
-    const lastStarted = runs.filter((run) => run.startedAt !== undefined).at(-1);
-    const ended = runs.filter((run) => (run === lastStarted && run.state !== 'running') || run.state === 'cancelled');
-    if (ended.length === 0) return;
-    const announced = new Set((await store.readRunEvents(sessionId, ended.map((run) => run.id))).flatMap((e) => (e.type === 'run.finished' ? [e.runId] : [])));
-    for (const run of ended) {
-      if (announced.has(run.id) || run.state === 'queued' || run.state === 'running') continue;
-      await events.append({
-        type: 'run.finished',
-        sessionId,
-        runId: run.id,
-        status: run.state,
-        result: run.result,
-        costUsd: run.costUsd,
-        usage: run.usage,
-        durationMs: run.durationMs,
-        numTurns: run.numTurns,
-        errorKind: run.errorKind,
-        error: run.error,
-      });
-    }
-  }
-
-  /**
-   * A run whose server died under it: recorded as `server_restart` (once,
-   * whoever notices). Unless no CLI ever saw it: a run is taken (queued ->
-   * running) before its process is found, and its prompt is written only
-   * after `startedAt` is stored (Run.#onProcess). Without `startedAt` the
-   * server died in between, nothing of it ran, and it goes back to the queue
-   * in its place; recording it as failed dropped an accepted prompt.
-   * Only for this instance's own previous life (`ownPreviousLife`), which is
-   * certainly dead: an owner whose lease merely expired may be alive behind
-   * a partition, about to write that prompt, and running it here as well
-   * would run it twice.
-   */
-  async #recordAbandoned(run: RunRecord, update: (id: string, patch: RunPatch) => Promise<RunRecord | undefined>, ownPreviousLife = false): Promise<void> {
-    if (ownPreviousLife && run.startedAt === undefined) {
-      await update(run.id, { state: 'queued', instanceId: undefined });
-      return;
-    }
-    const error = 'The server stopped while this run was going. It was not restarted, because its tools may already have acted.';
-    const changed = await update(run.id, { state: 'error', errorKind: 'server_restart', error, finishedAt: this.#deps.clock.now().toISOString() });
-    if (!changed) return;
-    const usage = { ...ZERO_USAGE };
-    await this.#deps.events.append({ type: 'run.finished', sessionId: run.sessionId, runId: run.id, status: 'error', costUsd: 0, usage, durationMs: 0, numTurns: 0, errorKind: 'server_restart', error });
   }
 
   /** Lets a paused queue go on (POST .../resume, or its reset time came); a no-op for one that is not paused. */
