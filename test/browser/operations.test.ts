@@ -101,7 +101,7 @@ describe.each([
         // A retry that went through: output resumes and the countdown goes.
         await queuePrompt(server, session.id, fake([retryLine(1, 200), { text: 'Recovered after a retry.' }]));
         await page.getByText('Recovered after a retry.').first().waitFor();
-        expect(await page.locator('.retrying').count()).toBe(0);
+        await expect.poll(() => page.locator('.retrying').count()).toBe(0);
 
         await queuePrompt(server, session.id, fake(apiFailure('authentication_failed', 401, 'Invalid API key · Please run /login')));
         const auth = page.locator('.run-error[data-kind="auth"]');
