@@ -59,6 +59,13 @@ const SETTINGS = {
     help: 'Stop a run that prints more than this (0 = no limit)',
     default: String(256 * 1024 * 1024),
   },
+  maxAttachmentMb: {
+    env: 'MAX_ATTACHMENT_MB',
+    flag: 'max-attachment-mb',
+    help: 'MB one file attached to a prompt may weigh (at most 10 files a prompt)',
+    default: '5',
+  },
+  gitPath: { env: 'GIT_PATH', flag: 'git-path', help: 'The git executable, for worktrees and changes (default: git on PATH)', default: '' },
   eventRetentionDays: {
     env: 'EVENT_RETENTION_DAYS',
     flag: 'event-retention-days',
@@ -183,6 +190,8 @@ const configSchema = z.object({
   runIdleTimeoutS: intText(0, 7 * 24 * 3600),
   maxOutputBytes: intText(0, 2 ** 40),
   eventRetentionDays: intText(0, 36_500),
+  maxAttachmentMb: intText(1, 100),
+  gitPath: z.string(),
   warmIdleS: intText(1, 7 * 24 * 3600),
   warmMax: intText(0, 1000),
   warmMaxMb: intText(0, 1024 * 1024),
@@ -233,6 +242,9 @@ export interface Config {
   maxOutputBytes: number;
   /** Streaming deltas and raw lines of runs finished longer ago are dropped (0: kept forever). */
   eventRetentionDays: number;
+  /** MAX_ATTACHMENT_MB, in bytes. */
+  maxAttachmentBytes: number;
+  gitPath?: string | undefined;
   /** Warm CLI processes (see server/core/warm-pool.ts). */
   warm: { idleMs: number; maxCount: number; maxBytes: number; prewarm: boolean };
   usageScanIntervalMs: number;
@@ -334,6 +346,8 @@ export function loadConfig(input: ConfigInput = {}): Readonly<Config> {
     idleTimeoutMs: c.runIdleTimeoutS * 1000,
     maxOutputBytes: c.maxOutputBytes,
     eventRetentionDays: c.eventRetentionDays,
+    maxAttachmentBytes: c.maxAttachmentMb * 2 ** 20,
+    gitPath: optional(c.gitPath) && expand(c.gitPath),
     warm: { idleMs: c.warmIdleS * 1000, maxCount: c.warmMax, maxBytes: c.warmMaxMb * 2 ** 20, prewarm: c.warmPrewarm },
     usageScanIntervalMs: c.usageScanIntervalS * 1000,
     authUser: c.authUser,

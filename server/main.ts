@@ -10,6 +10,8 @@ import { homedir, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createChildProcessRunner } from './process/child-process.js';
+import { attachmentsBodyBytes, MAX_WS_MESSAGE_BYTES } from './protocol/limits.js';
+import { createGitRunner } from './process/git.js';
 import { unifiedDiff } from './process/diff.js';
 import { createCliLocator } from './process/locate.js';
 import { ConfigError, helpText, loadConfig, SETTING_ENV_NAMES, type Config } from './config.js';
@@ -175,6 +177,7 @@ async function startLocked(
       locator,
       clock: overrides.clock ?? systemClock,
       differ: unifiedDiff,
+      git: createGitRunner({ gitPath: config.gitPath, env: cliEnv }),
       log: (level, message, extra) => log[level](message, extra),
       instanceId,
       cluster: opened.cluster,
@@ -194,6 +197,7 @@ async function startLocked(
       idleTimeoutMs: config.idleTimeoutMs,
       maxOutputBytes: config.maxOutputBytes,
       eventRetentionDays: config.eventRetentionDays,
+      maxAttachmentBytes: config.maxAttachmentBytes,
     },
   );
   const guard = createGuard({
@@ -227,6 +231,7 @@ async function startLocked(
   await auth.start();
   let tunnel: Tunnel | undefined;
   const { app, drain, routes } = createAppHandle({
+    largeBodyBytes: attachmentsBodyBytes(config.maxAttachmentBytes),
     engine,
     log,
     version,
@@ -242,7 +247,15 @@ async function startLocked(
   });
   const timeouts = { ...DEFAULT_TIMEOUTS, ...overrides.timeouts };
   const server = createHttpServer(app, timeouts);
-  const ws = attachWebSocket(server, { engine, log, version, startedAt, guard, auth });
+  const ws = attachWebSocket(server, {
+    engine,
+    log,
+    version,
+    startedAt,
+    guard,
+    auth,
+    maxPayloadBytes: Math.max(MAX_WS_MESSAGE_BYTES, attachmentsBodyBytes(config.maxAttachmentBytes)),
+  });
   await new Promise<void>((resolveListen, reject) => {
     server.once('error', reject);
     server.listen(config.port, config.host, () => resolveListen());

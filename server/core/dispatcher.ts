@@ -14,6 +14,7 @@ import { randomUUID } from 'node:crypto';
 import type { PermissionAnswer } from '../protocol/api.js';
 import type { NewEvent, SessionOptions, SessionView } from '../protocol/events.js';
 import type { Paused } from '../protocol/session.js';
+import type { AttachmentInfo } from '../protocol/workspace.js';
 import { ZERO_USAGE } from '../protocol/events.js';
 import { AppError } from './errors.js';
 import type { EventLog, LogFn } from './event-log.js';
@@ -302,7 +303,7 @@ export class Dispatcher {
   }
 
   /** Queues a prompt (already checked by the engine); the same client request id twice gives the first run. */
-  async submit(sessionId: string, prompt: string, clientRequestId: string | undefined): Promise<SubmitResult> {
+  async submit(sessionId: string, prompt: string, clientRequestId: string | undefined, attachments?: AttachmentInfo[]): Promise<SubmitResult> {
     const { store, events, clock } = this.#deps;
     if (clientRequestId !== undefined) {
       const found = await store.findRunByClientRequestId(sessionId, clientRequestId);
@@ -317,6 +318,7 @@ export class Dispatcher {
       sessionId,
       prompt,
       clientRequestId,
+      ...(attachments?.length ? { attachments } : {}),
       state: 'queued',
       enqueuedAt: clock.now().toISOString(),
       costUsd: 0,
@@ -324,18 +326,19 @@ export class Dispatcher {
       durationMs: 0,
       numTurns: 0,
     };
+    const shown = attachments?.length ? { attachments } : {};
     const { run: stored, duplicate } = await store.enqueueRun(run);
     // Lost a race with the same id submitted twice at once: the first one counts.
     if (duplicate) return { runId: stored.id, position: await this.#position(sessionId, stored.id), duplicate: true };
     if (this.#shared) {
       // The owner (or an instance that takes the session) hears of it from the event and reads the store's queue.
       const position = await this.#position(sessionId, run.id);
-      const queued = await events.append({ type: 'run.queued', sessionId, runId: run.id, prompt, position, clientRequestId });
+      const queued = await events.append({ type: 'run.queued', sessionId, runId: run.id, prompt, position, clientRequestId, ...shown });
       await store.updateRun(run.id, { queuedSeq: queued.seq });
       return { runId: run.id, position, duplicate: false };
     }
     const position = this.#queue.push(sessionId, run.id);
-    const queued = await events.append({ type: 'run.queued', sessionId, runId: run.id, prompt, position, clientRequestId });
+    const queued = await events.append({ type: 'run.queued', sessionId, runId: run.id, prompt, position, clientRequestId, ...shown });
     await store.updateRun(run.id, { queuedSeq: queued.seq });
     await events.append(this.#queueEvent(sessionId));
     this.#pump();

@@ -21,7 +21,7 @@ import { EventLog, type EventListener, type LogFn, type Unsubscribe } from './ev
 import { listFolders, readStorage, resolveInside, type FolderListing, type StorageItem } from './paths.js';
 import type { OptionsPolicy } from './policy.js';
 import { Rules } from './rules.js';
-import type { Clock, CliLocation, CliLocator, CliRunner, Coordinator, SharedFeed, TextDiffer } from './ports.js';
+import type { Clock, CliLocation, CliLocator, CliRunner, Coordinator, GitRunner, SharedFeed, TextDiffer } from './ports.js';
 import { RawLog, type RawListener } from './raw-log.js';
 import { defaultName, pickOptions } from './sessions.js';
 import type { RunRecord, SessionRecord, Store } from './store.js';
@@ -32,6 +32,8 @@ import { historyBefore, openTranscript, type TranscriptWindow } from './transcri
 import { startOfLocalDay, usageSince, type UsageTotals } from './usage.js';
 import type { PoolStats, WarmConfig } from './warm-pool.js';
 import type { SessionStats } from '../protocol/responses.js';
+import type { Attachment, Changes, FileText } from '../protocol/workspace.js';
+import { Workspace, type ServedFile } from './workspace.js';
 
 export type { TranscriptWindow } from './transcript-window.js';
 export type { ProcessInfo, SubmitResult } from './dispatcher.js';
@@ -58,6 +60,8 @@ export interface EngineConfig {
   runTimeoutMs?: number | undefined;
   idleTimeoutMs?: number | undefined;
   maxOutputBytes?: number | undefined;
+  /** MAX_ATTACHMENT_MB in bytes: the most one attached file may weigh (default 5 MiB). */
+  maxAttachmentBytes?: number | undefined;
 }
 
 export interface EngineDeps {
@@ -67,6 +71,8 @@ export interface EngineDeps {
   clock: Clock;
   /** Makes the unified diffs of permission cards (server/process/diff.ts). */
   differ: TextDiffer;
+  /** Runs git for worktrees and changes (server/process/git.ts). */
+  git: GitRunner;
   log?: LogFn;
   /**
    * Several instances on one Redis: who owns which session, and what the
@@ -82,6 +88,7 @@ export interface EngineDeps {
 
 export interface SubmitOptions {
   clientRequestId?: string | undefined;
+  attachments?: readonly Attachment[] | undefined;
 }
 
 export class Engine {
@@ -93,6 +100,7 @@ export class Engine {
   readonly #raw: RawLog;
   readonly #dispatcher: Dispatcher;
   readonly #rules: Rules;
+  readonly #workspace: Workspace;
   #closing = false;
   #stopRetention = () => {};
 
@@ -104,6 +112,10 @@ export class Engine {
     this.#events = new EventLog(deps.store, deps.clock, this.#log, deps.cluster);
     this.#raw = new RawLog(deps.store, this.#events, this.#log, deps.cluster);
     this.#rules = new Rules(config, deps.locator);
+    this.#workspace = new Workspace(
+      { git: deps.git, rules: this.#rules, log: this.#log },
+      { dataDir: config.dataDir, maxAttachmentBytes: config.maxAttachmentBytes ?? 5 * 1024 * 1024 },
+    );
     this.#dispatcher = new Dispatcher(
       {
         store: deps.store,
@@ -149,15 +161,20 @@ export class Engine {
   async createSession(body: CreateSessionBody, origin: SessionRecord['origin'] = 'api'): Promise<SessionView> {
     const id = randomUUID();
     const ownFolder = body.cwd === undefined;
-    const cwd = body.cwd !== undefined ? this.#rules.folder(body.cwd) : join(this.#config.dataDir, 'sessions', id);
+    const asked = body.cwd !== undefined ? this.#rules.folder(body.cwd) : undefined;
     const options = this.#rules.options(pickOptions(body));
+    const name = body.name ?? body.session_name ?? defaultName(asked ?? '', ownFolder);
+    // Last of the checks, as it makes something: a worktree (and its branch) in the repository.
+    const made = await this.#workspace.newWorktree({ worktree: body.worktree, baseRef: body.baseRef, cwd: asked, sessionId: id, name });
+    const cwd = made?.cwd ?? asked ?? join(this.#config.dataDir, 'sessions', id);
     if (ownFolder) mkdirSync(cwd, { recursive: true, mode: 0o700 });
     const now = this.#clock.now().toISOString();
     const record: SessionRecord = {
       id,
-      name: body.name ?? body.session_name ?? defaultName(cwd, ownFolder),
+      name,
       cwd,
       ownFolder,
+      ...(made ? { worktree: made.worktree } : {}),
       options,
       claudeSessionId: randomUUID(),
       claudeStarted: false,
@@ -168,7 +185,10 @@ export class Engine {
       createdAt: now,
       updatedAt: now,
     };
-    await this.#store.createSession(record);
+    await this.#store.createSession(record).catch(async (err: unknown) => {
+      if (made) await this.#workspace.discardWorktree(made);
+      throw err;
+    });
     const view = await this.#view(record);
     const stored = await this.#events.append({ type: 'session.created', sessionId: id, session: view });
     this.#dispatcher.prewarm(record);
@@ -213,14 +233,20 @@ export class Engine {
     return this.#dispatcher.announce(next);
   }
 
-  /** Stops the session's run, drops its queue and forgets it. Own folders are removed only with `purge`. */
-  async deleteSession(id: string, purge = false): Promise<{ deleted: true; purged: boolean }> {
+  /**
+   * Stops the session's run, drops its queue and forgets it. Only with
+   * `purge`: an own folder is removed, and a worktree (with `git worktree
+   * remove`, which git refuses for uncommitted work: then nothing is deleted).
+   */
+  async deleteSession(id: string, purge = false): Promise<{ deleted: true; purged: boolean; message?: string }> {
     const record = await this.#record(id);
+    if (purge) await this.#workspace.checkPurge(record);
     const pending = await this.#dispatcher.dropSession(id);
     for (const runId of pending) await this.#store.updateRun(runId, { state: 'cancelled' });
     await this.#events.append({ type: 'session.deleted', sessionId: id });
     await this.#events.serial(id, () => this.#store.deleteSession(id));
     this.#events.forget(id);
+    if (purge && record.worktree) return { deleted: true, ...(await this.#workspace.purgeWorktree(record)) };
     const purged = purge && record.ownFolder;
     if (purged) rmSync(record.cwd, { recursive: true, force: true });
     return { deleted: true, purged };
@@ -260,12 +286,26 @@ export class Engine {
     return this.submit(session.id, request.prompt);
   }
 
+  /**
+   * Queues a prompt. Its attachments are checked first (413, 415), then
+   * saved into the session folder; if the prompt is not queued after all (a
+   * full queue, a duplicate request id) they are taken back.
+   */
   async submit(sessionId: string, prompt: string, opts: SubmitOptions = {}): Promise<SubmitResult> {
-    this.#checkPrompt(prompt);
+    this.#checkPrompt(prompt, opts.attachments?.length ?? 0);
     const record = await this.#record(sessionId);
     // The policy may be stricter than when the session was made: say so now, not when it runs.
     this.#rules.stillAllowed(record.options);
-    return this.#dispatcher.submit(sessionId, prompt, opts.clientRequestId);
+    if (!opts.attachments?.length) return this.#dispatcher.submit(sessionId, prompt, opts.clientRequestId);
+    const saved = await this.#workspace.attach(record, opts.attachments);
+    try {
+      const result = await this.#dispatcher.submit(sessionId, prompt, opts.clientRequestId, saved.infos);
+      if (result.duplicate) await saved.undo();
+      return result;
+    } catch (err) {
+      await saved.undo();
+      throw err;
+    }
   }
 
   /** Lets a queue paused after a billing or usage-limit failure go on. */
@@ -435,6 +475,21 @@ export class Engine {
     return readStorage(folder, resolveInside(folder, relPath === '' ? '.' : relPath));
   }
 
+  /** What changed in the session's folder (git): files with counts, and the diff. */
+  async changes(sessionId: string): Promise<Changes> {
+    return this.#workspace.changes(await this.#record(sessionId));
+  }
+
+  /** A text file of the session's folder, to show (415 when it is not text). */
+  async fileText(sessionId: string, relPath: string): Promise<FileText> {
+    return this.#workspace.fileText(await this.#record(sessionId), relPath);
+  }
+
+  /** A file of the session's folder, to serve: images inline, the rest as downloads. */
+  async file(sessionId: string, relPath: string, download: boolean): Promise<ServedFile> {
+    return this.#workspace.file(await this.#record(sessionId), relPath, download);
+  }
+
   // ---- lifecycle ----------------------------------------------------------
 
   /** Stops every run and warm process (queued prompts stay queued for the next start) and lets the log settle. */
@@ -447,9 +502,9 @@ export class Engine {
 
   // ---- internals ----------------------------------------------------------
 
-  #checkPrompt(prompt: string): void {
+  #checkPrompt(prompt: string, attachments = 0): void {
     if (this.#closing) throw new AppError('cli_unavailable', 'The server is shutting down.');
-    this.#rules.prompt(prompt);
+    this.#rules.prompt(prompt, attachments);
   }
 
   async #record(id: string): Promise<SessionRecord> {

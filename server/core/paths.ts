@@ -9,6 +9,8 @@ import { lstat, readdir, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { AppError } from './errors.js';
+import { fileKind } from './files.js';
+import type { FileKind } from '../protocol/workspace.js';
 
 /** True when `child` is `parent` or below it. Both must be absolute and normalised. */
 export function isInside(parent: string, child: string): boolean {
@@ -141,6 +143,8 @@ export interface StorageEntry {
   /** Absent for links that lead outside the folder: their target is none of the client's business. */
   size?: number | undefined;
   modifiedAt?: string | undefined;
+  /** Files: what the browser may do with it, judged by the name (see files.ts). */
+  kind?: FileKind | undefined;
 }
 
 export type StorageItem =
@@ -167,7 +171,7 @@ async function describeEntry(folder: string, path: string, name: string): Promis
   if (!own) return { name, type: 'other' };
   if (!own.isSymbolicLink()) {
     const type = own.isDirectory() ? 'dir' : own.isFile() ? 'file' : 'other';
-    return { name, type, size: own.size, modifiedAt: own.mtime.toISOString() };
+    return { name, type, size: own.size, modifiedAt: own.mtime.toISOString(), ...(type === 'file' ? { kind: fileKind(name).kind } : {}) };
   }
   let target: string;
   try {
@@ -178,5 +182,6 @@ async function describeEntry(folder: string, path: string, name: string): Promis
   if (!isInside(folder, target)) return { name, type: 'link' };
   const info = await stat(target).catch(() => undefined);
   if (!info) return { name, type: 'link' };
-  return { name, type: info.isDirectory() ? 'dir' : info.isFile() ? 'file' : 'other', size: info.size, modifiedAt: info.mtime.toISOString() };
+  const type = info.isDirectory() ? 'dir' : info.isFile() ? 'file' : 'other';
+  return { name, type, size: info.size, modifiedAt: info.mtime.toISOString(), ...(type === 'file' ? { kind: fileKind(name).kind } : {}) };
 }

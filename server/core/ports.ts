@@ -156,3 +156,20 @@ export interface SharedFeed {
   /** Raw lines other instances stored (never this one's own). */
   onRaw(listener: (sessionId: string, runId: string, lines: FedRawLine[]) => void): void;
 }
+
+/** What one git command answered. `truncated`: stdout passed `maxBytes` and the rest was not read. */
+export interface GitResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+  truncated: boolean;
+}
+
+/**
+ * Runs git (an adapter: server/process/git.ts). A command that fails is an
+ * answer (`code`), not an exception; git that cannot be started at all
+ * throws `git_unavailable`.
+ */
+export interface GitRunner {
+  run(cwd: string, args: readonly string[], options?: { maxBytes?: number }): Promise<GitResult>;
+}

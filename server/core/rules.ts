@@ -18,6 +18,8 @@ export class Rules {
   readonly roots: string[];
   /** Where own session folders live (real path): they are checked against this, not the roots. */
   readonly #ownRoot: string[];
+  /** Where session worktrees live (real path): a worktree session's folder must stay in it. */
+  readonly #worktreeRoot: string[];
   readonly #policy: OptionsPolicy;
   readonly #locator: CliLocator;
 
@@ -25,12 +27,15 @@ export class Rules {
     this.roots = realRoots(config.allowedRoots);
     mkdirSync(join(config.dataDir, 'sessions'), { recursive: true, mode: 0o700 });
     this.#ownRoot = realRoots([join(config.dataDir, 'sessions')]);
+    mkdirSync(join(config.dataDir, 'worktrees'), { recursive: true, mode: 0o700 });
+    this.#worktreeRoot = realRoots([join(config.dataDir, 'worktrees')]);
     this.#policy = config.policy ?? OPEN_POLICY;
     this.#locator = locator;
   }
 
-  prompt(prompt: string): void {
-    if (prompt.trim() === '') throw new AppError('validation_failed', 'The prompt must not be empty.');
+  /** With attachments, the prompt may be empty (a picture may say it all). */
+  prompt(prompt: string, attachments = 0): void {
+    if (prompt.trim() === '' && attachments === 0) throw new AppError('validation_failed', 'The prompt must not be empty.');
     const bytes = Buffer.byteLength(prompt, 'utf8');
     if (bytes > MAX_PROMPT_BYTES) throw new AppError('payload_too_large', `The prompt is ${bytes} bytes; the limit is ${MAX_PROMPT_BYTES}.`);
   }
@@ -42,7 +47,7 @@ export class Rules {
 
   /** A session's folder as it is now, checked again. */
   sessionFolder(record: SessionRecord): string {
-    return recheckFolder(record.cwd, record.ownFolder ? this.#ownRoot : this.roots);
+    return recheckFolder(record.cwd, record.worktree ? this.#worktreeRoot : record.ownFolder ? this.#ownRoot : this.roots);
   }
 
   /** Options a client set: extra folders inside the roots, and within the owner's policy. */

@@ -15,7 +15,8 @@ import type { SessionOptions, TokenUsage } from '../protocol/events.js';
 import { ZERO_USAGE } from '../protocol/events.js';
 import { buildCliArgs, processFingerprint } from './cli/args.js';
 import { conversationFlagToRetry, judge, runCost, type LimitHit, type StopReason, type TurnFacts, type Verdict } from './cli/outcome.js';
-import { interruptLine, userMessageLine } from './cli/stdin.js';
+import { messageContent } from './attachments.js';
+import { interruptLine, userMessageLine, type UserContent } from './cli/stdin.js';
 import { RunNormaliser, sumUsage } from './cli/stdout.js';
 import type { ClaudeProcess, SpawnRequest, TurnListener } from './claude-process.js';
 import type { EventLog, LogFn } from './event-log.js';
@@ -123,6 +124,8 @@ export class Run {
   #outputBytes = 0;
   /** The run's folders (real paths): what a permission card may read. */
   #folders: string[] = [];
+  /** What the user message carries: the prompt, and the attached images read from the folder. */
+  #content: UserContent = '';
   #runTimer: NodeJS.Timeout | undefined;
   #idleTimer: NodeJS.Timeout | undefined;
   #done: Promise<RunEnd> | undefined;
@@ -221,6 +224,7 @@ export class Run {
     try {
       checked = deps.checkRunnable(this.#session);
       this.#folders = [checked.cwd, ...(checked.options.addDirs ?? [])];
+      this.#content = await messageContent(checked.cwd, this.#record.prompt, this.#record.attachments);
     } catch (err) {
       deps.log('warn', `run refused: ${(err as Error).message}`, this.#about);
       return { refused: (err as Error).message };
@@ -317,7 +321,7 @@ export class Run {
       }
       process.attach(listener);
       this.#armIdleTimer();
-      process.write(userMessageLine(this.#record.prompt));
+      process.write(userMessageLine(this.#content));
       if (this.#stopReason === 'interrupted') this.#sendInterrupt();
     });
   }

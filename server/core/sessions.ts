@@ -41,5 +41,6 @@ export function sessionView(
     ...(record.paused ? { paused: record.paused } : {}),
     ...(waiting > 0 ? { waitingForAnswers: waiting } : {}),
     ...(record.allowedForSession?.length ? { allowedForSession: record.allowedForSession } : {}),
+    ...(record.worktree ? { worktree: record.worktree } : {}),
   };
 }

@@ -12,6 +12,7 @@
  * - Runs of a session come back from `listRuns(..., 'queued')` in FIFO order.
  */
 import type { Paused } from '../protocol/session.js';
+import type { AttachmentInfo, Worktree } from '../protocol/workspace.js';
 import type {
   NewEvent,
   RunErrorKind,
@@ -47,6 +48,8 @@ export interface SessionRecord {
   paused?: Paused | undefined;
   /** Tools allowed for the rest of the session without asking. */
   allowedForSession?: string[] | undefined;
+  /** The session's own git worktree; `cwd` is inside it. */
+  worktree?: Worktree | undefined;
 }
 
 export type { RunState } from '../protocol/runs.js';
@@ -77,6 +80,8 @@ export interface RunRecord {
   pruned?: boolean | undefined;
   /** The server instance that ran it (several instances share a Redis store). */
   instanceId?: string | undefined;
+  /** Files attached to the prompt, saved in the session folder (images are read again when it runs). */
+  attachments?: AttachmentInfo[] | undefined;
 }
 
 export type SessionPatch = Partial<

@@ -22,6 +22,7 @@ import { loginHandlers } from './login.js';
 import { DOCS_CSP } from './openapi.js';
 import { sessionHandlers } from './sessions.js';
 import { systemHandlers, type SystemInfo } from './system.js';
+import { workspaceHandlers } from './workspace.js';
 
 export interface AppDeps {
   engine: Engine;
@@ -40,6 +41,8 @@ export interface AppDeps {
   restart?: (() => void) | undefined;
   metrics: SystemInfo['metrics'];
   instance: SystemInfo['instance'];
+  /** The body limit of routes whose body may carry attachments (`largeBody`). */
+  largeBodyBytes: number;
 }
 
 /** The app's own pages may load only their own scripts and styles, and talk only to us. */
@@ -150,13 +153,14 @@ function buildApp(deps: AppDeps, gate: RequestHandler): Express {
     }),
     ...loginHandlers(auth, guard),
     ...sessionHandlers(engine, guard),
+    ...workspaceHandlers(engine),
     ...chatHandlers(engine, guard),
   };
   const routes = Object.entries(ROUTES) as [RouteId, RouteSpec][];
   rememberIds(app);
-  const register = (id: RouteId, spec: RouteSpec) => {
+  const register = (id: RouteId, spec: RouteSpec, ...before: RequestHandler[]) => {
     const handler: RouteHandler = handlers[id];
-    app[spec.method](spec.path, ...(Array.isArray(handler) ? handler : [handler]));
+    app[spec.method](spec.path, ...before, ...(Array.isArray(handler) ? handler : [handler]));
   };
 
   // ---- public: health, the login page and login, the static shell --------------
@@ -165,9 +169,13 @@ function buildApp(deps: AppDeps, gate: RequestHandler): Express {
 
   // ---- everything below needs credentials (when a secret is configured) --------
   app.use(auth.require);
-  // Bodies are read only once the client proved who it is.
-  app.use(express.json({ limit: MAX_BODY_BYTES, type: ['application/json', 'application/*+json'] }));
-  for (const [id, spec] of routes) if (spec.access === 'user') register(id, spec);
+  // Bodies are read only once the client proved who it is. A prompt's
+  // attachments make a larger body: those routes come first, with their own limit.
+  const jsonTypes = ['application/json', 'application/*+json'];
+  const largeJson = express.json({ limit: deps.largeBodyBytes, type: jsonTypes });
+  for (const [id, spec] of routes) if (spec.access === 'user' && spec.largeBody) register(id, spec, largeJson);
+  app.use(express.json({ limit: MAX_BODY_BYTES, type: jsonTypes }));
+  for (const [id, spec] of routes) if (spec.access === 'user' && !spec.largeBody) register(id, spec);
 
   app.use('/api', notFoundHandler);
   app.use(notFoundHandler);

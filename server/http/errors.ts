@@ -56,7 +56,10 @@ export function errorMiddleware(log: Logger): ErrorRequestHandler {
       return;
     }
     if (bp?.type === 'entity.parse.failed') return sendError(res, new AppError('invalid_json', 'The request body is not valid JSON.'));
-    if (bp?.type === 'entity.too.large') return sendError(res, new AppError('payload_too_large', 'The request body is too large.'));
+    if (bp?.type === 'entity.too.large') {
+      const { limit } = bp as BodyParserError & { limit?: number };
+      return sendError(res, new AppError('payload_too_large', `The request body is too large${limit ? ` (the limit here is ${limit} bytes)` : ''}.`));
+    }
     if (bp?.type === 'encoding.unsupported' || bp?.type === 'charset.unsupported') {
       return sendError(res, new AppError('bad_request', 'Unsupported body encoding.'));
     }

@@ -4,10 +4,7 @@
  * decisions about sessions or runs are made here.
  */
 import type { Request, Response } from 'express';
-import { createReadStream } from 'node:fs';
-import { pipeline } from 'node:stream/promises';
 import type { Engine } from '../core/engine.js';
-import { AppError } from '../core/errors.js';
 import type { StorageItem } from '../core/paths.js';
 import type { RunRecord } from '../core/store.js';
 import {
@@ -32,9 +29,9 @@ import { parse } from './errors.js';
 import type { RequestGuard } from './guard.js';
 import type { RouteHandlers } from './handlers.js';
 import { openSse, type SseStream } from './sse.js';
+import { sendFile } from './workspace.js';
 
-export const MAX_STORAGE_FILE_BYTES = 10 * 1024 * 1024;
-
+export { MAX_STORAGE_FILE_BYTES } from './workspace.js';
 
 /** The session as the API shows it: ours plus the names older clients know. */
 export function sessionJson(view: SessionView): SessionResponse {
@@ -61,6 +58,7 @@ export function runJson(run: RunRecord): RunJson {
     error: run.error,
     errorKind: run.errorKind,
     instanceId: run.instanceId,
+    ...(run.attachments?.length ? { attachments: run.attachments } : {}),
   };
 }
 
@@ -119,13 +117,13 @@ export function sessionHandlers(engine: Engine, guard: RequestGuard): RouteHandl
       const id = sid(req);
       const body = parse(submitSchema, req.body);
       if (!wantsEventStream(req)) {
-        res.status(202).json(await engine.submit(id, body.prompt, { clientRequestId: body.clientRequestId }));
+        res.status(202).json(await engine.submit(id, body.prompt, { clientRequestId: body.clientRequestId, attachments: body.attachments }));
         return;
       }
       const { raw } = parse(rawQuerySchema, req.query, 'query');
       // The stream's slot is taken first: a client over its cap gets a 429 and nothing is queued.
       const release = guard.openStream(req, 'sse');
-      const result = await engine.submit(id, body.prompt, { clientRequestId: body.clientRequestId }).catch((err: unknown) => {
+      const result = await engine.submit(id, body.prompt, { clientRequestId: body.clientRequestId, attachments: body.attachments }).catch((err: unknown) => {
         release();
         throw err;
       });
@@ -277,17 +275,5 @@ async function sendStorage(res: Response, item: StorageItem, relPath: string): P
     res.json({ path: relPath, type: 'dir', entries: item.entries });
     return;
   }
-  if (item.size > MAX_STORAGE_FILE_BYTES) {
-    throw new AppError('payload_too_large', `${relPath} is ${item.size} bytes; files over ${MAX_STORAGE_FILE_BYTES} are not served.`);
-  }
-  // Files of the session are the model's output, not ours: never let the
-  // browser render them in our origin (no HTML, no sniffing, a sandbox).
-  res.setHeader('Content-Type', 'application/octet-stream');
-  res.setHeader('X-Content-Type-Options', 'nosniff');
-  res.setHeader('Content-Security-Policy', "default-src 'none'; sandbox");
-  res.setHeader('Content-Disposition', `attachment; filename="${item.name.replace(/["\\\r\n]/g, '_')}"`);
-  res.setHeader('Content-Length', String(item.size));
-  // pipeline, not pipe: a read error (the file vanished) must end this
-  // response, not surface as an unhandled 'error' event.
-  pipeline(createReadStream(item.realPath), res).catch(() => res.destroy());
+  sendFile(res, { realPath: item.realPath, name: item.name, size: item.size, contentType: 'application/octet-stream', inline: false }, relPath);
 }

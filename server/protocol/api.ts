@@ -7,6 +7,7 @@
 import { z } from 'zod';
 import { MAX_CLIENT_REQUEST_ID_CHARS, MAX_NAME_CHARS } from './limits.js';
 import { mcpConfigSchema, PERMISSION_MODES, sessionOptionsSchema, toolListSchema, type SessionOptions } from './session.js';
+import { attachmentSchema } from './workspace.js';
 
 export { sessionOptionsSchema } from './session.js';
 
@@ -15,6 +16,10 @@ export const createSessionSchema = sessionOptionsSchema.extend({
   /** The multi-session manager we replace called it `session_name`. */
   session_name: z.string().trim().min(1).max(MAX_NAME_CHARS).optional(),
   cwd: z.string().min(1).max(4096).optional(),
+  /** Work in a new git worktree of the repository `cwd` is in, on a branch of the session's own. */
+  worktree: z.boolean().optional(),
+  /** With `worktree`: the commit, branch or tag to start from (default: what `cwd` has checked out). */
+  baseRef: z.string().min(1).max(256).optional(),
 });
 export type CreateSessionBody = z.infer<typeof createSessionSchema>;
 
@@ -25,10 +30,18 @@ export type UpdateSessionBody = z.infer<typeof updateSessionSchema>;
 
 export const clientRequestIdSchema = z.string().min(1).max(MAX_CLIENT_REQUEST_ID_CHARS);
 
-/** Prompt size is checked in bytes by the engine (413), not here. */
+/**
+ * Files attached to a prompt. Their count, size and type are checked by the
+ * engine (413, 415), not here; the bound on the list only keeps a parser from
+ * walking a silly one.
+ */
+export const attachmentsSchema = z.array(attachmentSchema).max(1000);
+
+/** Prompt size is checked in bytes by the engine (413), not here. A prompt with attachments may be empty. */
 export const submitSchema = z.object({
   prompt: z.string(),
   clientRequestId: clientRequestIdSchema.optional(),
+  attachments: attachmentsSchema.optional(),
 });
 export type SubmitBody = z.infer<typeof submitSchema>;
 
@@ -121,6 +134,8 @@ export const rawQuerySchema = z.object({ raw: flagSchema });
 export const eventsQuerySchema = z.object({ after: seqSchema.optional() });
 export const historyQuerySchema = z.object({ beforeRun: idSchema, runs: z.coerce.number().int().min(1).max(1000).optional() });
 export const storageQuerySchema = z.object({ path: z.string().max(4096).optional() });
+export const fileQuerySchema = z.object({ path: z.string().min(1).max(4096) });
+export const fileRawQuerySchema = z.object({ path: z.string().min(1).max(4096), download: flagSchema });
 export const foldersQuerySchema = z.object({ path: z.string().min(1).max(4096) });
 
 /** The login form and its JSON twin; `next` is where a form login goes afterwards. */

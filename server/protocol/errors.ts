@@ -20,14 +20,19 @@ export const ERROR_STATUS = {
   file_not_found: 404,
   not_found: 404,
   conflict: 409,
+  /** git refused (a dirty or locked worktree, a ref that is not there); the message says what it said. */
+  git_failed: 409,
   already_answered: 409,
   not_running: 409,
   payload_too_large: 413,
+  unsupported_media_type: 415,
   queue_full: 429,
   rate_limited: 429,
   too_many_connections: 429,
   cli_unavailable: 503,
   owner_unavailable: 503,
+  /** git could not be run (not installed, or GIT_PATH is wrong). */
+  git_unavailable: 503,
   /** The store (Redis) cannot be reached right now; the same call may work again soon. */
   store_unavailable: 503,
   internal: 500,

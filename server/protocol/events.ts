@@ -16,6 +16,7 @@ import type { RunErrorKind, RunStatus } from './runs.js';
 
 export type { PermissionMode, SessionOptions, SessionStatus, SessionTotals, SessionView, TokenUsage } from './session.js';
 import type { PermissionMode, SessionView, TokenUsage } from './session.js';
+import type { AttachmentInfo } from './workspace.js';
 
 interface EventBase {
   seq: number;
@@ -39,6 +40,8 @@ export type ServerEvent =
       prompt: string;
       position: number;
       clientRequestId?: string | undefined;
+      /** Files attached to the prompt (their bytes are in the session folder, at each `path`). */
+      attachments?: AttachmentInfo[] | undefined;
     })
   | (RunEventBase & { type: 'run.started'; pid: number; claudeSessionId: string; model?: string | undefined })
   | (RunEventBase & { type: 'assistant.delta'; text: string })

@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { runJsonSchema } from './runs.js';
 import { sessionViewSchema, tokenUsageSchema } from './session.js';
+import { FILE_KINDS } from './workspace.js';
 
 /** A session as the API answers it: the view plus `session_id`, the name older clients know. */
 export const sessionResponseSchema = sessionViewSchema.extend({ session_id: z.string() });
@@ -33,7 +34,12 @@ export const sessionStatsSchema = z.object({
 });
 export type SessionStats = z.infer<typeof sessionStatsSchema>;
 
-export const deletedSchema = z.object({ deleted: z.literal(true), purged: z.boolean() });
+export const deletedSchema = z.object({
+  deleted: z.literal(true),
+  purged: z.boolean(),
+  /** About a worktree: removed (its branch kept), or why it stays. */
+  message: z.string().optional(),
+});
 export const cancelResultSchema = z.object({ runId: z.string(), status: z.enum(['cancelled', 'interrupting']) });
 export const interruptResultSchema = z.object({ runId: z.string(), status: z.literal('interrupting') });
 export const permissionAnsweredSchema = z.object({
@@ -107,6 +113,8 @@ export const storageEntrySchema = z.object({
   /** Absent for links that lead outside the folder. */
   size: z.number().optional(),
   modifiedAt: z.string().optional(),
+  /** Files: `text` (GET .../files/text shows it), `image` (.../files/raw shows it) or `binary` (a download); judged by the name. */
+  kind: z.enum(FILE_KINDS).optional(),
 });
 export type StorageEntry = z.infer<typeof storageEntrySchema>;
 export const storageListingSchema = z.object({ path: z.string(), type: z.literal('dir'), entries: z.array(storageEntrySchema) });

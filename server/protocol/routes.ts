@@ -14,6 +14,8 @@ import {
   createSessionSchema,
   eventsQuerySchema,
   executeSchema,
+  fileQuerySchema,
+  fileRawQuerySchema,
   foldersQuerySchema,
   historyQuerySchema,
   loginSchema,
@@ -50,6 +52,7 @@ import {
 } from './responses.js';
 import { runJsonSchema, submitResultSchema } from './runs.js';
 import { usageAnswerSchema } from './usage.js';
+import { changesSchema, fileTextSchema } from './workspace.js';
 
 export interface RouteSpec {
   method: 'get' | 'post' | 'patch' | 'delete';
@@ -63,6 +66,8 @@ export interface RouteSpec {
   response?: z.ZodType;
   /** Status codes and what they mean; errors are `{error: {code, message}}`. */
   statuses: Readonly<Record<number, string>>;
+  /** The body may carry attachments: its limit grows with MAX_ATTACHMENT_MB (see `attachmentsBodyBytes`). */
+  largeBody?: boolean;
   /** How the answer comes when it is not one JSON document. */
   kind?: 'sse' | 'html' | 'file-or-json' | 'upgrade' | 'prometheus';
 }
@@ -70,8 +75,15 @@ export interface RouteSpec {
 const sessionRoutes = {
   createSession: {
     method: 'post', path: '/api/sessions', access: 'user', body: createSessionSchema, response: sessionResponseSchema,
-    summary: 'Create a session (cwd inside ALLOWED_ROOTS, or a fresh folder of its own).',
-    statuses: { 201: 'the session', 400: 'bad input or path not allowed', 403: 'refused by the owner\'s policy' },
+    summary:
+      'Create a session (cwd inside ALLOWED_ROOTS, or a fresh folder of its own). With `worktree: true` (cwd in a git repository): a new git worktree under DATA_DIR/worktrees on a new branch named after the session, from `baseRef` or what cwd has checked out; the view\'s `worktree` says where.',
+    statuses: {
+      201: 'the session',
+      400: 'bad input, path not allowed, not a git repository, a baseRef that names no commit',
+      403: 'refused by the owner\'s policy',
+      409: 'git_failed: git refused to make the worktree (its words)',
+      503: 'git_unavailable: git is not installed (or GIT_PATH is wrong)',
+    },
   },
   listSessions: { method: 'get', path: '/api/sessions', access: 'user', summary: 'List sessions.', response: sessionListSchema, statuses: { 200: '{sessions}' } },
   getSession: {
@@ -84,12 +96,23 @@ const sessionRoutes = {
   },
   deleteSession: {
     method: 'delete', path: '/api/sessions/:id', access: 'user', query: purgeQuerySchema, response: deletedSchema,
-    summary: 'Stop its run, drop its queue, forget it. ?purge=true also removes a folder the server made.', statuses: { 200: '{deleted, purged}' },
+    summary:
+      'Stop its run, drop its queue, forget it. ?purge=true also removes a folder the server made, or the session\'s worktree (`git worktree remove`; its branch is kept). git refuses a worktree with uncommitted or untracked files, or a locked one: then 409 and nothing is deleted.',
+    statuses: { 200: '{deleted, purged, message?}', 409: 'git_failed: the worktree cannot be removed (why, and what to do)' },
   },
   submit: {
-    method: 'post', path: '/api/sessions/:id/messages', access: 'user', body: submitSchema, query: rawQuerySchema, response: submitResultSchema,
-    summary: 'Queue a prompt. With Accept: text/event-stream, streams that run\'s events until it finishes (with ?raw=1, its raw CLI lines as /chat does).',
-    statuses: { 202: '{runId, position, duplicate}', 403: 'refused by the owner\'s policy', 413: 'prompt too large', 429: 'queue_full', 503: 'cli_unavailable' },
+    method: 'post', path: '/api/sessions/:id/messages', access: 'user', body: submitSchema, query: rawQuerySchema, response: submitResultSchema, largeBody: true,
+    summary:
+      'Queue a prompt. With Accept: text/event-stream, streams that run\'s events until it finishes (with ?raw=1, its raw CLI lines as /chat does). `attachments: [{name, mediaType, data (base64)}]`: images (png, jpeg, gif, webp) go to Claude as image blocks; text files are saved under attachments/ in the session folder and named in the prompt; both are kept there. A prompt with attachments may be empty.',
+    statuses: {
+      202: '{runId, position, duplicate}',
+      400: 'bad base64',
+      403: 'refused by the owner\'s policy',
+      413: 'prompt too large, more than 10 attachments, one over MAX_ATTACHMENT_MB (nothing queued)',
+      415: 'an attachment that is neither such an image nor UTF-8 text (nothing queued)',
+      429: 'queue_full',
+      503: 'cli_unavailable',
+    },
   },
   execute: {
     method: 'post', path: '/api/sessions/:id/execute', access: 'user', body: executeSchema, response: executeResultSchema,
@@ -140,7 +163,23 @@ const sessionRoutes = {
   },
   storage: {
     method: 'get', path: '/api/sessions/:id/storage', access: 'user', query: storageQuerySchema, response: storageListingSchema, kind: 'file-or-json',
-    summary: 'List a folder (JSON) or download a file (attachment) of the session folder, never outside it.', statuses: { 200: 'listing or file', 400: 'path_not_allowed', 404: 'file_not_found' },
+    summary: 'List a folder (JSON; files carry `kind`: text, image or binary) or download a file (attachment) of the session folder, never outside it.', statuses: { 200: 'listing or file', 400: 'path_not_allowed', 404: 'file_not_found' },
+  },
+  changes: {
+    method: 'get', path: '/api/sessions/:id/changes', access: 'user', response: changesSchema,
+    summary:
+      'What changed in the session folder: in a git repository, the working tree against HEAD (a worktree session: against the commit it started from, so committed work shows too), untracked files included; a file list with counts and one unified diff (binary files named, not inlined; cut between files past 1 MiB, with a note). A plain folder: {isGitRepo: false}.',
+    statuses: { 200: '{isGitRepo, branch?, baseRef?, files, diff, truncated, note?}', 409: 'git_failed', 503: 'git_unavailable' },
+  },
+  fileText: {
+    method: 'get', path: '/api/sessions/:id/files/text', access: 'user', query: fileQuerySchema, response: fileTextSchema,
+    summary: 'A text file of the session folder, to show: its text (the first 1 MiB, cut at a line end), type and language for highlighting.',
+    statuses: { 200: '{path, size, mediaType, language?, text, truncated}', 400: 'path_not_allowed, or a folder', 404: 'file_not_found', 415: 'not text (NUL bytes or not UTF-8): download it' },
+  },
+  fileRaw: {
+    method: 'get', path: '/api/sessions/:id/files/raw', access: 'user', query: fileRawQuerySchema, kind: 'file-or-json',
+    summary: 'A file of the session folder: images (png, jpeg, gif, webp, avif, bmp, ico) inline with their type, for an <img>; anything else, or with ?download=1, as a download. Sandboxed, never rendered as a page of ours.',
+    statuses: { 200: 'the bytes', 400: 'path_not_allowed, or a folder', 404: 'file_not_found', 413: 'over 10 MiB' },
   },
 } as const satisfies Record<string, RouteSpec>;
 

@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import { RUN_ERROR_KINDS, RUN_STATUSES } from './constants.js';
 import { tokenUsageSchema } from './session.js';
+import { attachmentInfoSchema } from './workspace.js';
 
 export { RUN_ERROR_KINDS, RUN_STATUSES } from './constants.js';
 export const runStatusSchema = z.enum(RUN_STATUSES);
@@ -38,6 +39,8 @@ export const runJsonSchema = z.object({
   errorKind: runErrorKindSchema.optional(),
   /** The server instance that ran it (it matters when several share a Redis store). */
   instanceId: z.string().optional(),
+  /** Files attached to the prompt, as saved in the session folder. */
+  attachments: z.array(attachmentInfoSchema).optional(),
 });
 export type RunJson = z.infer<typeof runJsonSchema>;
 

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { MAX_NAME_CHARS } from './limits.js';
+import { worktreeSchema } from './workspace.js';
 
 import { PAUSE_REASONS, PERMISSION_MODES } from './constants.js';
 
@@ -95,5 +96,7 @@ export const sessionViewSchema = z.object({
   waitingForAnswers: z.number().optional(),
   /** Tools allowed for the rest of the session without asking (answered with scope `session`); revocable. */
   allowedForSession: z.array(z.string()).optional(),
+  /** The session works in a git worktree of its own (made with `worktree: true`); `cwd` is inside it. */
+  worktree: worktreeSchema.optional(),
 });
 export type SessionView = z.output<typeof sessionViewSchema>;

@@ -3,7 +3,7 @@
  * Client frames are zod-checked on arrival; server frames are plain types.
  */
 import { z } from 'zod';
-import { clientRequestIdSchema } from './api.js';
+import { attachmentsSchema, clientRequestIdSchema } from './api.js';
 import { PERMISSION_MODES } from './constants.js';
 import type { ServerEvent, SessionView } from './events.js';
 import type { ErrorCode } from './errors.js';
@@ -39,6 +39,8 @@ export const clientFrameSchema = z.discriminatedUnion('type', [
     prompt: z.string(),
     /** Required here: the app re-sends after reconnects, and this makes that safe. */
     clientRequestId: clientRequestIdSchema,
+    /** As on POST .../messages; a frame carrying them may be as large as the attachments allow. */
+    attachments: attachmentsSchema.optional(),
   }),
   z.object({ type: z.literal('interrupt'), id: frameId, sessionId }),
   z.object({ type: z.literal('cancel'), id: frameId, sessionId, runId: z.string().min(1).max(100) }),

@@ -83,7 +83,7 @@ export function serveConnection(ws: WebSocket, engine: Engine, log: Logger, serv
         await unfollow(frame.sessionId);
         return undefined;
       case 'submit':
-        return engine.submit(frame.sessionId, frame.prompt, { clientRequestId: frame.clientRequestId });
+        return engine.submit(frame.sessionId, frame.prompt, { clientRequestId: frame.clientRequestId, attachments: frame.attachments });
       case 'interrupt':
         return engine.interrupt(frame.sessionId);
       case 'cancel':

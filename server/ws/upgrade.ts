@@ -27,11 +27,13 @@ export interface UpgradeOptions {
   startedAt: Date;
   guard: RequestGuard;
   auth: Pick<Auth, 'verify' | 'onRevoke'>;
+  /** The largest frame (a submit may carry attachments; default MAX_WS_MESSAGE_BYTES). Larger: close 1009. */
+  maxPayloadBytes?: number | undefined;
 }
 
 export function attachWebSocket(server: Server, options: UpgradeOptions): { close(): Promise<void>; attach(server: Server): void } {
   const { guard, auth, log } = options;
-  const wss = new WebSocketServer({ noServer: true, maxPayload: MAX_WS_MESSAGE_BYTES, perMessageDeflate: false });
+  const wss = new WebSocketServer({ noServer: true, maxPayload: options.maxPayloadBytes ?? MAX_WS_MESSAGE_BYTES, perMessageDeflate: false });
   const alive = new WeakMap<WebSocket, boolean>();
   /** Sockets opened with a browser login, so that logging out closes them. */
   const byLogin = new Map<string, Set<WebSocket>>();

@@ -4,9 +4,18 @@
  * responses travel on the same pipe (see docs/architecture.md).
  */
 
+/**
+ * A user message's content: the prompt alone, or content blocks as the
+ * Messages API takes them (images first, as its documentation advises, then
+ * the text); the CLI passes them on as they are.
+ */
+export type UserContent =
+  | string
+  | Array<{ type: 'text'; text: string } | { type: 'image'; source: { type: 'base64'; media_type: string; data: string } }>;
+
 /** The stdin line that starts a turn. */
-export function userMessageLine(prompt: string): string {
-  return JSON.stringify({ type: 'user', message: { role: 'user', content: prompt }, parent_tool_use_id: null });
+export function userMessageLine(content: UserContent): string {
+  return JSON.stringify({ type: 'user', message: { role: 'user', content }, parent_tool_use_id: null });
 }
 
 /**
