@@ -26,10 +26,17 @@ let n = 0;
 const newRepo = async (files?: Record<string, string>) => makeRepo(join(server.root, `repo-${++n}`), files);
 const worktreesDir = () => join(server.dataDir, 'worktrees');
 
+/** A session with `worktree: true`; fails the test when it has none. */
+async function worktreeSession(body: Record<string, unknown>) {
+  const session = await newSession(server, { worktree: true, ...body });
+  if (!session.worktree) throw new Error(`no worktree in ${JSON.stringify(session)}`);
+  return { ...session, worktree: session.worktree };
+}
+
 describe('a worktree per session', () => {
   it('makes a worktree under the data folder on a branch of its own, from HEAD, and the session runs in it', async () => {
     const repo = await newRepo();
-    const session = await newSession(server, { cwd: repo, worktree: true, name: 'Fix the login' });
+    const session = await worktreeSession({ cwd: repo, name: 'Fix the login' });
     const head = git(repo, 'rev-parse', 'HEAD').trim();
     expect(session.worktree).toEqual({
       path: join(worktreesDir(), session.id),
@@ -59,7 +66,7 @@ describe('a worktree per session', () => {
     git(repo, 'tag', 'v1');
     await writeFile(join(repo, 'app/main.ts'), 'v2\n');
     commitAll(repo, 'second');
-    const session = await newSession(server, { cwd: join(repo, 'app'), worktree: true, baseRef: 'v1' });
+    const session = await worktreeSession({ cwd: join(repo, 'app'), baseRef: 'v1' });
     expect(session.worktree).toMatchObject({ baseRef: 'v1', baseCommit: first, repo });
     expect(session.cwd).toBe(join(session.worktree.path, 'app'));
     expect(await readFile(join(session.cwd, 'main.ts'), 'utf8')).toBe('v1\n');
@@ -67,7 +74,7 @@ describe('a worktree per session', () => {
 
   it('deletes a worktree session and keeps its worktree; purge then has nothing to remove', async () => {
     const repo = await newRepo();
-    const session = await newSession(server, { cwd: repo, worktree: true });
+    const session = await worktreeSession({ cwd: repo });
     const res = await server.api('DELETE', `/api/sessions/${session.id}`);
     expect(res.body).toEqual({ deleted: true, purged: false });
     expect(existsSync(session.worktree.path)).toBe(true);
@@ -76,7 +83,7 @@ describe('a worktree per session', () => {
 
   it('purge removes a clean worktree with git and keeps its branch with the work committed on it', async () => {
     const repo = await newRepo();
-    const session = await newSession(server, { cwd: repo, worktree: true });
+    const session = await worktreeSession({ cwd: repo });
     await writeFile(join(session.cwd, 'feature.txt'), 'done\n');
     commitAll(session.cwd, 'feature');
     const res = await server.api('DELETE', `/api/sessions/${session.id}?purge=true`);
@@ -91,7 +98,7 @@ describe('a worktree per session', () => {
 
   it('refuses to purge a worktree with uncommitted or untracked work, and deletes nothing', async () => {
     const repo = await newRepo();
-    const session = await newSession(server, { cwd: repo, worktree: true });
+    const session = await worktreeSession({ cwd: repo });
     await writeFile(join(session.cwd, 'draft.txt'), 'not committed\n');
     const res = await server.api('DELETE', `/api/sessions/${session.id}?purge=true`);
     expect(res.status).toBe(409);
@@ -103,7 +110,7 @@ describe('a worktree per session', () => {
 
   it('refuses to purge a locked worktree, and says why', async () => {
     const repo = await newRepo();
-    const session = await newSession(server, { cwd: repo, worktree: true });
+    const session = await worktreeSession({ cwd: repo });
     git(repo, 'worktree', 'lock', '--reason', 'on a USB disk', session.worktree.path);
     const res = await server.api('DELETE', `/api/sessions/${session.id}?purge=1`);
     expect(res.status).toBe(409);

@@ -4,6 +4,7 @@
  */
 import { expect } from 'vitest';
 import type { ServerEvent } from '../../server/protocol/events.js';
+import type { Worktree } from '../../server/protocol/workspace.js';
 import { collectEvents, finishedRuns, type TestServer } from './server.js';
 
 export type EventOf<T extends ServerEvent['type']> = Extract<ServerEvent, { type: T }>;
@@ -15,6 +16,8 @@ export interface SessionJson {
   cwd: string;
   claudeSessionId: string;
   lastSeq: number;
+  ownFolder: boolean;
+  worktree?: Worktree;
 }
 
 export async function newSession(server: TestServer, body: Record<string, unknown> = {}): Promise<SessionJson> {
