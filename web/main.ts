@@ -9,13 +9,17 @@ import { sessionInAddress, showInAddress } from './app/address.js';
 import { createConnection } from './app/connection.js';
 import { createRenderer } from './app/render.js';
 import { createAppState, selectedSession, putSession } from './app/state.js';
-import { runCommand, wireNewSessionForm, wireSessionActions, type ActionContext } from './features/actions.js';
+import { runCommand, wireSessionActions, type ActionContext } from './features/actions.js';
+import { createAttachmentTray } from './features/attach.js';
 import { createComposer } from './features/composer.js';
 import { createLoadEarlier } from './features/load-earlier.js';
+import { wireNewSessionForm } from './features/new-session.js';
 import { createNotices } from './features/notices.js';
 import { createNotifier } from './features/notify.js';
 import { createServerInfo } from './features/server-info.js';
+import { createWorkspace } from './features/workspace.js';
 import { attachUsageChip, createUsageFeed } from './features/usage-chip.js';
+import { fileUrl } from './net/api.js';
 import { createAuth } from './net/auth.js';
 import { createOfflineCopy } from './pwa/offline-copy.js';
 import { createOfflineLook } from './pwa/offline-look.js';
@@ -56,7 +60,10 @@ const connection = createConnection({
     const fromAddress = sessionInAddress();
     if (!state.selectedId && state.sessions.some((s) => s.id === fromAddress)) select(fromAddress);
   },
-  onNews: notices.onEvent,
+  onNews(event) {
+    notices.onEvent(event);
+    workspace.onEvent(event);
+  },
   onStatus(connectionState) {
     // A login that expired shows up as a refused upgrade: ask the server why.
     if (connectionState === 'reconnecting') void auth.check().then((found) => (found === 'login' ? auth.goToLogin() : undefined));
@@ -83,6 +90,23 @@ const actions: ActionContext = {
   error: alerts.error,
 };
 
+const workspace = createWorkspace(
+  { branch: byId('session-branch'), changes: byId<HTMLButtonElement>('open-changes'), files: byId<HTMLButtonElement>('open-files') },
+  () => selectedSession(state),
+  alerts.error,
+);
+
+const attachments = createAttachmentTray(
+  {
+    button: byId<HTMLButtonElement>('attach'),
+    input: byId<HTMLInputElement>('attach-input'),
+    tray: byId('attachment-tray'),
+    pasteTarget: byId('message'),
+    dropTarget: byId('composer'),
+  },
+  { error: alerts.error, changed: () => renderer.schedule() },
+);
+
 const composer = createComposer(
   {
     form: byId<HTMLFormElement>('composer'),
@@ -94,6 +118,7 @@ const composer = createComposer(
   {
     state,
     client,
+    attachments,
     runCommand: (command) => runCommand(command, actions),
     changed: () => renderer.schedule(),
     showLatest: () => renderer.showLatest(),
@@ -111,10 +136,12 @@ const renderer = createRenderer(
         if (!state.selectedId) return;
         client.request({ type: 'permission', sessionId: state.selectedId, requestId, behavior }).catch(alerts.error);
       },
+      fileUrl: (path, download) => fileUrl(state.selectedId ?? '', path, download),
     }),
     queue: createQueueView(byId('queue'), byId('queue-list'), cancelQueued),
     composer,
     loadEarlier: createLoadEarlier(byId<HTMLButtonElement>('load-earlier'), { state, changed: () => renderer.schedule(), error: alerts.error }),
+    workspace,
   },
   () => offlineCopy.save(),
 );

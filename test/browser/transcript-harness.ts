@@ -25,7 +25,7 @@ document.body.append(
 );
 
 const permissions: Array<[string, string]> = [];
-const view = createTranscriptView(transcriptEl, { onPermission: (id, behavior) => permissions.push([id, behavior]) });
+const view = createTranscriptView(transcriptEl, { onPermission: (id, behavior) => permissions.push([id, behavior]), fileUrl: (path) => `/files/${path}` });
 
 // ---- state building ----------------------------------------------------------------
 

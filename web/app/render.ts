@@ -8,6 +8,7 @@ import { setText } from '../dom.js';
 import { formatCost, plural } from '../format.js';
 import type { Composer } from '../features/composer.js';
 import type { LoadEarlier } from '../features/load-earlier.js';
+import type { Workspace } from '../features/workspace.js';
 import type { QueueView } from '../views/queue.js';
 import type { SessionListView } from '../views/sessions.js';
 import type { TranscriptView } from '../views/transcript.js';
@@ -28,6 +29,7 @@ export interface PageViews {
   queue: QueueView;
   composer: Composer;
   loadEarlier: LoadEarlier;
+  workspace: Workspace;
 }
 
 export interface Renderer {
@@ -55,6 +57,7 @@ export function createRenderer(state: AppState, els: SessionHeaderElements, view
     stickToBottom = false;
     views.loadEarlier.render(current);
     renderSessionHeader(els, session, (current?.timeline.length ?? 0) > 0);
+    views.workspace.render(session);
     views.queue.render(current, state.outgoing.filter((o) => o.sessionId === state.selectedId));
     const running = Boolean(current?.activeRunId);
     views.composer.render(session, running);

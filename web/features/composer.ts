@@ -4,10 +4,18 @@
  * going to Claude, and Interrupt (or Esc) stops the running prompt. A prompt
  * shows as "sending…" until the server queued it; a re-send after a reconnect
  * carries the same clientRequestId, so the server keeps it once.
+ *
+ * A prompt with attached files goes by POST .../messages instead of the
+ * WebSocket: megabytes of base64 in one frame would hold up the socket's
+ * pings (and a dropped socket would send them all again). It is not re-sent
+ * by itself: on a failure the prompt and its files go back in the composer.
  */
 import { MAX_PROMPT_BYTES } from '../../server/protocol/limits.js';
 import type { SessionView } from '../../server/protocol/events.js';
+import { submitMessage } from '../net/api.js';
 import type { WsClient } from '../net/ws-client.js';
+import { toWire, type PendingAttachment } from '../workspace/attachments.js';
+import type { AttachmentTray } from './attach.js';
 import { addOutgoing, dropOutgoing, selectedSessionState, type AppState } from '../app/state.js';
 import { attachCommandMenu, type CommandMenu } from './command-menu.js';
 import { parseCommand, type ParsedCommand } from './commands.js';
@@ -26,6 +34,7 @@ export interface ComposerElements {
 export interface ComposerDeps {
   state: AppState;
   client: Pick<WsClient, 'request'>;
+  attachments: AttachmentTray;
   runCommand(command: ParsedCommand): Promise<void>;
   /** The state changed: render soon. */
   changed(): void;
@@ -58,8 +67,9 @@ export function createComposer(els: ComposerElements, deps: ComposerDeps): Compo
   const send = () => {
     const prompt = message.value;
     const sessionId = deps.state.selectedId;
-    if (!sessionId || prompt.trim() === '') return;
-    const command = parseCommand(prompt);
+    const files = deps.attachments.pending();
+    if (!sessionId || (prompt.trim() === '' && files.length === 0)) return;
+    const command = files.length === 0 ? parseCommand(prompt) : undefined;
     if (command) {
       clearMessage();
       commandMenu.update();
@@ -71,19 +81,25 @@ export function createComposer(els: ComposerElements, deps: ComposerDeps): Compo
       deps.error(new Error(`The message is ${bytes} bytes; the limit is ${MAX_PROMPT_BYTES}.`));
       return;
     }
-    submit(sessionId, prompt);
+    submit(sessionId, prompt, files);
   };
 
-  const submit = (sessionId: string, prompt: string) => {
+  const submit = (sessionId: string, prompt: string, files: readonly PendingAttachment[]) => {
     // One id per prompt: re-sends after a reconnect carry the same one, so the server keeps it once.
     const clientRequestId = crypto.randomUUID();
-    addOutgoing(deps.state, { clientRequestId, sessionId, prompt });
+    addOutgoing(deps.state, { clientRequestId, sessionId, prompt, files: files.length });
     deps.showLatest();
     clearMessage();
-    deps.client.request({ type: 'submit', sessionId, prompt, clientRequestId }, { retry: true }).then(
+    deps.attachments.clear();
+    const sent =
+      files.length === 0
+        ? deps.client.request({ type: 'submit', sessionId, prompt, clientRequestId }, { retry: true })
+        : submitMessage(sessionId, { prompt, clientRequestId, attachments: toWire(files) });
+    sent.then(
       () => dropOutgoing(deps.state, clientRequestId),
       (err: unknown) => {
         dropOutgoing(deps.state, clientRequestId);
+        deps.attachments.restore(files);
         giveBack(prompt, err);
       },
     ).finally(deps.changed);
@@ -107,6 +123,7 @@ export function createComposer(els: ComposerElements, deps: ComposerDeps): Compo
     render(session, running) {
       message.disabled = !session;
       els.send.disabled = !session;
+      deps.attachments.setEnabled(Boolean(session));
       els.interrupt.hidden = !running;
       if (!running) els.interrupt.disabled = false;
     },

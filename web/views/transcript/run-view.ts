@@ -9,10 +9,13 @@ import { oneLine } from '../../format.js';
 import { createMarkdownView } from '../../render/markdown.js';
 import type { RunItem, RunState, ToolCall } from '../../state/reducer.js';
 import type { EntryView } from './rows.js';
+import { renderPromptFiles } from './prompt-files.js';
 import { renderFooter } from './run-footer.js';
 
 export interface TranscriptHandlers {
   onPermission(requestId: string, behavior: 'allow' | 'deny'): void;
+  /** The address of a file of the shown session's folder (a prompt's attachments); `download` to save it. */
+  fileUrl(path: string, download: boolean): string;
 }
 
 const PERMISSION_INPUT_CHARS = 300;
@@ -27,7 +30,8 @@ interface ItemView {
 
 export function createRunView(handlers: TranscriptHandlers): EntryView {
   const promptText = h('div', { class: 'prompt-text' });
-  const promptBox = h('div', { class: 'prompt' }, [h('h3', { class: 'who' }, ['You']), promptText]);
+  const promptFiles = h('ul', { class: 'prompt-files', 'aria-label': 'Attached files' });
+  const promptBox = h('div', { class: 'prompt' }, [h('h3', { class: 'who' }, ['You']), promptText, promptFiles]);
   const items = h('div', { class: 'items' });
   const waiting = h('p', { class: 'waiting' }, [h('span', { class: 'spinner', 'aria-hidden': 'true' }), 'Waiting for Claude…']);
   const footer = h('footer', { class: 'run-footer' });
@@ -44,8 +48,10 @@ export function createRunView(handlers: TranscriptHandlers): EntryView {
     el.hidden = run.status === 'queued';
     el.dataset.status = run.status;
     setText(promptText, run.prompt);
+    promptText.hidden = run.prompt === '';
+    if (run.attachments !== prev?.attachments) renderPromptFiles(promptFiles, run.attachments, handlers.fileUrl);
     // A run known only from its later events (history trimmed) has no prompt to show.
-    promptBox.hidden = run.prompt === '';
+    promptBox.hidden = run.prompt === '' && !run.attachments?.length;
     run.items.forEach((item, i) => updateItem(items, itemViews, i, item, handlers));
     waiting.hidden = !(run.status === 'running' && run.items.length === 0);
     // Not on every delta: rebuilding would restart the spinner's animation.
