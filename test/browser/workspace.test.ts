@@ -1,0 +1,215 @@
+/**
+ * A session's workspace as a user sees it, in Chromium at a phone and a
+ * desktop size, against the real server, the scripted CLI and real git
+ * repositories: a session in a new worktree (its branch in the header), the
+ * Changes page (refreshed when a run finishes), the file browser (folders,
+ * highlighted text, an image), an image attached to a prompt (in the
+ * composer, then under the prompt in the transcript), the size limit, and
+ * deleting with the worktree (git's refusal shown, then the worktree gone
+ * and the branch kept). Each page is audited with axe and saved as a
+ * screenshot (test-results/screenshots/workspace-*).
+ */
+import { existsSync } from 'node:fs';
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { accessibilityViolations } from '../support/axe.js';
+import { DESKTOP, launchBrowser, openSessionsDrawer, PHONE, SCREENSHOT_DIR, WEB_DIR } from '../support/browser.js';
+import { branches, commitAll, makeRepo, worktreePaths, writeFiles } from '../support/git.js';
+import { gradientPng } from '../support/png.js';
+import { startTestServer, type TestServer } from '../support/server.js';
+
+const APP_TS = [
+  "import { createServer } from 'node:http';",
+  '',
+  'export function main(port: number): void {',
+  "  createServer((_req, res) => res.end('hello')).listen(port);",
+  '}',
+  '',
+].join('\n');
+const APP_TS_CHANGED = APP_TS.replace("res.end('hello')", "res.end('hello from a line long enough to leave a phone screen far behind, so it has to scroll or wrap')").concat(
+  '// <script>alert("not markup")</script>\n',
+);
+
+let server: TestServer;
+let browser: Browser;
+
+beforeAll(async () => {
+  [server, browser] = await Promise.all([startTestServer({ webDir: WEB_DIR, config: { WARM_PREWARM: 'false' } }), launchBrowser()]);
+});
+afterAll(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+async function audit(page: Page, screen: string, size: string): Promise<void> {
+  await page.screenshot({ path: join(SCREENSHOT_DIR, `workspace-${screen}-${size}.png`) });
+  expect.soft(await accessibilityViolations(page, `${screen} (${size})`, 'minor'), `${screen} on a ${size}`).toEqual([]);
+}
+
+const alertText = (page: Page) => page.locator('#alerts').textContent().then((t) => t ?? '');
+
+interface SessionJson {
+  id: string;
+  name: string;
+  cwd: string;
+  worktree?: { path: string; branch: string; repo: string };
+}
+
+async function sessionNamed(name: string): Promise<SessionJson | undefined> {
+  const { body } = await server.api('GET', '/api/sessions');
+  return (body as { sessions: SessionJson[] }).sessions.find((s) => s.name === name);
+}
+
+/** Fills the new-session form: a folder inside the root, with or without a new worktree. */
+async function createSession(page: Page, name: string, folder: string | undefined, worktree: boolean, filled?: () => Promise<void>): Promise<void> {
+  await openSessionsDrawer(page);
+  await page.getByLabel('Name', { exact: true }).fill(name);
+  await page.locator('#new-root').selectOption(folder === undefined ? '' : server.root);
+  if (folder !== undefined) await page.getByLabel('Path inside the folder').fill(folder);
+  if (worktree) await page.getByLabel('Work in a new git worktree').check();
+  await filled?.();
+  await page.getByRole('button', { name: 'New session' }).click();
+}
+
+describe.each([
+  ['phone', PHONE],
+  ['desktop', DESKTOP],
+] as const)('the workspace on a %s', (size, viewport) => {
+  it('shows a worktree session\'s branch, changes, files and an attached image, and deletes it with its worktree', async () => {
+    const repo = await makeRepo(join(server.root, `project-${size}`), { 'README.md': '# demo\n', 'src/app.ts': APP_TS });
+    const context = await browser.newContext({ viewport, serviceWorkers: 'block' });
+    const page = await context.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (err) => errors.push(err.message));
+    try {
+      await page.goto(server.url);
+      await page.getByText('Connected').waitFor();
+
+      // A worktree asked for a folder that is no git repository: the server's refusal, shown.
+      await createSession(page, `Not git ${size}`, '', true);
+      await expect.poll(() => alertText(page)).toMatch(/git/i);
+      expect(await sessionNamed(`Not git ${size}`)).toBeUndefined();
+
+      const name = `Worktree ${size}`;
+      await createSession(page, name, `project-${size}`, true, async () => {
+        await page.getByLabel('Start from').waitFor();
+        await page.locator('#new-session').scrollIntoViewIfNeeded();
+        await audit(page, 'new-session-form', size);
+      });
+      await expect.poll(() => page.getByRole('textbox', { name: 'Message' }).isEnabled()).toBe(true);
+      const session = await sessionNamed(name);
+      const worktree = session?.worktree;
+      if (!session || !worktree) throw new Error(`no worktree session: ${JSON.stringify(session)}`);
+      await expect.poll(() => page.locator('#session-branch').textContent()).toContain(worktree.branch);
+      if (size === 'phone') await expect.poll(() => page.locator('#sidebar').isVisible()).toBe(false);
+      await audit(page, 'header', size);
+
+      // What "Claude" changed in the worktree: a long line, markup in a comment, a new file, an image.
+      await writeFiles(worktree.path, { 'src/app.ts': APP_TS_CHANGED, 'notes.md': '# Notes\n\n- first\n', 'logo.png': gradientPng(160, 90) });
+      await page.getByRole('button', { name: 'Changes', exact: true }).click();
+      const changes = page.getByRole('dialog', { name: 'Changes' });
+      const list = changes.getByRole('list', { name: 'Changed files' });
+      await list.waitFor();
+      await expect.poll(() => list.locator('.change').count()).toBe(3);
+      expect(await changes.locator('.changes-summary').textContent()).toContain(worktree.branch);
+      await expect.poll(() => changes.locator('.change[data-status="modified"] .counts').textContent()).toBe('+2 −1');
+      await changes.locator('summary', { hasText: 'src/app.ts' }).click();
+      const hunk = changes.locator('.hunk').first();
+      await hunk.waitFor();
+      // The file's markup is text in the page, never elements.
+      expect(await hunk.locator('script').count()).toBe(0);
+      expect(await hunk.textContent()).toContain('<script>alert("not markup")</script>');
+      await changes.locator('summary', { hasText: 'logo.png' }).click();
+      await changes.getByText('A binary file: its changes are not shown.').waitFor();
+      await audit(page, 'changes', size);
+      await changes.getByRole('button', { name: 'Wrap lines' }).click();
+      await page.screenshot({ path: join(SCREENSHOT_DIR, `workspace-changes-wrapped-${size}.png`) });
+
+      // A run finishes while the page is open: the page reads the changes again by itself.
+      await writeFile(join(worktree.path, 'later.txt'), 'written by a later run\n');
+      const submitted = await server.api('POST', `/api/sessions/${session.id}/messages`, { prompt: 'hello' });
+      expect(submitted.status).toBe(202);
+      await expect.poll(() => list.locator('.change').count()).toBe(4);
+      // The file that was open stays open.
+      expect(await changes.locator('details.change[open]', { hasText: 'src/app.ts' }).count()).toBe(1);
+      await changes.getByRole('button', { name: 'Close' }).click();
+
+      // The file browser: folders first, a highlighted text file, an image, breadcrumbs back.
+      await page.getByRole('button', { name: 'Files', exact: true }).click();
+      const files = page.getByRole('dialog', { name: 'Files' });
+      const entries = files.getByRole('list', { name: 'Files and folders' });
+      await entries.waitFor();
+      expect((await entries.locator('.entry-name').allTextContents())[0]).toBe('src/');
+      await audit(page, 'files', size);
+      await entries.getByRole('button', { name: /^src\// }).click();
+      await entries.getByRole('button', { name: /app\.ts/ }).click();
+      await files.locator('.code-view .hljs-keyword').first().waitFor();
+      expect(await files.locator('.code-view script').count()).toBe(0);
+      expect(await files.locator('.code-view .code-text').textContent()).toBe(APP_TS_CHANGED);
+      await audit(page, 'file-text', size);
+      await files.getByRole('navigation', { name: 'Where you are' }).getByRole('button', { name: name }).click();
+      await entries.getByRole('button', { name: /logo\.png/ }).click();
+      const image = files.getByRole('img', { name: 'logo.png' });
+      await expect.poll(() => image.evaluate((img: HTMLImageElement) => img.naturalWidth)).toBe(160);
+      await audit(page, 'file-image', size);
+      await files.getByRole('button', { name: 'Close' }).click();
+
+      // Attachments: one too large is refused at once; an image and a text file go in the tray; the text file is removed.
+      const picker = page.locator('#attach-input');
+      await picker.setInputFiles({ name: 'huge.png', mimeType: 'image/png', buffer: Buffer.alloc(6 * 1024 * 1024) });
+      await expect.poll(() => alertText(page)).toContain('huge.png is 6.0 MB; a file may be at most 5.0 MB.');
+      const shot = gradientPng(320, 200, [22, 163, 74], [250, 204, 21]);
+      await picker.setInputFiles([
+        { name: 'screenshot.png', mimeType: 'image/png', buffer: shot },
+        { name: 'todo.txt', mimeType: 'text/plain', buffer: Buffer.from('- fix it\n') },
+      ]);
+      await expect.poll(() => page.locator('#attachment-tray .chip').count()).toBe(2);
+      await page.getByRole('button', { name: 'Remove todo.txt' }).click();
+      await expect.poll(() => page.locator('#attachment-tray .chip').count()).toBe(1);
+      await page.getByRole('textbox', { name: 'Message' }).fill('What is wrong in this screenshot?');
+      await audit(page, 'composer-attachment', size);
+      await page.getByRole('textbox', { name: 'Message' }).press('Enter');
+
+      // The transcript shows the prompt's picture, read back from the session folder.
+      const thumb = page.locator('#transcript .prompt-files img[alt="screenshot.png"]');
+      await expect.poll(() => thumb.evaluate((img: HTMLImageElement) => img.naturalWidth).catch(() => 0)).toBe(320);
+      expect(await page.locator('#attachment-tray').isHidden()).toBe(true);
+      expect(await readFile(join(worktree.path, 'attachments', 'screenshot.png'))).toEqual(shot);
+      await page.getByText('Echo: What is wrong in this screenshot?').first().waitFor();
+      await audit(page, 'transcript-attachment', size);
+
+      // Delete with the worktree: git refuses while it has uncommitted work, and nothing is deleted.
+      await page.getByRole('button', { name: 'Delete', exact: true }).click();
+      const confirm = page.getByRole('dialog', { name: `Delete “${name}”?` });
+      await confirm.getByLabel('Also remove the worktree').check();
+      await audit(page, 'delete-worktree', size);
+      await confirm.getByRole('button', { name: 'Delete' }).click();
+      await expect.poll(() => alertText(page)).toMatch(/^Nothing was deleted\. .*uncommitted|^Nothing was deleted\. .*no commit holds/);
+      expect(await sessionNamed(name)).toBeDefined();
+      await page.screenshot({ path: join(SCREENSHOT_DIR, `workspace-delete-refused-${size}.png`) });
+
+      // Committed on its branch, it goes: the worktree is removed, the branch kept.
+      commitAll(worktree.path, 'the session\'s work');
+      await page.getByRole('button', { name: 'Delete', exact: true }).click();
+      await confirm.getByLabel('Also remove the worktree').check();
+      await confirm.getByRole('button', { name: 'Delete' }).click();
+      await expect.poll(async () => (await sessionNamed(name)) === undefined).toBe(true);
+      // The session may leave the list a moment before git has removed the worktree.
+      await expect.poll(() => worktreePaths(repo)).not.toContain(worktree.path);
+      expect(existsSync(worktree.path)).toBe(false);
+      expect(branches(repo)).toContain(worktree.branch);
+
+      // A folder of its own is no git repository: the Changes page says so.
+      await createSession(page, `Plain ${size}`, undefined, false);
+      await expect.poll(() => page.getByRole('textbox', { name: 'Message' }).isEnabled()).toBe(true);
+      await page.getByRole('button', { name: 'Changes', exact: true }).click();
+      await page.getByRole('dialog', { name: 'Changes' }).getByText('Not a git repository.').waitFor();
+      await audit(page, 'changes-not-git', size);
+      expect(errors).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
+});
