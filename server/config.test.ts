@@ -33,6 +33,14 @@ describe('loadConfig', () => {
     expect(c.sources).toMatchObject({ port: 'flag', maxConcurrentRuns: 'env', logLevel: 'dotenv', host: 'default' });
   });
 
+  it('takes MAX_ATTACHMENT_MB in MiB (5 by default, 1 to 100) and GIT_PATH only when set', () => {
+    expect(loadConfig({ home: '/h' })).toMatchObject({ maxAttachmentBytes: 5 * 2 ** 20, gitPath: undefined });
+    const c = loadConfig({ argv: ['--max-attachment-mb', '12', '--git-path', '~/bin/git'], home: '/h' });
+    expect(c).toMatchObject({ maxAttachmentBytes: 12 * 2 ** 20, gitPath: '/h/bin/git' });
+    expect(() => loadConfig({ env: { MAX_ATTACHMENT_MB: '0' } })).toThrow(/MAX_ATTACHMENT_MB/);
+    expect(() => loadConfig({ env: { MAX_ATTACHMENT_MB: '2.5' } })).toThrow(/MAX_ATTACHMENT_MB/);
+  });
+
   it('splits and expands allowed roots', () => {
     const c = loadConfig({ env: { ALLOWED_ROOTS: '~/code:/srv/work, /tmp/x' }, home: '/home/u' });
     expect(c.allowedRoots).toEqual(['/home/u/code', '/srv/work', '/tmp/x']);

@@ -286,26 +286,14 @@ export class Engine {
     return this.submit(session.id, request.prompt);
   }
 
-  /**
-   * Queues a prompt. Its attachments are checked first (413, 415), then
-   * saved into the session folder; if the prompt is not queued after all (a
-   * full queue, a duplicate request id) they are taken back.
-   */
+  /** Queues a prompt, with its attachments (see Workspace.withAttachments). */
   async submit(sessionId: string, prompt: string, opts: SubmitOptions = {}): Promise<SubmitResult> {
     this.#checkPrompt(prompt, opts.attachments?.length ?? 0);
     const record = await this.#record(sessionId);
     // The policy may be stricter than when the session was made: say so now, not when it runs.
     this.#rules.stillAllowed(record.options);
     if (!opts.attachments?.length) return this.#dispatcher.submit(sessionId, prompt, opts.clientRequestId);
-    const saved = await this.#workspace.attach(record, opts.attachments);
-    try {
-      const result = await this.#dispatcher.submit(sessionId, prompt, opts.clientRequestId, saved.infos);
-      if (result.duplicate) await saved.undo();
-      return result;
-    } catch (err) {
-      await saved.undo();
-      throw err;
-    }
+    return this.#workspace.withAttachments(record, opts.attachments, (infos) => this.#dispatcher.submit(sessionId, prompt, opts.clientRequestId, infos));
   }
 
   /** Lets a queue paused after a billing or usage-limit failure go on. */

@@ -6,8 +6,8 @@
  */
 import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
-import type { Attachment, Changes, FileText } from '../protocol/workspace.js';
-import { checkAttachments, saveAttachments, type SavedAttachments } from './attachments.js';
+import type { Attachment, AttachmentInfo, Changes, FileText } from '../protocol/workspace.js';
+import { checkAttachments, saveAttachments } from './attachments.js';
 import { readChanges } from './changes.js';
 import { AppError } from './errors.js';
 import { readText, servingOf } from './files.js';
@@ -103,9 +103,26 @@ export class Workspace {
     return { realPath, name, size: info.size, ...servingOf(name, download) };
   }
 
-  /** Checks every attachment (413, 415, 400), then saves them into the session folder. */
-  async attach(record: SessionRecord, attachments: readonly Attachment[]): Promise<SavedAttachments> {
+  /**
+   * Checks every attachment (413, 415, 400), saves them into the session
+   * folder, then queues the prompt with them. If it is not queued after all
+   * (a full queue) or another run answers for it (a repeated request id),
+   * the files are taken back.
+   */
+  async withAttachments<T extends { duplicate: boolean }>(
+    record: SessionRecord,
+    attachments: readonly Attachment[],
+    queue: (infos: AttachmentInfo[]) => Promise<T>,
+  ): Promise<T> {
     const checked = checkAttachments(attachments, this.#config.maxAttachmentBytes);
-    return saveAttachments(this.#rules.sessionFolder(record), checked);
+    const saved = await saveAttachments(this.#rules.sessionFolder(record), checked);
+    try {
+      const result = await queue(saved.infos);
+      if (result.duplicate) await saved.undo();
+      return result;
+    } catch (err) {
+      await saved.undo();
+      throw err;
+    }
   }
 }

@@ -2,12 +2,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import type { ServerEvent } from '../../server/protocol/events.js';
 import type { ServerFrame } from '../../server/protocol/ws.js';
+import { attachmentsBodyBytes } from '../../server/protocol/limits.js';
 import { connectWs, fake, startTestServer, type TestServer } from '../support/server.js';
 import { newSession } from '../support/runs.js';
 
 let server: TestServer;
 beforeAll(async () => {
-  server = await startTestServer();
+  server = await startTestServer({ config: { MAX_ATTACHMENT_MB: '1' } });
 });
 afterAll(() => server.close());
 
@@ -185,10 +186,10 @@ describe('WebSocket protocol', () => {
     expect((await server.api('GET', `/api/sessions/${s.id}/history`)).status).toBe(400);
   });
 
-  it('closes the connection on a frame over the size limit', async () => {
+  it('closes the connection on a frame over the size limit (as large as a submit with attachments may be)', async () => {
     const c = await connectWs(server.url);
     const closed = new Promise<number>((r) => c.ws.once('close', (code) => r(code)));
-    c.ws.send('x'.repeat(300 * 1024));
+    c.ws.send('x'.repeat(attachmentsBodyBytes(1024 * 1024) + 1));
     expect(await closed).toBe(1009);
   });
 

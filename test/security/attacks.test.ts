@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
+import { attachmentsBodyBytes } from '../../server/protocol/limits.js';
 import {
   collectEvents,
   connectWs,
@@ -36,7 +37,7 @@ afterEach(() => {
 describe('1. no client input ends the process', () => {
   it('survives a subscribe to a session that does not exist (and other hostile frames), without needing the last line of defence', async () => {
     const root = await tempDir('cr-frames-root-');
-    const server = await spawnServerProcess({ DATA_DIR: await tempDir('cr-frames-'), ALLOWED_ROOTS: root });
+    const server = await spawnServerProcess({ DATA_DIR: await tempDir('cr-frames-'), ALLOWED_ROOTS: root, MAX_ATTACHMENT_MB: '1' });
     processes.push(server);
     const client = await connectWs(server.url);
     client.send({ type: 'subscribe', id: 'a', sessionId: 'deleted-on-another-device', after: 0 });
@@ -54,7 +55,7 @@ describe('1. no client input ends the process', () => {
     // A frame past the size limit closes that socket, not the server.
     const big = await connectWs(server.url);
     const closed = new Promise<number>((resolve) => big.ws.once('close', (code) => resolve(code)));
-    big.ws.send(JSON.stringify({ type: 'ping', pad: 'x'.repeat(300 * 1024) }));
+    big.ws.send(JSON.stringify({ type: 'ping', pad: 'x'.repeat(attachmentsBodyBytes(1024 * 1024)) }));
     expect(await closed).toBe(1009);
 
     // A full round trip after every hostile frame: the server has long handled them all.

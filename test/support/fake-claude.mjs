@@ -2,7 +2,7 @@
 // Scripted stand-in for the `claude` CLI in print mode (stream-json in/out).
 // Plain Node builtins only. See fake-claude.md next to this file for the step DSL.
 import { spawn } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -671,12 +671,19 @@ function main() {
   function promptText(content) {
     if (typeof content === 'string') return content;
     if (Array.isArray(content)) {
+      // An image block shows as a marker with its type, size and digest, so a test can see which bytes arrived.
       return content
-        .filter((b) => b && b.type === 'text' && typeof b.text === 'string')
-        .map((b) => b.text)
+        .map((b) => (b && b.type === 'text' && typeof b.text === 'string' ? b.text : b && b.type === 'image' ? imageMarker(b) : undefined))
+        .filter((t) => t !== undefined)
         .join('\n');
     }
     return '';
+  }
+
+  function imageMarker(block) {
+    const bytes = Buffer.from(String(block.source?.data ?? ''), 'base64');
+    const digest = createHash('sha256').update(bytes).digest('hex').slice(0, 16);
+    return `[image ${block.source?.media_type} ${bytes.length} bytes sha256:${digest}]`;
   }
 
   function controlSuccess(requestId, response) {
