@@ -34,6 +34,8 @@ import { createTranscriptView } from './views/transcript.js';
 import { openUsagePage } from './views/usage.js';
 
 const state = createAppState();
+/** This page deleted the open session: its session.deleted event (before or after the answer) is no surprise. */
+let deletingHere = false;
 const offlineStore = createOfflineStore();
 const auth = createAuth(offlineStore);
 const alerts = createAlerts(byId('alerts'));
@@ -73,7 +75,9 @@ const connection = createConnection({
   },
   onSelectedDeleted() {
     showInAddress(undefined);
-    alerts.error(new Error('This session was deleted.'));
+    // Deleted from here: the delete's own answer says what became of it (the worktree kept or removed).
+    if (!deletingHere) alerts.error(new Error('This session was deleted.'));
+    deletingHere = false;
   },
   error: alerts.error,
 });
@@ -86,6 +90,9 @@ const actions: ActionContext = {
     renderer.schedule();
   },
   select,
+  deleting(on) {
+    deletingHere = on;
+  },
   info: alerts.info,
   error: alerts.error,
 };

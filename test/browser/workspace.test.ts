@@ -9,6 +9,7 @@
  * and the branch kept). Each page is audited with axe and saved as a
  * screenshot (test-results/screenshots/workspace-*).
  */
+import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -177,7 +178,9 @@ describe.each([
       await expect.poll(() => thumb.evaluate((img: HTMLImageElement) => img.naturalWidth).catch(() => 0)).toBe(320);
       expect(await page.locator('#attachment-tray').isHidden()).toBe(true);
       expect(await readFile(join(worktree.path, 'attachments', 'screenshot.png'))).toEqual(shot);
-      await page.getByText('Echo: What is wrong in this screenshot?').first().waitFor();
+      // The scripted CLI echoes the image block it was sent: the same bytes reached it.
+      const digest = createHash('sha256').update(shot).digest('hex').slice(0, 16);
+      await page.getByText(`[image image/png ${shot.length} bytes sha256:${digest}]`).first().waitFor();
       await audit(page, 'transcript-attachment', size);
 
       // Delete with the worktree: git refuses while it has uncommitted work, and nothing is deleted.
@@ -196,6 +199,8 @@ describe.each([
       await confirm.getByLabel('Also remove the worktree').check();
       await confirm.getByRole('button', { name: 'Delete' }).click();
       await expect.poll(async () => (await sessionNamed(name)) === undefined).toBe(true);
+      // The answer says what became of the worktree; the deletion is no error.
+      await expect.poll(() => alertText(page)).toContain(`the branch ${worktree.branch} is kept`);
       // The session may leave the list a moment before git has removed the worktree.
       await expect.poll(() => worktreePaths(repo)).not.toContain(worktree.path);
       expect(existsSync(worktree.path)).toBe(false);

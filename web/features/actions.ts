@@ -15,6 +15,8 @@ export interface ActionContext {
   /** A session object the server answered with (the list learns it at once). */
   upsert(session: SessionView): void;
   select(id: string): void;
+  /** A delete from here is asked for (true), or failed (false): the page expects the open session to go. */
+  deleting(on: boolean): void;
   info(text: string): void;
   error(err: unknown): void;
 }
@@ -77,14 +79,15 @@ export function wireSessionActions(
     guarded(async (s) => {
       const answer = await confirmDelete(s.name, s.worktree);
       if (answer === undefined) return;
-      const result = await deleteSession(s.id, answer.purge).catch((err: unknown) => {
-        // git refused to remove the worktree (uncommitted work, a lock): nothing was deleted.
-        if (err instanceof ApiError && err.status === 409) {
-          throw new Error(`Nothing was deleted. ${err.message}`);
-        }
-        throw err;
-      });
-      if (result.message) ctx.info(result.message);
+      ctx.deleting(true);
+      const result = await deleteSession(s.id, answer.purge)
+        .catch((err: unknown) => {
+          ctx.deleting(false);
+          // git refused to remove the worktree (uncommitted work, a lock): nothing was deleted.
+          if (err instanceof ApiError && err.status === 409) throw new Error(`Nothing was deleted. ${err.message}`);
+          throw err;
+        });
+      ctx.info(result.message ?? `“${s.name}” is deleted.`);
     }),
   );
 }
