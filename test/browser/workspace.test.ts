@@ -169,6 +169,23 @@ describe.each([
       await expect.poll(() => page.locator('#attachment-tray .chip').count()).toBe(2);
       await page.getByRole('button', { name: 'Remove todo.txt' }).click();
       await expect.poll(() => page.locator('#attachment-tray .chip').count()).toBe(1);
+      // A picture pasted into the message box, a text file dropped on the composer.
+      const clip = gradientPng(120, 80, [219, 39, 119], [14, 165, 233]);
+      await page.evaluate(
+        ({ png, text }) => {
+          const files = (name: string, type: string, bytes: number[]) => {
+            const data = new DataTransfer();
+            data.items.add(new File([new Uint8Array(bytes)], name, { type }));
+            return data;
+          };
+          const box = document.getElementById('message');
+          box?.dispatchEvent(new ClipboardEvent('paste', { clipboardData: files('clip.png', 'image/png', png), bubbles: true, cancelable: true }));
+          const drop = files('plan.md', '', text);
+          document.getElementById('composer')?.dispatchEvent(new DragEvent('drop', { dataTransfer: drop, bubbles: true, cancelable: true }));
+        },
+        { png: [...clip], text: [...Buffer.from('# Plan\n')] },
+      );
+      await expect.poll(() => page.locator('#attachment-tray .chip').count()).toBe(3);
       await page.getByRole('textbox', { name: 'Message' }).fill('What is wrong in this screenshot?');
       await audit(page, 'composer-attachment', size);
       await page.getByRole('textbox', { name: 'Message' }).press('Enter');
@@ -176,6 +193,10 @@ describe.each([
       // The transcript shows the prompt's picture, read back from the session folder.
       const thumb = page.locator('#transcript .prompt-files img[alt="screenshot.png"]');
       await expect.poll(() => thumb.evaluate((img: HTMLImageElement) => img.naturalWidth).catch(() => 0)).toBe(320);
+      const pasted = page.locator('#transcript .prompt-files img[alt="clip.png"]');
+      await expect.poll(() => pasted.evaluate((img: HTMLImageElement) => img.naturalWidth).catch(() => 0)).toBe(120);
+      expect(await page.locator('#transcript .prompt-files a.prompt-file').textContent()).toMatch(/^plan\.md · 1 KB$/);
+      expect(await readFile(join(worktree.path, 'attachments', 'plan.md'), 'utf8')).toBe('# Plan\n');
       expect(await page.locator('#attachment-tray').isHidden()).toBe(true);
       expect(await readFile(join(worktree.path, 'attachments', 'screenshot.png'))).toEqual(shot);
       // The scripted CLI echoes the image block it was sent: the same bytes reached it.

@@ -126,7 +126,7 @@ function chip(file: PendingAttachment, thumbnail: string | undefined, onRemove: 
   remove.addEventListener('click', onRemove);
   return h('li', { class: 'chip', 'data-kind': file.kind }, [
     thumbnail ? h('img', { src: thumbnail, alt: '', class: 'chip-thumb' }) : h('span', { class: 'chip-icon', 'aria-hidden': 'true' }),
-    h('span', { class: 'chip-name' }, [file.name]),
+    h('span', { class: 'chip-name', title: file.name }, [file.name]),
     h('span', { class: 'chip-size' }, [megabytes(file.size)]),
     remove,
   ]);
