@@ -81,29 +81,8 @@ export function createComposer(els: ComposerElements, deps: ComposerDeps): Compo
       deps.error(new Error(`The message is ${bytes} bytes; the limit is ${MAX_PROMPT_BYTES}.`));
       return;
     }
-    submit(sessionId, prompt, files);
-  };
-
-  const submit = (sessionId: string, prompt: string, files: readonly PendingAttachment[]) => {
-    // One id per prompt: re-sends after a reconnect carry the same one, so the server keeps it once.
-    const clientRequestId = crypto.randomUUID();
-    addOutgoing(deps.state, { clientRequestId, sessionId, prompt, files: files.length });
-    deps.showLatest();
     clearMessage();
-    deps.attachments.clear();
-    const sent =
-      files.length === 0
-        ? deps.client.request({ type: 'submit', sessionId, prompt, clientRequestId }, { retry: true })
-        : submitMessage(sessionId, { prompt, clientRequestId, attachments: toWire(files) });
-    sent.then(
-      () => dropOutgoing(deps.state, clientRequestId),
-      (err: unknown) => {
-        dropOutgoing(deps.state, clientRequestId);
-        deps.attachments.restore(files);
-        giveBack(prompt, err);
-      },
-    ).finally(deps.changed);
-    deps.changed();
+    submitPrompt(deps, { sessionId, prompt, files }, (err) => giveBack(prompt, err));
   };
 
   const interrupt = () => {
@@ -134,6 +113,38 @@ export function createComposer(els: ComposerElements, deps: ComposerDeps): Compo
     },
     focus: () => message.focus(),
   };
+}
+
+/**
+ * Sends a prompt (the box is cleared already): shown as "sending…" until the
+ * server queued it; on a failure its files go back in the tray and `failed`
+ * puts its text back in the box.
+ */
+function submitPrompt(
+  deps: ComposerDeps,
+  { sessionId, prompt, files }: { sessionId: string; prompt: string; files: readonly PendingAttachment[] },
+  failed: (err: unknown) => void,
+): void {
+  // One id per prompt: re-sends after a reconnect carry the same one, so the server keeps it once.
+  const clientRequestId = crypto.randomUUID();
+  addOutgoing(deps.state, { clientRequestId, sessionId, prompt, files: files.length });
+  deps.showLatest();
+  deps.attachments.clear();
+  const sent =
+    files.length === 0
+      ? deps.client.request({ type: 'submit', sessionId, prompt, clientRequestId }, { retry: true })
+      : submitMessage(sessionId, { prompt, clientRequestId, attachments: toWire(files) });
+  sent
+    .then(
+      () => dropOutgoing(deps.state, clientRequestId),
+      (err: unknown) => {
+        dropOutgoing(deps.state, clientRequestId);
+        deps.attachments.restore(files);
+        failed(err);
+      },
+    )
+    .finally(deps.changed);
+  deps.changed();
 }
 
 function listen(els: ComposerElements, commandMenu: CommandMenu, send: () => void, interrupt: () => void): void {
