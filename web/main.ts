@@ -111,7 +111,7 @@ const attachments = createAttachmentTray(
     pasteTarget: byId('message'),
     dropTarget: byId('composer'),
   },
-  { error: alerts.error, changed: () => renderer.schedule() },
+  { error: alerts.error, info: alerts.info, changed: () => renderer.schedule() },
 );
 
 const composer = createComposer(

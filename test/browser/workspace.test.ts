@@ -18,7 +18,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { accessibilityViolations } from '../support/axe.js';
 import { DESKTOP, launchBrowser, openSessionsDrawer, PHONE, SCREENSHOT_DIR, WEB_DIR } from '../support/browser.js';
 import { branches, commitAll, makeRepo, worktreePaths, writeFiles } from '../support/git.js';
-import { gradientPng } from '../support/png.js';
+import { gradientPng, noisePng } from '../support/png.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 
 const APP_TS = [
@@ -161,6 +161,13 @@ describe.each([
       const picker = page.locator('#attach-input');
       await picker.setInputFiles({ name: 'huge.png', mimeType: 'image/png', buffer: Buffer.alloc(6 * 1024 * 1024) });
       await expect.poll(() => alertText(page)).toContain('huge.png is 6.0 MB; a file may be at most 5.0 MB.');
+      // A real picture over the limit (a phone's photo) is made into a JPEG that fits, and the user is told.
+      const photo = noisePng(1700, 1200);
+      expect(photo.length).toBeGreaterThan(5 * 1024 * 1024);
+      await picker.setInputFiles({ name: 'photo.png', mimeType: 'image/png', buffer: photo });
+      await expect.poll(() => alertText(page)).toContain('photo.png was turned into a 1700×1200 JPEG');
+      await page.getByRole('button', { name: 'Remove photo.jpg' }).click();
+      await expect.poll(() => page.locator('#attachment-tray .chip').count()).toBe(0);
       const shot = gradientPng(320, 200, [22, 163, 74], [250, 204, 21]);
       await picker.setInputFiles([
         { name: 'screenshot.png', mimeType: 'image/png', buffer: shot },

@@ -3,16 +3,20 @@
  * phone: the photo library, the camera or files), pasted into the message
  * box, or dropped on the composer. Each is checked and read at once (a
  * refusal names the file and why), then shown in the tray above the box as a
- * thumbnail or a chip with a Remove button, until the prompt is sent.
+ * thumbnail or a chip with a Remove button, until the prompt is sent. A
+ * picture too large (a phone's photo) or of a type the API does not read is
+ * made into a JPEG that fits, and the user is told.
  */
 import { h } from '../dom.js';
 import {
   DEFAULT_MAX_ATTACHMENT_BYTES,
+  kindOfType,
   megabytes,
   readAttachment,
   refusal,
   type PendingAttachment,
 } from '../workspace/attachments.js';
+import { fitImage } from '../workspace/fit-image.js';
 import '../styles/attachments.css';
 
 export interface AttachElements {
@@ -35,7 +39,7 @@ export interface AttachmentTray {
   setEnabled(enabled: boolean): void;
 }
 
-export function createAttachmentTray(els: AttachElements, deps: { error(err: unknown): void; changed(): void }): AttachmentTray {
+export function createAttachmentTray(els: AttachElements, deps: { error(err: unknown): void; info(text: string): void; changed(): void }): AttachmentTray {
   let files: PendingAttachment[] = [];
   /** Files being read: counted against the limit before they are in. */
   let reading = 0;
@@ -57,20 +61,26 @@ export function createAttachmentTray(els: AttachElements, deps: { error(err: unk
     els.pasteTarget.focus();
   };
   const add = (list: Iterable<File>) => {
-    for (const file of list) {
-      const why = refusal(file.name || 'The pasted file', file.size, files.length + reading, DEFAULT_MAX_ATTACHMENT_BYTES);
+    for (const original of list) {
+      const count = files.length + reading;
+      const fit = needsFitting(original, MAX_BYTES);
+      // A picture to be made smaller is judged by what it will weigh, once fitted.
+      const why = refusal(original.name || 'The pasted file', fit ? 0 : original.size, count, MAX_BYTES);
       if (why) {
         deps.error(new Error(why));
         continue;
       }
       reading++;
       const id = crypto.randomUUID();
-      readAttachment(file, id)
-        .then((read) => {
-          if (read.kind === 'image') thumbnails.set(id, URL.createObjectURL(file));
-          files = [...files, read];
-          render();
-        }, deps.error)
+      (fit ? fitted(original, deps.info) : Promise.resolve(original))
+        .then((file) =>
+          readAttachment(file, id).then((read) => {
+            if (read.kind === 'image') thumbnails.set(id, URL.createObjectURL(file));
+            files = [...files, read];
+            render();
+          }),
+        )
+        .catch(deps.error)
         .finally(() => reading--);
     }
   };
@@ -90,6 +100,26 @@ export function createAttachmentTray(els: AttachElements, deps: { error(err: unk
       els.button.disabled = !enabled;
     },
   };
+}
+
+const MAX_BYTES = DEFAULT_MAX_ATTACHMENT_BYTES;
+
+/** A picture the API would refuse (too large, or a type it does not read) that the browser may turn into one it takes. */
+function needsFitting(file: File, maxBytes: number): boolean {
+  return file.type.startsWith('image/') && file.type !== 'image/svg+xml' && (kindOfType(file.type) !== 'image' || file.size > maxBytes);
+}
+
+/** The picture made into a JPEG under the limit, saying so; or why not, with the limit. */
+async function fitted(original: File, info: (text: string) => void): Promise<File> {
+  const name = original.name || 'The pasted picture';
+  try {
+    const { file, width, height } = await fitImage(original, MAX_BYTES);
+    info(`${name} was turned into a ${width}×${height} JPEG of ${megabytes(file.size)}, so that Claude can take it.`);
+    return file;
+  } catch (err) {
+    const over = refusal(name, original.size, 0, MAX_BYTES);
+    throw new Error(`${over ? `${over} ` : ''}${err instanceof Error ? err.message : String(err)}`);
+  }
 }
 
 function listen(els: AttachElements, add: (files: Iterable<File>) => void): void {
