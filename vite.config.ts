@@ -11,7 +11,8 @@
  * before an update takes over. Icons: public/icons, from icons/icon.svg by
  * scripts/generate-icons.mjs.
  */
-import { defineConfig } from 'vite';
+import { fileURLToPath } from 'node:url';
+import { defineConfig, type Plugin } from 'vite';
 import { VitePWA } from 'vite-plugin-pwa';
 import { serverPathPrefixes } from './server/protocol/routes.js';
 
@@ -26,6 +27,31 @@ const SERVER_ROUTES = serverPathPrefixes();
 
 const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 
+/** Push in the service worker (web/sw/push-sw.ts), loaded by the generated worker with importScripts. */
+const PUSH_WORKER = 'push-sw.js';
+
+/**
+ * Builds web/sw/push-sw.ts into dist/web/push-sw.js, a name the generated
+ * worker can import. It imports types only, so its chunk has no imports of
+ * its own and is a plain script, as importScripts needs; wrapped in a
+ * function, so its minified names stay out of the worker's global scope.
+ */
+function pushWorker(): Plugin {
+  return {
+    name: 'claude-remote:push-worker',
+    apply: 'build',
+    buildStart() {
+      this.emitFile({ type: 'chunk', id: fileURLToPath(new URL('./web/sw/push-sw.ts', import.meta.url)), fileName: PUSH_WORKER });
+    },
+    generateBundle(_options, bundle) {
+      const chunk = bundle[PUSH_WORKER];
+      if (chunk?.type !== 'chunk') return;
+      if (/^\s*(import|export)\b/m.test(chunk.code)) this.error(`${PUSH_WORKER} must not import or export at run time (importScripts loads it)`);
+      chunk.code = `(() => {\n${chunk.code}\n})();\n`;
+    },
+  };
+}
+
 export default defineConfig({
   root: 'web',
   publicDir: '../public',
@@ -36,6 +62,7 @@ export default defineConfig({
     target: 'es2022',
   },
   plugins: [
+    pushWorker(),
     VitePWA({
       registerType: 'prompt',
       // web/pwa/register.ts registers the worker (workbox-window); no inline script is injected.
@@ -68,6 +95,9 @@ export default defineConfig({
       workbox: {
         // The built shell: html, js, css, the icons; the plugin adds the manifest itself.
         globPatterns: ['**/*.{html,js,css,svg,png,ico}'],
+        // Loaded by importScripts, which the browser caches with the worker itself.
+        globIgnores: [PUSH_WORKER],
+        importScripts: [PUSH_WORKER],
         navigateFallback: '/index.html',
         navigateFallbackDenylist: SERVER_ROUTES.map((route) => new RegExp(`^${escape(route)}`)),
         // No runtimeCaching: API data is never cached by the worker.

@@ -33,8 +33,9 @@ describe('loadConfig', () => {
     expect(c.sources).toMatchObject({ port: 'flag', maxConcurrentRuns: 'env', logLevel: 'dotenv', host: 'default' });
   });
 
-  it('takes MAX_ATTACHMENT_MB in MiB (5 by default, 1 to 100) and GIT_PATH only when set', () => {
-    expect(loadConfig({ home: '/h' })).toMatchObject({ maxAttachmentBytes: 5 * 2 ** 20, gitPath: undefined });
+  it('takes MAX_ATTACHMENT_MB in MiB (5 by default, 1 to 100), GIT_PATH only when set, WORKTREES_DIR under DATA_DIR by default', () => {
+    expect(loadConfig({ home: '/h' })).toMatchObject({ maxAttachmentBytes: 5 * 2 ** 20, gitPath: undefined, worktreesDir: '/h/.claude-remote/worktrees' });
+    expect(loadConfig({ env: { WORKTREES_DIR: '~/shared/wt' }, home: '/h' }).worktreesDir).toBe('/h/shared/wt');
     const c = loadConfig({ argv: ['--max-attachment-mb', '12', '--git-path', '~/bin/git'], home: '/h' });
     expect(c).toMatchObject({ maxAttachmentBytes: 12 * 2 ** 20, gitPath: '/h/bin/git' });
     expect(() => loadConfig({ env: { MAX_ATTACHMENT_MB: '0' } })).toThrow(/MAX_ATTACHMENT_MB/);
@@ -105,8 +106,17 @@ describe('security settings', () => {
   it('takes extra host names and the proxy setting', () => {
     const c = loadConfig({ env: { ALLOWED_HOSTS: 'DevBox, build.lan:9000', TRUST_PROXY: 'yes' } });
     expect(c.allowedHosts).toEqual(['devbox', 'build.lan:9000']);
-    expect(c.trustProxy).toBe(true);
-    expect(loadConfig({}).trustProxy).toBe(false);
+    expect(c.trustProxy).toEqual(['loopback']);
+    expect(loadConfig({}).trustProxy).toEqual([]);
+    expect(loadConfig({ env: { TRUST_PROXY: 'off' } }).trustProxy).toEqual([]);
+    expect(loadConfig({ argv: ['--trust-proxy', 'loopback, 10.0.0.0/8,192.168.1.5, fd00::/8'] }).trustProxy).toEqual([
+      'loopback',
+      '10.0.0.0/8',
+      '192.168.1.5',
+      'fd00::/8',
+    ]);
+    for (const bad of ['10.0.0.0/33', 'proxy.lan', '10.0.0.0/8/1', '::1/129'])
+      expect(() => loadConfig({ env: { TRUST_PROXY: bad } }), bad).toThrow(/TRUST_PROXY \(--trust-proxy\)/);
   });
 });
 
@@ -118,7 +128,7 @@ describe('the .env file', () => {
   });
 
   it('reads booleans in any case, and refuses anything else by name', () => {
-    expect(loadConfig({ env: { TRUST_PROXY: 'Yes', PERMISSION_PROMPTS: 'OFF' } })).toMatchObject({ trustProxy: true, permissionPrompts: false });
+    expect(loadConfig({ env: { TRUST_PROXY: 'Yes', PERMISSION_PROMPTS: 'OFF' } })).toMatchObject({ trustProxy: ['loopback'], permissionPrompts: false });
     expect(() => loadConfig({ env: { TRUST_PROXY: 'maybe' } })).toThrow(/TRUST_PROXY/);
   });
 
@@ -142,5 +152,13 @@ describe('the .env file', () => {
     expect(() => loadConfig({ env: { REDIS_PASSWORD: 'x' } })).toThrow(/REDIS_HOST/);
     expect(() => loadConfig({ env: { REDIS_PORT: '7000' } })).toThrow(/REDIS_HOST/);
     expect(() => loadConfig({ env: { REDIS_HOST: 'cache', REDIS_PORT: 'x' } })).toThrow(/REDIS_PORT \(--redis-port\)/);
+  });
+
+  it('makes folders of sessions without one under DATA_DIR unless SESSIONS_DIR says where; leases last 15 s unless told', () => {
+    expect(loadConfig({ home: '/home/u', env: { DATA_DIR: '/srv/cr' } }).sessionsDir).toBe('/srv/cr/sessions');
+    expect(loadConfig({ home: '/home/u', env: { SESSIONS_DIR: '~/shared' } }).sessionsDir).toBe('/home/u/shared');
+    expect(loadConfig({}).leaseTtlMs).toBe(15_000);
+    expect(loadConfig({ env: { LEASE_TTL_S: '3' } }).leaseTtlMs).toBe(3_000);
+    expect(() => loadConfig({ env: { LEASE_TTL_S: '1' } })).toThrow(/LEASE_TTL_S \(--lease-ttl-s\)/);
   });
 });

@@ -5,6 +5,7 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
+import { isIP } from 'node:net';
 import { delimiter, join, resolve } from 'node:path';
 import { parseArgs, parseEnv } from 'node:util';
 import { z } from 'zod';
@@ -16,6 +17,18 @@ const SETTINGS = {
   host: { env: 'HOST', flag: 'host', help: 'Address to listen on', default: '127.0.0.1' },
   port: { env: 'PORT', flag: 'port', help: 'Port to listen on (0 = any free port)', default: '8765' },
   dataDir: { env: 'DATA_DIR', flag: 'data-dir', help: 'Where the database and own session folders live', default: '~/.claude-remote' },
+  sessionsDir: {
+    env: 'SESSIONS_DIR',
+    flag: 'sessions-dir',
+    help: 'Folders of sessions created without one (default: DATA_DIR/sessions); with Redis, a folder every instance shares at the same path',
+    default: '',
+  },
+  worktreesDir: {
+    env: 'WORKTREES_DIR',
+    flag: 'worktrees-dir',
+    help: 'Git worktrees of sessions created with worktree: true (default: DATA_DIR/worktrees); with Redis, a folder every instance shares at the same path',
+    default: '',
+  },
   allowedRoots: {
     env: 'ALLOWED_ROOTS',
     flag: 'allowed-roots',
@@ -98,10 +111,10 @@ const SETTINGS = {
   trustProxy: {
     env: 'TRUST_PROXY',
     flag: 'trust-proxy',
-    help: 'Believe X-Forwarded-For/-Proto from loopback (a reverse proxy of your own on this machine)',
+    help: 'Believe X-Forwarded-For/-Proto from these proxies: true (loopback: a proxy on this machine), or addresses and CIDR ranges, comma-separated (loopback, 10.0.0.0/8, fd00::/8)',
     default: 'false',
-    boolean: true,
   },
+
   permissionModes: {
     env: 'PERMISSION_MODES',
     flag: 'permission-modes',
@@ -128,6 +141,12 @@ const SETTINGS = {
   ngrokOauthProvider: { env: 'NGROK_OAUTH_PROVIDER', flag: 'ngrok-oauth-provider', help: 'OAuth at the ngrok edge: google, github, ...', default: '' },
   ngrokOauthAllowEmails: { env: 'NGROK_OAUTH_ALLOW_EMAILS', flag: 'ngrok-oauth-allow-emails', help: 'Emails the edge lets in (comma-separated)', default: '' },
   ngrokOauthAllowDomains: { env: 'NGROK_OAUTH_ALLOW_DOMAINS', flag: 'ngrok-oauth-allow-domains', help: 'Email domains the edge lets in (comma-separated)', default: '' },
+  pushSubject: {
+    env: 'PUSH_SUBJECT',
+    flag: 'push-subject',
+    help: 'Contact in Web Push requests (mailto: or https:), for the push services; Apple refuses localhost ones',
+    default: 'mailto:claude-remote@example.com',
+  },
   redisUrl: {
     env: 'REDIS_URL',
     flag: 'redis-url',
@@ -167,6 +186,23 @@ export const SETTING_ENV_NAMES: readonly string[] = Object.values(SETTINGS).map(
 /** true/false, 1/0, yes/no, on/off, in any case. */
 const boolText = z.stringbool({ truthy: ['1', 'true', 'yes', 'on'], falsy: ['0', 'false', 'no', 'off'] });
 
+/** TRUST_PROXY: a yes or no (yes = loopback), or a list of proxies; a string says what is wrong. */
+function trustProxyList(text: string): string[] | string {
+  const value = text.trim().toLowerCase();
+  if (['', '0', 'false', 'no', 'off'].includes(value)) return [];
+  if (['1', 'true', 'yes', 'on'].includes(value)) return ['loopback'];
+  const entries = value.split(',').map((e) => e.trim()).filter((e) => e !== '');
+  for (const entry of entries) {
+    if (entry === 'loopback') continue;
+    const [address = '', prefix, extra] = entry.split('/');
+    const family = isIP(address);
+    const bits = family === 6 ? 128 : 32;
+    const prefixOk = prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= bits);
+    if (family === 0 || !prefixOk || extra !== undefined) return `expected true, false, or addresses and CIDR ranges (like 10.0.0.0/8); "${entry}" is none of these`;
+  }
+  return entries;
+}
+
 const intText = (min: number, max: number) =>
   z
     .string()
@@ -179,6 +215,8 @@ const configSchema = z.object({
   host: z.string().min(1),
   port: intText(0, 65535),
   dataDir: z.string().min(1),
+  sessionsDir: z.string(),
+  worktreesDir: z.string(),
   allowedRoots: z.string(),
   claudePath: z.string(),
   maxConcurrentRuns: intText(1, 64),
@@ -204,7 +242,11 @@ const configSchema = z.object({
   authPasswordFile: z.string(),
   authTokenFile: z.string(),
   allowedHosts: z.string(),
-  trustProxy: boolText,
+  trustProxy: z.string().transform((text, ctx) => {
+    const list = trustProxyList(text);
+    if (typeof list === 'string') ctx.addIssue({ code: 'custom', message: list });
+    return typeof list === 'string' ? [] : list;
+  }),
   permissionModes: z.string(),
   mcpConfig: z.string().trim().toLowerCase().pipe(z.enum(['off', 'files', 'any'])),
   allowUnauthenticatedRemote: boolText,
@@ -214,6 +256,10 @@ const configSchema = z.object({
   ngrokOauthProvider: z.string(),
   ngrokOauthAllowEmails: z.string(),
   ngrokOauthAllowDomains: z.string(),
+  pushSubject: z
+    .string()
+    .trim()
+    .regex(/^(mailto:[^@\s]+@[^@\s]+|https:\/\/\S+)$/, 'expected mailto:you@example.org or an https:// URL'),
   redisUrl: z.string().trim(),
   redisHost: z.string().trim(),
   redisPort: intText(1, 65535),
@@ -229,6 +275,10 @@ export interface Config {
   host: string;
   port: number;
   dataDir: string;
+  /** Folders of sessions created without one. */
+  sessionsDir: string;
+  /** Where worktree sessions' worktrees are made. */
+  worktreesDir: string;
   allowedRoots: string[];
   claudePath?: string | undefined;
   maxConcurrentRuns: number;
@@ -255,7 +305,8 @@ export interface Config {
   /** Host names (optionally with a port) accepted in `Host` without a secret, besides loopback ones. */
   allowedHosts: string[];
   /** Believe X-Forwarded-* from loopback connections (the operator's own reverse proxy). */
-  trustProxy: boolean;
+  /** Proxies whose X-Forwarded-* is believed: `loopback`, addresses, CIDR ranges (empty: none). */
+  trustProxy: readonly string[];
   /** The permission modes clients may choose. */
   permissionModes: PermissionMode[];
   /** What MCP configs clients may pass: none, files inside the allowed roots, or anything. */
@@ -271,6 +322,8 @@ export interface Config {
         oauthAllowDomains: string[];
       }
     | undefined;
+  /** The VAPID subject of every push: who the push services' operators can reach. */
+  pushSubject: string;
   /** Redis to store in instead of SQLite: REDIS_URL, or one made of REDIS_HOST, _PORT and _PASSWORD. */
   redisUrl?: string | undefined;
   /** With Redis: how long a session's lease outlives its holder's last renewal. */
@@ -331,6 +384,8 @@ export function loadConfig(input: ConfigInput = {}): Readonly<Config> {
     host: c.host,
     port: c.port,
     dataDir: expand(c.dataDir),
+    sessionsDir: c.sessionsDir.trim() === '' ? join(expand(c.dataDir), 'sessions') : expand(c.sessionsDir.trim()),
+    worktreesDir: c.worktreesDir.trim() === '' ? join(expand(c.dataDir), 'worktrees') : expand(c.worktreesDir.trim()),
     allowedRoots: c.allowedRoots
       .split(new RegExp(`[${delimiter === ':' ? ':' : ';'},]`))
       .map((p) => p.trim())
@@ -360,6 +415,7 @@ export function loadConfig(input: ConfigInput = {}): Readonly<Config> {
     mcpPolicy: c.mcpConfig,
     allowUnauthenticatedRemote: c.allowUnauthenticatedRemote,
     tunnel: tunnelSettings(c),
+    pushSubject: c.pushSubject,
     redisUrl: redisUrl(c, sources),
     leaseTtlMs: c.leaseTtlS * 1000,
     logLevel: c.logLevel,

@@ -3,22 +3,25 @@
  * signals -> shutdown. Tests start the server through `startServer`, exactly
  * as the command line does.
  */
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
+import type { Agent as HttpsAgent } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { homedir, tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { createChildProcessRunner } from './process/child-process.js';
 import { attachmentsBodyBytes, MAX_WS_MESSAGE_BYTES } from './protocol/limits.js';
 import { createGitRunner } from './process/git.js';
 import { unifiedDiff } from './process/diff.js';
 import { createCliLocator } from './process/locate.js';
-import { ConfigError, helpText, loadConfig, SETTING_ENV_NAMES, type Config } from './config.js';
+import { ConfigError, helpText, loadConfig, type Config } from './config.js';
+import { checkExposure, defaultCliEnv, packageRoot, packageVersion, warnAboutSecretsOnCommandLine } from './startup.js';
 import { DataDirInUseError, lockDataDir } from './data-lock.js';
 import { within } from './core/deadline.js';
 import { createEngine, type Engine } from './core/engine.js';
 import { systemClock, type Clock } from './core/ports.js';
+import { Presence, PRESENCE_FRESH_MS } from './core/presence.js';
 import { createAppHandle } from './http/app.js';
 import { createAuth } from './http/auth.js';
 import { createGuard } from './http/guard.js';
@@ -35,6 +38,9 @@ import { listenForMetrics } from './metrics/listener.js';
 import { createMetrics } from './metrics/metrics.js';
 import { logRunEvents } from './run-log.js';
 import { openStore } from './open-store.js';
+import { createWebPushSender } from './push/sender.js';
+import { createPushService } from './push/service.js';
+import { loadOrCreateVapidKeys, sharedVapidKeys } from './push/vapid.js';
 import { createUsageService, transcriptRoots } from './usage/index.js';
 import { attachWebSocket } from './ws/upgrade.js';
 
@@ -54,9 +60,12 @@ export interface ServerOverrides {
    * closes and exits for its supervisor). Absent: restarting is refused.
    */
   restart?: () => void;
+  /** The TLS agent for push services (tests trust their local one with it). */
+  push?: { agent?: HttpsAgent };
 }
 
 export { RESTART_EXIT_CODE } from './supervisor.js';
+export { checkExposure, defaultCliEnv, isLoopback, packageVersion } from './startup.js';
 import { RESTART_EXIT_CODE } from './supervisor.js';
 
 export interface HttpTimeouts {
@@ -85,48 +94,6 @@ export interface RunningServer {
 
 const SHUTDOWN_DEADLINE_MS = 15_000;
 const DRAIN_DEADLINE_MS = 2_000;
-
-/** The package root: where package.json is, whether we run from server/ or dist/. */
-function packageRoot(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 5; i++) {
-    try {
-      const pkg = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { name?: string };
-      if (pkg.name === 'claude-remote') return dir;
-    } catch {
-      // not here; go up
-    }
-    dir = dirname(dir);
-  }
-  return process.cwd();
-}
-
-export function packageVersion(): string {
-  try {
-    return (JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version: string }).version;
-  } catch {
-    return '0.0.0';
-  }
-}
-
-const LOOPBACK = /^(127\.\d+\.\d+\.\d+|::1|localhost)$/i;
-
-export function isLoopback(host: string): boolean {
-  return LOOPBACK.test(host);
-}
-
-/**
- * The CLI's environment: the user's own (their login, API key, PATH), minus
- * our Node flags (as the Agent SDK does) and minus every setting of ours.
- * Claude's tools can read and print their environment: AUTH_PASSWORD,
- * AUTH_TOKEN or NGROK_AUTHTOKEN must never be within their reach.
- */
-export function defaultCliEnv(source: NodeJS.ProcessEnv = process.env): Record<string, string> {
-  const ours = new Set([...SETTING_ENV_NAMES, 'NODE_OPTIONS', 'CLAUDE_REMOTE_SUPERVISED']);
-  const env: Record<string, string> = {};
-  for (const [key, value] of Object.entries(source)) if (value !== undefined && !ours.has(key)) env[key] = value;
-  return env;
-}
 
 export async function startServer(config: Readonly<Config>, overrides: ServerOverrides = {}): Promise<RunningServer> {
   const log = overrides.log ?? createLogger(config.logLevel, { format: config.logFormat });
@@ -166,8 +133,15 @@ async function startLocked(
   unlock: () => void,
 ): Promise<RunningServer> {
   const version = packageVersion();
+  // Alone, before the store opens: an unreadable key file stops the start with nothing else to close.
+  const ownVapid = config.redisUrl === undefined ? loadOrCreateVapidKeys(config.dataDir) : undefined;
   const opened = await openStore(config, (level, message, extra) => log[level](message, extra));
   const { store, instanceId } = opened;
+  // Shared: one pair for every instance, kept in the store (see push/vapid.ts).
+  const vapid = ownVapid ?? (await sharedVapidKeys(store, config.dataDir).catch(async (err: unknown) => {
+    await opened.close();
+    throw err;
+  }));
   const cliEnv = overrides.cliEnv ?? defaultCliEnv();
   const locator = createCliLocator({ claudePath: config.claudePath, home: homedir(), env: cliEnv });
   const engine = createEngine(
@@ -184,6 +158,8 @@ async function startLocked(
     },
     {
       dataDir: config.dataDir,
+      sessionsDir: config.sessionsDir,
+      worktreesDir: config.worktreesDir,
       allowedRoots: config.allowedRoots,
       maxConcurrentRuns: config.maxConcurrentRuns,
       maxQueueLength: config.maxQueueLength,
@@ -209,6 +185,23 @@ async function startLocked(
   logRunEvents(engine, log);
   const metrics = createMetrics({ engine, openStreams: () => guard.openStreams(), storeFile: opened.file });
   await engine.start();
+  // After start (though notices.ts skips them anyway): the runs a previous life left are no news to push.
+  const presence = new Presence(overrides.clock ?? systemClock, PRESENCE_FRESH_MS, opened.cluster);
+  const push = createPushService(
+    {
+      store,
+      engine,
+      presence,
+      sender: createWebPushSender({ vapid, subject: config.pushSubject, agent: overrides.push?.agent }),
+      clock: overrides.clock ?? systemClock,
+      log,
+    },
+    {
+      publicKey: vapid.publicKey,
+      permissionTimeoutS: Math.ceil(config.permissionTimeoutMs / 1000),
+      instanceId: opened.cluster ? instanceId : undefined,
+    },
+  );
   const clock = overrides.clock ?? systemClock;
   const usage = createUsageService({
     roots: transcriptRoots(cliEnv, homedir()),
@@ -238,6 +231,7 @@ async function startLocked(
     auth,
     guard,
     usage,
+    push,
     tunnelState: () => tunnel?.state ?? { status: 'off' },
     restart: overrides.restart,
     startedAt,
@@ -254,6 +248,7 @@ async function startLocked(
     startedAt,
     guard,
     auth,
+    presence,
     maxPayloadBytes: Math.max(MAX_WS_MESSAGE_BYTES, attachmentsBodyBytes(config.maxAttachmentBytes)),
   });
   await new Promise<void>((resolveListen, reject) => {
@@ -300,6 +295,8 @@ async function startLocked(
       server.close();
       tunnelServer?.close();
       await ws.close();
+      // Before the runs stop: their ends at shutdown are not news to push.
+      await push.close();
       if ((await within(engine.close(), SHUTDOWN_DEADLINE_MS)).outcome === 'late') log.warn('runs did not stop in time');
       await usage.close();
       // Requests in flight finish (new ones get 503), so none meets a closed
@@ -331,48 +328,6 @@ function tunnelSocketPath(dataDir: string): string {
   const inData = join(dataDir, 'tunnel.sock');
   if (Buffer.byteLength(inData) < 100) return inData;
   return join(mkdtempSync(join(tmpdir(), 'claude-remote-')), 'tunnel.sock');
-}
-
-/** Command lines are visible to every user of the machine (`ps`). */
-function warnAboutSecretsOnCommandLine(config: Readonly<Config>, log: Logger): void {
-  const flags = {
-    authPassword: '--auth-password',
-    authToken: '--auth-token',
-    ngrokAuthtoken: '--ngrok-authtoken',
-    redisPassword: '--redis-password',
-    redisUrl: '--redis-url',
-  } as const;
-  for (const [key, flag] of Object.entries(flags) as [keyof typeof flags, string][]) {
-    if (config.sources[key] !== 'flag') continue;
-    if (key === 'redisUrl' && !/\/\/[^/]*@/.test(config.redisUrl ?? '')) continue;
-    log.warn(
-      `${flag} puts a secret on the command line, where every user of this machine can read it (ps). ` +
-        'Put it in the .env file (chmod 600) or the environment instead (AUTH_PASSWORD_FILE / AUTH_TOKEN_FILE name files for the app\'s secrets).',
-    );
-  }
-}
-
-/**
- * Whoever reaches this server can run commands as this user. Beyond loopback
- * (another address, or a tunnel) a secret is required, unless the loudly
- * named opt-out is set, and then every start says so.
- */
-export function checkExposure(config: Readonly<Config>, log: Logger): void {
-  const exposed = !isLoopback(config.host) || config.tunnel !== undefined;
-  if (!exposed || config.authPassword || config.authToken) return;
-  const where = config.tunnel ? 'an ngrok tunnel' : `${config.host}`;
-  if (config.allowUnauthenticatedRemote) {
-    log.warn(
-      `UNAUTHENTICATED on ${where}: anyone who can reach this server can run any command as this user. ` +
-        'Set AUTH_PASSWORD and drop --dangerously-allow-unauthenticated-remote.',
-    );
-    return;
-  }
-  throw new ConfigError(
-    `Refusing to start on ${where} without authentication: anyone who reaches it could run commands on this computer.\n` +
-      'Set AUTH_PASSWORD (the app asks for it) and/or AUTH_TOKEN (for API clients: Authorization: Bearer), ' +
-      'or listen on 127.0.0.1 only (HOST=127.0.0.1).',
-  );
 }
 
 export async function main(argv: string[]): Promise<void> {

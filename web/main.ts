@@ -16,11 +16,15 @@ import { createLoadEarlier } from './features/load-earlier.js';
 import { wireNewSessionForm } from './features/new-session.js';
 import { createNotices } from './features/notices.js';
 import { createNotifier } from './features/notify.js';
+import { createPresence } from './features/presence.js';
+import { withPush } from './features/push.js';
+import { wireRestart } from './features/restart.js';
 import { createServerInfo } from './features/server-info.js';
 import { createWorkspace } from './features/workspace.js';
 import { attachUsageChip, createUsageFeed } from './features/usage-chip.js';
-import { fileUrl } from './net/api.js';
+import { fileUrl, resumeSession, revokeAllowedTool, sessionStats } from './net/api.js';
 import { createAuth } from './net/auth.js';
+import { RequestError } from './net/ws-client.js';
 import { createOfflineCopy } from './pwa/offline-copy.js';
 import { createOfflineLook } from './pwa/offline-look.js';
 import { createOfflineStore } from './pwa/offline-store.js';
@@ -28,9 +32,11 @@ import { registerServiceWorker, showUpdatePrompt } from './pwa/register.js';
 import { createAlerts } from './views/alerts.js';
 import { createConnectionStatus } from './views/connection-status.js';
 import { createDrawer } from './views/drawer.js';
+import { createPausedBanner } from './views/paused-banner.js';
 import { createQueueView } from './views/queue.js';
+import { createSessionDetails } from './views/session-details.js';
 import { createSessionListView } from './views/sessions.js';
-import { createTranscriptView } from './views/transcript.js';
+import { createTranscriptView, type PermissionReply } from './views/transcript.js';
 import { openUsagePage } from './views/usage.js';
 
 const state = createAppState();
@@ -46,7 +52,7 @@ const usageFeed = createUsageFeed();
 attachUsageChip(byId<HTMLButtonElement>('usage-chip'), usageFeed, () => openUsagePage(usageFeed));
 const notices = createNotices(
   { sound: byId<HTMLButtonElement>('sound-toggle'), notify: byId<HTMLButtonElement>('notify-toggle') },
-  { notifier: createNotifier(), usage: usageFeed, session: (id) => state.sessions.find((s) => s.id === id), error: alerts.error },
+  { notifier: withPush(createNotifier(), byId('notify-toggle')), usage: usageFeed, session: (id) => state.sessions.find((s) => s.id === id), error: alerts.error },
 );
 const serverInfo = createServerInfo(
   { remoteInfo: byId('remote-info'), logout: byId<HTMLButtonElement>('logout'), logoutEverywhere: byId<HTMLButtonElement>('logout-everywhere') },
@@ -66,10 +72,14 @@ const connection = createConnection({
     notices.onEvent(event);
     workspace.onEvent(event);
   },
+  onServerRestarted() {
+    alerts.info('The server restarted. Runs that were in progress ended; queued prompts go on.');
+  },
   onStatus(connectionState) {
     // A login that expired shows up as a refused upgrade: ask the server why.
     if (connectionState === 'reconnecting') void auth.check().then((found) => (found === 'login' ? auth.goToLogin() : undefined));
     status.show(connectionState);
+    presence.onConnectionState(connectionState);
     offlineLook.onConnectionState(connectionState);
     offlineCopy.onConnectionState(connectionState);
   },
@@ -82,6 +92,7 @@ const connection = createConnection({
   error: alerts.error,
 });
 const { client } = connection;
+const presence = createPresence(client);
 
 const actions: ActionContext = {
   selected: () => selectedSession(state),
@@ -133,19 +144,31 @@ const composer = createComposer(
   },
 );
 
+const sessionDetails = createSessionDetails({
+  stats: sessionStats,
+  revoke: (id, tool) => revokeAllowedTool(id, tool).then(actions.upsert),
+  error: alerts.error,
+});
+
 const renderer = createRenderer(
   state,
-  { header: byId('session-header'), title: byId('session-title'), cwd: byId('session-cwd'), totals: byId('session-totals'), empty: byId('empty') },
+  {
+    header: byId('session-header'),
+    title: byId('session-title'),
+    cwd: byId('session-cwd'),
+    totals: byId('session-totals'),
+    marks: byId('session-marks'),
+    empty: byId('empty'),
+  },
   {
     sessionList: createSessionListView(byId('session-list'), byId('no-sessions'), select),
     transcript: createTranscriptView(byId('transcript'), {
-      onPermission(requestId, behavior) {
-        if (!state.selectedId) return;
-        client.request({ type: 'permission', sessionId: state.selectedId, requestId, behavior }).catch(alerts.error);
-      },
+      onPermission: answerPermission,
       fileUrl: (path, download) => fileUrl(state.selectedId ?? '', path, download),
     }),
     queue: createQueueView(byId('queue'), byId('queue-list'), cancelQueued),
+    paused: createPausedBanner(byId('paused'), (id) => resumeSession(id).then(actions.upsert, rethrowShown)),
+    details: sessionDetails,
     composer,
     loadEarlier: createLoadEarlier(byId<HTMLButtonElement>('load-earlier'), { state, changed: () => renderer.schedule(), error: alerts.error }),
     workspace,
@@ -172,6 +195,32 @@ function select(id: string): void {
   renderer.schedule();
 }
 
+/** Shows an error, then rejects with it: the control that asked is given back. */
+function rethrowShown(err: unknown): never {
+  alerts.error(err);
+  throw err;
+}
+
+/**
+ * Answers a permission request over the WebSocket. Someone else answered
+ * first (409 already_answered): their decision arrives as an event and the
+ * card shows it; the alert says why this answer did not count.
+ */
+function answerPermission(requestId: string, reply: PermissionReply): Promise<void> {
+  const sessionId = state.selectedId;
+  if (!sessionId) return Promise.reject(new Error('No session is open.'));
+  return client.request({ type: 'permission', sessionId, requestId, ...reply }).then(
+    () => undefined,
+    (err: unknown) => {
+      if (err instanceof RequestError && err.code === 'already_answered') {
+        alerts.info('Someone else answered this request first. The card shows their answer.');
+        return;
+      }
+      rethrowShown(err);
+    },
+  );
+}
+
 function cancelQueued(runId: string): Promise<void> {
   if (!state.selectedId) return Promise.resolve();
   return client.request({ type: 'cancel', sessionId: state.selectedId, runId }).then(
@@ -188,6 +237,11 @@ wireSessionActions(
   { rename: byId<HTMLButtonElement>('rename-session'), clear: byId<HTMLButtonElement>('clear-session'), remove: byId<HTMLButtonElement>('delete-session') },
   actions,
 );
+byId<HTMLButtonElement>('session-details').addEventListener('click', () => {
+  const session = selectedSession(state);
+  if (session) sessionDetails.open(session);
+});
+wireRestart(byId<HTMLButtonElement>('restart-server'), { info: alerts.info, error: alerts.error });
 // Esc closes the drawer first; with it closed, Esc interrupts the running prompt.
 document.addEventListener('keydown', (e) => {
   if (e.key !== 'Escape' || e.defaultPrevented || document.querySelector('dialog[open]')) return;

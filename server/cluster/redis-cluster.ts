@@ -14,13 +14,17 @@
  *   reaches 0 clients) or no answer within `commandTimeoutMs` is an error.
  * - The feed: PSUBSCRIBE `<prefix>events:*` (the store publishes each event
  *   there as it numbers it) and SUBSCRIBE `<prefix>raw`, on one subscribing
- *   connection so both arrive in the order Redis sent them.
+ *   connection, so both arrive in the order Redis sent them.
+ * - Presence: each instance says on `<prefix>presence` how much longer
+ *   someone is looking at it (core/presence.ts), so that the instance that
+ *   pushes skips a push the user already sees on another.
  */
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { ServerEvent } from '../protocol/events.js';
 import { AppError, isAppError } from '../core/errors.js';
 import type { Coordinator, FedRawLine, LogFn, RemoteCommand, SharedFeed } from '../core/ports.js';
+import type { PresenceChannel } from '../core/presence.js';
 
 export interface RedisClusterOptions {
   /** The store's connection: commands and PUBLISH go through it (so raw lines and events keep their order). */
@@ -75,7 +79,12 @@ interface RawMessage {
   lines: FedRawLine[];
 }
 
-export interface RedisCluster extends Coordinator, SharedFeed {}
+interface PresenceMessage {
+  from: string;
+  forMs: number;
+}
+
+export interface RedisCluster extends Coordinator, SharedFeed, PresenceChannel {}
 
 export async function createRedisCluster(options: RedisClusterOptions): Promise<RedisCluster> {
   const cluster = new RedisClusterAdapter(options);
@@ -97,6 +106,7 @@ class RedisClusterAdapter implements RedisCluster {
   readonly #eventListeners: Array<(event: ServerEvent) => void> = [];
   readonly #rawListeners: Array<(sessionId: string, runId: string, lines: FedRawLine[]) => void> = [];
   readonly #reconnectListeners: Array<() => void> = [];
+  readonly #presenceListeners: Array<(instanceId: string, forMs: number) => void> = [];
   #handler: ((command: RemoteCommand) => Promise<unknown>) | undefined;
   #renewTimer: NodeJS.Timeout | undefined;
   #ready = false;
@@ -123,7 +133,12 @@ class RedisClusterAdapter implements RedisCluster {
     sub.on('error', () => undefined);
     await sub.connect();
     await sub.psubscribe(`${this.#prefix}events:*`);
-    await sub.subscribe(this.#channel('raw'), this.#channel(`ctl:${this.instanceId}`), this.#channel(`reply:${this.instanceId}`));
+    await sub.subscribe(
+      this.#channel('raw'),
+      this.#channel('presence'),
+      this.#channel(`ctl:${this.instanceId}`),
+      this.#channel(`reply:${this.instanceId}`),
+    );
     const every = Math.max(50, Math.floor(this.#options.leaseTtlMs / 3));
     this.#renewTimer = setInterval(() => void this.#renewAll(), every);
     this.#renewTimer.unref();
@@ -255,6 +270,17 @@ class RedisClusterAdapter implements RedisCluster {
     this.#rawListeners.push(listener);
   }
 
+  // ---- presence -----------------------------------------------------------
+
+  async publishPresence(forMs: number): Promise<void> {
+    const message: PresenceMessage = { from: this.instanceId, forMs };
+    await this.#client.publish(this.#channel('presence'), JSON.stringify(message));
+  }
+
+  onPresence(listener: (instanceId: string, forMs: number) => void): void {
+    this.#presenceListeners.push(listener);
+  }
+
   #onEvent(text: string): void {
     let event: ServerEvent;
     try {
@@ -276,6 +302,10 @@ class RedisClusterAdapter implements RedisCluster {
       const raw = message as RawMessage;
       if (raw.from === this.instanceId) return;
       for (const listener of this.#rawListeners) listener(raw.sessionId, raw.runId, raw.lines);
+    } else if (channel === this.#channel('presence')) {
+      const presence = message as PresenceMessage;
+      if (presence.from === this.instanceId || typeof presence.forMs !== 'number') return;
+      for (const listener of this.#presenceListeners) listener(presence.from, presence.forMs);
     } else if (channel === this.#channel(`reply:${this.instanceId}`)) {
       this.#settle(message as Reply);
     } else if (channel === this.#channel(`ctl:${this.instanceId}`)) {

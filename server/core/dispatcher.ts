@@ -10,10 +10,8 @@
  * only if the store still says queued (compare-and-set), and commands about
  * a run go to its owner.
  */
-import { randomUUID } from 'node:crypto';
 import type { PermissionAnswer } from '../protocol/api.js';
 import type { NewEvent, SessionOptions, SessionView } from '../protocol/events.js';
-import type { Paused } from '../protocol/session.js';
 import type { AttachmentInfo } from '../protocol/workspace.js';
 import { ZERO_USAGE } from '../protocol/events.js';
 import { AppError } from './errors.js';
@@ -22,11 +20,13 @@ import { AnsweredRequests, type Resolution } from './permissions.js';
 import type { Clock, CliRunner, Coordinator, RemoteCommand, TextDiffer } from './ports.js';
 import { createLocalCoordinator } from './local-coordinator.js';
 import { Ownership, type OwnedSide } from './ownership.js';
-import { DueTimers } from './due-timers.js';
-import { RunQueue } from './queue.js';
+import { AllowedTools } from './allowed-tools.js';
+import { QueuePauses } from './queue-pauses.js';
+import { queuedRun, RunQueue } from './queue.js';
+import { RunCommands } from './run-commands.js';
 import type { RawLog } from './raw-log.js';
 import { Run, spawnRequest, type RunConfig, type RunDeps, type RunEnd } from './run.js';
-import { sessionView } from './sessions.js';
+import { sessionView, storedSessionView } from './sessions.js';
 import type { RunPatch, RunRecord, SessionRecord, Store } from './store.js';
 import { WarmPool, type PoolStats, type WarmConfig } from './warm-pool.js';
 import { countProcesses, listProcesses, type ProcessInfo } from './process-list.js';
@@ -70,10 +70,11 @@ export class Dispatcher {
   readonly #pool: WarmPool;
   /** The run of each session that has one going. */
   readonly #runs = new Map<string, Run>();
-  readonly #allowed = new Map<string, Set<string>>();
-  /** Sessions whose paused queue resumes by itself at a known time. */
-  readonly #resumeTimers: DueTimers;
+  readonly #allowed: AllowedTools;
+  readonly #pauses: QueuePauses;
   readonly #runDeps: RunDeps;
+  /** What is done to a session's run on its owner (this instance), whoever asked. */
+  readonly #here: RunCommands;
   readonly #ownership: Ownership;
   /** The run each session has taken from its queue and not finished (starting or running). */
   readonly #active = new Map<string, string>();
@@ -85,7 +86,8 @@ export class Dispatcher {
     this.#deps = deps;
     this.#config = config;
     this.#queue = new RunQueue(config.maxConcurrentRuns);
-    this.#resumeTimers = new DueTimers(deps.clock);
+    this.#allowed = new AllowedTools({ store: deps.store, log: deps.log, reannounce: (sessionId) => this.#reannounce(sessionId) });
+    this.#pauses = new QueuePauses({ ...deps, queue: this.#queue, resume: (sessionId) => this.resume(sessionId) });
     this.#pool = new WarmPool(deps.runner, deps.clock, deps.log, {
       ...(config.warm ?? { idleMs: 0, maxCount: 0, maxBytes: 0, prewarm: false }),
       killGraceMs: config.killGraceMs,
@@ -95,9 +97,23 @@ export class Dispatcher {
       pool: this.#pool,
       config,
       answered: new AnsweredRequests(),
-      allowedForSession: (sessionId) => this.#allowedFor(sessionId),
-      onAllowedForSession: (sessionId) => this.#keepAllowed(sessionId),
+      allowedForSession: (sessionId) => this.#allowed.of(sessionId),
+      onAllowedForSession: (sessionId) => this.#allowed.keep(sessionId),
     };
+    this.#here = new RunCommands({
+      ...deps,
+      runs: this.#runs,
+      queue: this.#queue,
+      pool: this.#pool,
+      pauses: this.#pauses,
+      allowed: this.#allowed,
+      answered: this.#runDeps.answered,
+      announce: (record) => this.announce(record),
+      view: (record) => this.view(record),
+      prewarm: (session) => this.prewarm(session),
+      pump: () => this.#pump(),
+      forget: (sessionId) => this.#ownership.forget(sessionId),
+    });
     const coordinator = deps.coordinator ?? createLocalCoordinator(deps.instanceId ?? 'local');
     this.#ownership = new Ownership({ coordinator, store: deps.store, events: deps.events, log: deps.log, sweepMs: deps.sweepMs ?? 1000 }, this.#ownedSide());
     deps.events.onAny((event) => {
@@ -123,39 +139,12 @@ export class Dispatcher {
       sync: (sessionId) => this.#sync(sessionId),
       abandon: async (sessionId) => {
         this.#queue.drop(sessionId);
-        this.#resumeTimers.clear(sessionId);
+        this.#pauses.clear(sessionId);
         await this.#runs.get(sessionId)?.stop('shutdown');
         await this.#pool.discard(sessionId);
       },
-      execute: (command) => this.#execute(command),
+      execute: (command) => this.#here.execute(command),
     };
-  }
-
-  /** Another instance asks the owner (this one) to act on a session's run. */
-  async #execute(command: RemoteCommand): Promise<unknown> {
-    switch (command.op) {
-      case 'interrupt':
-        return this.#interruptHere(command.sessionId);
-      case 'cancel':
-        return this.#cancelRunning(command.sessionId, command.runId);
-      case 'interruptRun':
-        return this.#interruptRunHere(command.runId);
-      case 'permission':
-        return this.#answerHere(command.sessionId, command.requestId, command.answer, command.by);
-      case 'permissionTool':
-        return this.#runs.get(command.sessionId)?.permissionTool(command.requestId) ?? null;
-      case 'revoke':
-        return this.#revokeHere(command.sessionId, command.toolName);
-      case 'drop':
-        return this.#dropHere(command.sessionId);
-      case 'replace': {
-        const session = await this.#deps.store.getSession(command.sessionId);
-        if (session) await this.#replaceHere(session);
-        return null;
-      }
-      case 'resume':
-        return this.#resumeHere(command.sessionId);
-    }
   }
 
   /**
@@ -167,8 +156,8 @@ export class Dispatcher {
     for (const run of await this.#deps.store.listRuns(session.id, 'running')) {
       if (this.#active.get(session.id) !== run.id) await this.#recordAbandoned(run, (id, patch) => this.#deps.store.updateRunIf(id, 'running', patch));
     }
-    if (session.paused) this.#holdQueue(session.id, session.paused.until);
-    this.#allowed.set(session.id, new Set(session.allowedForSession ?? []));
+    if (session.paused) this.#pauses.hold(session.id, session.paused.until);
+    this.#allowed.load(session);
   }
 
   /** Shared: the queue here becomes the store's queued runs of the session (the one starting aside). */
@@ -181,30 +170,9 @@ export class Dispatcher {
     this.#pump();
   }
 
-  #allowedFor(sessionId: string): Set<string> {
-    let set = this.#allowed.get(sessionId);
-    if (!set) this.#allowed.set(sessionId, (set = new Set()));
-    return set;
-  }
-
-  /** The tools allowed for the rest of a session survive a restart: they are kept with the session. */
-  #keepAllowed(sessionId: string): void {
-    const allowedTools = [...this.#allowedFor(sessionId)].sort();
-    this.#deps.store
-      .updateSession(sessionId, { allowedForSession: allowedTools })
-      .then(() => this.#reannounce(sessionId))
-      .catch((err: unknown) => this.#deps.log('error', 'keeping the session\'s allowed tools failed', { sessionId, err }));
-  }
-
   /** Stops allowing a tool for the session without asking. */
   revokeAllowed(sessionId: string, toolName: string): Promise<SessionView | undefined> {
-    return this.#ownership.route(sessionId, { op: 'revoke', sessionId, toolName }, () => this.#revokeHere(sessionId, toolName));
-  }
-
-  async #revokeHere(sessionId: string, toolName: string): Promise<SessionView | undefined> {
-    this.#allowedFor(sessionId).delete(toolName);
-    const next = await this.#deps.store.updateSession(sessionId, { allowedForSession: [...this.#allowedFor(sessionId)].sort() });
-    return next ? this.announce(next) : undefined;
+    return this.#ownership.route(sessionId, { op: 'revoke', sessionId, toolName }, () => this.#here.revoke(sessionId, toolName));
   }
 
   async #reannounce(sessionId: string): Promise<void> {
@@ -235,8 +203,8 @@ export class Dispatcher {
       return;
     }
     for (const session of await store.listSessions()) {
-      if (session.paused) this.#holdQueue(session.id, session.paused.until);
-      if (session.allowedForSession?.length) this.#allowed.set(session.id, new Set(session.allowedForSession));
+      if (session.paused) this.#pauses.hold(session.id, session.paused.until);
+      if (session.allowedForSession?.length) this.#allowed.load(session);
       for (const run of await store.listRuns(session.id, 'queued')) this.#queue.push(session.id, run.id);
     }
     this.#pump();
@@ -251,44 +219,9 @@ export class Dispatcher {
     await this.#deps.events.append({ type: 'run.finished', sessionId: run.sessionId, runId: run.id, status: 'error', costUsd: 0, usage, durationMs: 0, numTurns: 0, errorKind: 'server_restart', error });
   }
 
-  /**
-   * A session's queue waits after a billing or usage-limit failure: the
-   * prompts behind it would fail the same way. It resumes at the reset time
-   * when the CLI said it, else when someone resumes it.
-   */
-  async #pauseAfter(session: SessionRecord, end: RunEnd): Promise<void> {
-    if (end.errorKind !== 'billing' && end.errorKind !== 'usage_limit') return;
-    const paused: Paused = { reason: end.errorKind, since: this.#deps.clock.now().toISOString(), until: end.resetsAt, message: end.error };
-    await this.#deps.store.updateSession(session.id, { paused });
-    this.#holdQueue(session.id, paused.until);
-    this.#deps.log('warn', `the queue waits (${paused.reason})${paused.until ? ` until ${paused.until}` : ' until it is resumed'}`, { sessionId: session.id, runId: end.runId });
-  }
-
-  #holdQueue(sessionId: string, until: string | undefined): void {
-    this.#queue.pause(sessionId);
-    this.#resumeTimers.clear(sessionId);
-    if (until === undefined) return;
-    this.#resumeTimers.set(sessionId, until, () => {
-      this.resume(sessionId).catch((err: unknown) => this.#deps.log('error', 'resuming the queue failed', { sessionId, err }));
-    });
-  }
-
   /** Lets a paused queue go on (POST .../resume, or its reset time came); a no-op for one that is not paused. */
   resume(sessionId: string): Promise<SessionView | undefined> {
-    return this.#ownership.route(sessionId, { op: 'resume', sessionId }, () => this.#resumeHere(sessionId));
-  }
-
-  async #resumeHere(sessionId: string): Promise<SessionView | undefined> {
-    const record = await this.#deps.store.getSession(sessionId);
-    if (!record) return undefined;
-    this.#resumeTimers.clear(sessionId);
-    const wasPaused = record.paused !== undefined || this.#queue.isPaused(sessionId);
-    const next = record.paused ? await this.#deps.store.updateSession(sessionId, { paused: undefined }) : record;
-    this.#queue.resume(sessionId);
-    if (!next || !wasPaused) return next ? this.view(next) : undefined;
-    const view = await this.announce(next);
-    this.#pump();
-    return view;
+    return this.#ownership.route(sessionId, { op: 'resume', sessionId }, () => this.#here.resume(sessionId));
   }
 
   /** The runs waiting in a session, oldest first (shared: as the store has them). */
@@ -313,19 +246,7 @@ export class Dispatcher {
     if ((await this.pending(sessionId)).length >= this.#config.maxQueueLength) {
       throw new AppError('queue_full', `The queue of this session is full (${this.#config.maxQueueLength} prompts).`);
     }
-    const run: RunRecord = {
-      id: randomUUID(),
-      sessionId,
-      prompt,
-      clientRequestId,
-      ...(attachments?.length ? { attachments } : {}),
-      state: 'queued',
-      enqueuedAt: clock.now().toISOString(),
-      costUsd: 0,
-      usage: { ...ZERO_USAGE },
-      durationMs: 0,
-      numTurns: 0,
-    };
+    const run = { ...queuedRun(sessionId, prompt, clientRequestId, clock.now()), ...(attachments?.length ? { attachments } : {}) };
     const shown = attachments?.length ? { attachments } : {};
     const { run: stored, duplicate } = await store.enqueueRun(run);
     // Lost a race with the same id submitted twice at once: the first one counts.
@@ -346,14 +267,7 @@ export class Dispatcher {
   }
 
   interrupt(sessionId: string): Promise<{ runId: string }> {
-    return this.#ownership.route(sessionId, { op: 'interrupt', sessionId }, () => this.#interruptHere(sessionId));
-  }
-
-  #interruptHere(sessionId: string): { runId: string } {
-    const run = this.#runs.get(sessionId);
-    if (!run) throw new AppError('not_running', 'Nothing is running in this session.');
-    run.interrupt();
-    return { runId: run.runId };
+    return this.#ownership.route(sessionId, { op: 'interrupt', sessionId }, () => this.#here.interrupt(sessionId));
   }
 
   /** Cancels a queued run (from any instance: the store decides); a run that already started is interrupted instead. */
@@ -369,18 +283,7 @@ export class Dispatcher {
       if (wasHere || !this.#shared) await events.append(this.#queueEvent(sessionId));
       return { runId, status: 'cancelled' };
     }
-    return this.#ownership.route(sessionId, { op: 'cancel', sessionId, runId }, () => this.#cancelRunning(sessionId, runId));
-  }
-
-  /** Cancel of a run that is no longer queued: interrupted when it runs, else a conflict. */
-  async #cancelRunning(sessionId: string, runId: string): Promise<{ runId: string; status: 'interrupting' }> {
-    const running = this.#runs.get(sessionId);
-    if (running?.runId === runId) {
-      running.interrupt();
-      return { runId, status: 'interrupting' };
-    }
-    const run = await this.#deps.store.getRun(runId);
-    throw new AppError('conflict', `Run ${runId} already ended (${run?.state ?? 'gone'}).`);
+    return this.#ownership.route(sessionId, { op: 'cancel', sessionId, runId }, () => this.#here.cancelRunning(sessionId, runId));
   }
 
   /** Interrupts a run by id, wherever it is (the gateway's DELETE /chat/:id). */
@@ -391,60 +294,31 @@ export class Dispatcher {
       await this.cancel(run.sessionId, runId);
       return;
     }
-    await this.#ownership.route(run.sessionId, { op: 'interruptRun', runId }, () => this.#interruptRunHere(runId));
-  }
-
-  #interruptRunHere(runId: string): null {
-    const active = [...this.#runs.values()].find((run) => run.runId === runId);
-    if (!active) throw new AppError('process_not_found', `Process ${runId} is not running.`);
-    active.interrupt();
-    return null;
+    await this.#ownership.route(run.sessionId, { op: 'interruptRun', runId }, () => this.#here.interruptRun(runId));
   }
 
   answerPermission(sessionId: string, requestId: string, answer: PermissionAnswer, by: string): Promise<Resolution> {
     const command: RemoteCommand = { op: 'permission', sessionId, requestId, answer, by };
-    return this.#ownership.route(sessionId, command, () => this.#answerHere(sessionId, requestId, answer, by));
-  }
-
-  #answerHere(sessionId: string, requestId: string, answer: PermissionAnswer, by: string): Resolution {
-    const run = this.#runs.get(sessionId);
-    if (run?.hasPermissionRequest(requestId)) return run.answerPermission(requestId, answer, by);
-    throw this.#runDeps.answered.conflict(requestId) ?? new AppError('permission_request_not_found', `No open permission request ${requestId} in this session.`);
+    return this.#ownership.route(sessionId, command, () => this.#here.answer(sessionId, requestId, answer, by));
   }
 
   /** The tool an open permission request of the session is about. */
   async permissionTool(sessionId: string, requestId: string): Promise<string | undefined> {
     const command: RemoteCommand = { op: 'permissionTool', sessionId, requestId };
-    const tool = await this.#ownership.route(sessionId, command, () => this.#runs.get(sessionId)?.permissionTool(requestId) ?? null);
+    const tool = await this.#ownership.route(sessionId, command, () => this.#here.permissionTool(sessionId, requestId));
     return tool ?? undefined;
   }
 
   /** Stops a session's run and drops its queue and process (the session is being deleted); returns the runs that were waiting. */
   async dropSession(sessionId: string): Promise<string[]> {
     const pending = [...(await this.pending(sessionId))];
-    await this.#ownership.route(sessionId, { op: 'drop', sessionId }, () => this.#dropHere(sessionId));
+    await this.#ownership.route(sessionId, { op: 'drop', sessionId }, () => this.#here.drop(sessionId));
     return pending;
-  }
-
-  async #dropHere(sessionId: string): Promise<null> {
-    this.#queue.drop(sessionId);
-    this.#resumeTimers.clear(sessionId);
-    await this.#runs.get(sessionId)?.stop('deleted');
-    await this.#pool.discard(sessionId);
-    this.#allowed.delete(sessionId);
-    this.#ownership.forget(sessionId);
-    return null;
   }
 
   /** The session's process no longer fits (options changed, conversation cleared): it ends after its turn. */
   async replaceProcess(session: SessionRecord): Promise<void> {
-    await this.#ownership.route(session.id, { op: 'replace', sessionId: session.id }, () => this.#replaceHere(session));
-  }
-
-  async #replaceHere(session: SessionRecord): Promise<null> {
-    await this.#pool.discard(session.id);
-    this.prewarm(session);
-    return null;
+    await this.#ownership.route(session.id, { op: 'replace', sessionId: session.id }, () => this.#here.replace(session));
   }
 
   /** Starts the session's CLI ahead of its next prompt, when warm processes are on (shared: on the session's owner only). */
@@ -482,7 +356,7 @@ export class Dispatcher {
   /** Stops every run and warm process; queued prompts stay queued for the next start. */
   async close(): Promise<void> {
     this.#closing = true;
-    this.#resumeTimers.clearAll();
+    this.#pauses.clearAll();
     await Promise.all([...this.#runs.values()].map((run) => run.stop('shutdown')));
     await this.#pool.close();
     await this.#ownership.close();
@@ -513,7 +387,7 @@ export class Dispatcher {
       } finally {
         if (this.#runs.get(sessionId) === run) this.#runs.delete(sessionId);
       }
-      await this.#pauseAfter(session, end);
+      await this.#pauses.after(session, end);
       const now = await store.getSession(sessionId);
       if (now) await this.announce(now);
     } catch (err) {
@@ -542,18 +416,7 @@ export class Dispatcher {
         lastSeq: await this.#deps.store.lastSeq(record.id),
       });
     }
-    // Its runs are another instance's business: the store says what is running and waiting.
-    const [running, queued, lastSeq] = await Promise.all([
-      this.#deps.store.listRuns(record.id, 'running'),
-      this.#deps.store.listRuns(record.id, 'queued'),
-      this.#deps.store.lastSeq(record.id),
-    ]);
-    return sessionView(record, {
-      running: running.length > 0,
-      waitingForAnswers: running.length > 0 ? (this.#waitingAnywhere.get(record.id) ?? 0) : 0,
-      queueLength: queued.length,
-      lastSeq,
-    });
+    return storedSessionView(record, this.#deps.store, this.#waitingAnywhere.get(record.id) ?? 0);
   }
 
   #queueEvent(sessionId: string): NewEvent {

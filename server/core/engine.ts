@@ -40,6 +40,10 @@ export type { ProcessInfo, SubmitResult } from './dispatcher.js';
 
 export interface EngineConfig {
   dataDir: string;
+  /** Folders of sessions created without one (default DATA_DIR/sessions; shared between instances). */
+  sessionsDir?: string | undefined;
+  /** Where worktrees of sessions made with `worktree: true` go (default DATA_DIR/worktrees). */
+  worktreesDir?: string | undefined;
   allowedRoots: readonly string[];
   maxConcurrentRuns: number;
   maxQueueLength: number;
@@ -114,7 +118,7 @@ export class Engine {
     this.#rules = new Rules(config, deps.locator);
     this.#workspace = new Workspace(
       { git: deps.git, rules: this.#rules, log: this.#log },
-      { dataDir: config.dataDir, maxAttachmentBytes: config.maxAttachmentBytes ?? 5 * 1024 * 1024 },
+      { worktreesDir: this.#rules.worktreesDir, maxAttachmentBytes: config.maxAttachmentBytes ?? 5 * 1024 * 1024 },
     );
     this.#dispatcher = new Dispatcher(
       {
@@ -166,7 +170,7 @@ export class Engine {
     const name = body.name ?? body.session_name ?? defaultName(asked ?? '', ownFolder);
     // Last of the checks, as it makes something: a worktree (and its branch) in the repository.
     const made = await this.#workspace.newWorktree({ worktree: body.worktree, baseRef: body.baseRef, cwd: asked, sessionId: id, name });
-    const cwd = made?.cwd ?? asked ?? join(this.#config.dataDir, 'sessions', id);
+    const cwd = made?.cwd ?? asked ?? join(this.#rules.sessionsDir, id);
     if (ownFolder) mkdirSync(cwd, { recursive: true, mode: 0o700 });
     const now = this.#clock.now().toISOString();
     const record: SessionRecord = {
@@ -333,6 +337,11 @@ export class Engine {
       await this.updateSession(sessionId, { permissionMode: answer.mode });
     }
     return resolution;
+  }
+
+  /** Whether a permission request still waits for a person (not answered, remembered or timed out). */
+  async isPermissionOpen(sessionId: string, requestId: string): Promise<boolean> {
+    return (await this.#dispatcher.permissionTool(sessionId, requestId)) !== undefined;
   }
 
   /** Stops allowing a tool for the rest of the session without asking. */

@@ -45,6 +45,8 @@ const NAMED_LANGUAGES: Record<string, string> = {
   '.gitattributes': 'plaintext',
   '.editorconfig': 'ini',
   '.npmrc': 'ini',
+  '.env': 'ini',
+  '.env.example': 'ini',
   license: 'plaintext',
   readme: 'plaintext',
 };

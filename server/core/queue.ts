@@ -7,7 +7,26 @@
  * One run at a time per session; at most `limit` over all sessions, served
  * round-robin (scheduler.ts) so one busy session cannot starve the others.
  */
+import { randomUUID } from 'node:crypto';
+import { ZERO_USAGE } from '../protocol/events.js';
 import { createScheduler, type Scheduler } from './scheduler.js';
+import type { RunRecord } from './store.js';
+
+/** The record of a prompt just accepted: queued, nothing spent yet. */
+export function queuedRun(sessionId: string, prompt: string, clientRequestId: string | undefined, now: Date): RunRecord {
+  return {
+    id: randomUUID(),
+    sessionId,
+    prompt,
+    clientRequestId,
+    state: 'queued',
+    enqueuedAt: now.toISOString(),
+    costUsd: 0,
+    usage: { ...ZERO_USAGE },
+    durationMs: 0,
+    numTurns: 0,
+  };
+}
 
 export class RunQueue {
   readonly #pending = new Map<string, string[]>();

@@ -18,17 +18,26 @@ export class Rules {
   readonly roots: string[];
   /** Where own session folders live (real path): they are checked against this, not the roots. */
   readonly #ownRoot: string[];
+  /** Where folders of sessions created without one are made. */
+  readonly sessionsDir: string;
   /** Where session worktrees live (real path): a worktree session's folder must stay in it. */
   readonly #worktreeRoot: string[];
+  /** Where session worktrees are made. */
+  readonly worktreesDir: string;
   readonly #policy: OptionsPolicy;
   readonly #locator: CliLocator;
 
-  constructor(config: { dataDir: string; allowedRoots: readonly string[]; policy?: OptionsPolicy | undefined }, locator: CliLocator) {
+  constructor(
+    config: { dataDir: string; sessionsDir?: string | undefined; worktreesDir?: string | undefined; allowedRoots: readonly string[]; policy?: OptionsPolicy | undefined },
+    locator: CliLocator,
+  ) {
     this.roots = realRoots(config.allowedRoots);
-    mkdirSync(join(config.dataDir, 'sessions'), { recursive: true, mode: 0o700 });
-    this.#ownRoot = realRoots([join(config.dataDir, 'sessions')]);
-    mkdirSync(join(config.dataDir, 'worktrees'), { recursive: true, mode: 0o700 });
-    this.#worktreeRoot = realRoots([join(config.dataDir, 'worktrees')]);
+    this.sessionsDir = config.sessionsDir ?? join(config.dataDir, 'sessions');
+    mkdirSync(this.sessionsDir, { recursive: true, mode: 0o700 });
+    this.#ownRoot = realRoots([this.sessionsDir]);
+    this.worktreesDir = config.worktreesDir ?? join(config.dataDir, 'worktrees');
+    mkdirSync(this.worktreesDir, { recursive: true, mode: 0o700 });
+    this.#worktreeRoot = realRoots([this.worktreesDir]);
     this.#policy = config.policy ?? OPEN_POLICY;
     this.#locator = locator;
   }

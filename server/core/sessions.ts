@@ -3,7 +3,7 @@
  * set, the default name, the view.
  */
 import { sessionOptionsSchema, type SessionOptions, type SessionView } from '../protocol/session.js';
-import type { SessionRecord } from './store.js';
+import type { SessionRecord, Store } from './store.js';
 
 const OPTION_KEYS = Object.keys(sessionOptionsSchema.shape) as (keyof SessionOptions)[];
 
@@ -43,4 +43,19 @@ export function sessionView(
     ...(record.allowedForSession?.length ? { allowedForSession: record.allowedForSession } : {}),
     ...(record.worktree ? { worktree: record.worktree } : {}),
   };
+}
+
+/**
+ * The view of a session whose runs are another instance's business: the
+ * store says what is running and queued; `waiting` is what its owner last
+ * announced.
+ */
+export async function storedSessionView(record: SessionRecord, store: Store, waiting: number): Promise<SessionView> {
+  const [running, queued, lastSeq] = await Promise.all([store.listRuns(record.id, 'running'), store.listRuns(record.id, 'queued'), store.lastSeq(record.id)]);
+  return sessionView(record, {
+    running: running.length > 0,
+    waitingForAnswers: running.length > 0 ? waiting : 0,
+    queueLength: queued.length,
+    lastSeq,
+  });
 }

@@ -120,6 +120,21 @@ export interface AuthSessionRecord {
   expiresAt: string;
 }
 
+/**
+ * A browser's Web Push subscription (the Push API's `PushSubscription` as
+ * JSON). Its endpoint is a capability URL at the browser's push service:
+ * kept here, never shown whole.
+ */
+export interface PushSubscriptionRecord {
+  id: string;
+  endpoint: string;
+  /** The browser's P-256 public key and auth secret (base64url): the payload is encrypted to them. */
+  keys: { p256dh: string; auth: string };
+  createdAt: string;
+  /** The subscribing browser, to tell devices apart in a list. */
+  userAgent?: string | undefined;
+}
+
 export interface Store {
   createSession(session: SessionRecord): Promise<void>;
   getSession(id: string): Promise<SessionRecord | undefined>;
@@ -184,6 +199,23 @@ export interface Store {
   /** Small named values the server keeps about itself (e.g. the fingerprint of its secrets). */
   getMeta(key: string): Promise<string | undefined>;
   setMeta(key: string, value: string): Promise<void>;
+  /**
+   * Keeps `value` under `key` unless the key has a value already, and returns
+   * the value kept. Atomic: servers sharing the store that start at once all
+   * get the first one's value (the VAPID key pair they all sign pushes with).
+   */
+  initMeta(key: string, value: string): Promise<string>;
+
+  /**
+   * Keeps a push subscription. The endpoint is the key: saving one whose
+   * endpoint is already kept updates its keys and user agent, and the kept
+   * id and createdAt stay. Returns what is kept.
+   */
+  savePushSubscription(subscription: PushSubscriptionRecord): Promise<PushSubscriptionRecord>;
+  /** Every push subscription, oldest first. */
+  listPushSubscriptions(): Promise<PushSubscriptionRecord[]>;
+  /** Forgets one; false when there was none with that id. */
+  deletePushSubscription(id: string): Promise<boolean>;
 
   close(): Promise<void>;
 }

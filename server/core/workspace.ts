@@ -28,7 +28,8 @@ export interface ServedFile {
 }
 
 export interface WorkspaceConfig {
-  dataDir: string;
+  /** Where worktrees are made (WORKTREES_DIR). */
+  worktreesDir: string;
   /** MAX_ATTACHMENT_MB, in bytes. */
   maxAttachmentBytes: number;
 }
@@ -59,7 +60,7 @@ export class Workspace {
     if (request.cwd === undefined) {
       throw new AppError('validation_failed', 'worktree: true needs a cwd inside a git repository (a folder of its own is not one).');
     }
-    return createWorktree(this.#git, { cwd: request.cwd, dataDir: this.#config.dataDir, roots: this.#rules.roots, sessionId: request.sessionId, name: request.name, baseRef: request.baseRef });
+    return createWorktree(this.#git, { cwd: request.cwd, worktreesDir: this.#config.worktreesDir, roots: this.#rules.roots, sessionId: request.sessionId, name: request.name, baseRef: request.baseRef });
   }
 
   /** Takes back the worktree of a session that was not created after all. */

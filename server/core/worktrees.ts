@@ -1,6 +1,6 @@
 /**
  * A session's own git worktree: made when the session is, under
- * DATA_DIR/worktrees/<session id>, on a new branch named after the session;
+ * WORKTREES_DIR/<session id> (DATA_DIR/worktrees by default), on a new branch named after the session;
  * removed (never its branch) only when the session is deleted with purge.
  *
  * What must stay true: a failure leaves nothing behind (no folder, no
@@ -31,6 +31,8 @@ export async function repoTop(git: GitRunner, cwd: string): Promise<string | und
 export function branchName(sessionId: string, name: string): string {
   const slug = name
     .normalize('NFKD')
+    // Accents come apart from their letters under NFKD: drop them, keep the letter.
+    .replace(/\p{M}/gu, '')
     .toLowerCase()
     .replace(/[^a-z0-9]+/g, '-')
     .replace(/^-+|-+$/g, '')
@@ -46,7 +48,7 @@ export function branchName(sessionId: string, name: string): string {
  */
 export async function createWorktree(
   git: GitRunner,
-  request: { cwd: string; dataDir: string; roots: readonly string[]; sessionId: string; name: string; baseRef?: string | undefined },
+  request: { cwd: string; worktreesDir: string; roots: readonly string[]; sessionId: string; name: string; baseRef?: string | undefined },
 ): Promise<NewWorktree> {
   const { cwd } = request;
   const top = await repoTop(git, cwd);
@@ -59,7 +61,7 @@ export async function createWorktree(
   const baseRef = request.baseRef ?? (await currentRef(git, top));
   const baseCommit = await resolveCommit(git, top, baseRef, request.baseRef !== undefined);
   const branch = branchName(request.sessionId, request.name);
-  const parent = join(request.dataDir, 'worktrees');
+  const parent = request.worktreesDir;
   mkdirSync(parent, { recursive: true, mode: 0o700 });
   const path = join(realpathSync(parent), request.sessionId);
   const added = await git.run(top, ['worktree', 'add', '-b', branch, path, baseCommit]);

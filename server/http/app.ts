@@ -10,6 +10,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { AppError } from '../core/errors.js';
 import type { Engine } from '../core/engine.js';
 import type { Logger } from '../log.js';
+import type { PushRegistry } from '../push/service.js';
 import type { UsageService } from '../usage/index.js';
 import { MAX_BODY_BYTES } from '../protocol/limits.js';
 import { ROUTES, type RouteId, type RouteSpec } from '../protocol/routes.js';
@@ -20,6 +21,7 @@ import type { RequestGuard } from './guard.js';
 import type { RouteHandler, RouteHandlers } from './handlers.js';
 import { loginHandlers } from './login.js';
 import { DOCS_CSP } from './openapi.js';
+import { pushHandlers } from './push.js';
 import { sessionHandlers } from './sessions.js';
 import { systemHandlers, type SystemInfo } from './system.js';
 import { workspaceHandlers } from './workspace.js';
@@ -35,6 +37,8 @@ export interface AppDeps {
   guard: RequestGuard;
   /** Machine-wide usage from the CLI's transcripts. */
   usage: Pick<UsageService, 'summary'>;
+  /** Web Push subscriptions and the VAPID key. */
+  push: PushRegistry;
   /** The tunnel's state, when there is one (shown by an authenticated /health). */
   tunnelState?: () => unknown;
   /** Restarts the server in place (absent: not started under a supervisor). */
@@ -153,6 +157,7 @@ function buildApp(deps: AppDeps, gate: RequestHandler): Express {
     }),
     ...loginHandlers(auth, guard),
     ...sessionHandlers(engine, guard),
+    ...pushHandlers(deps.push),
     ...workspaceHandlers(engine),
     ...chatHandlers(engine, guard),
   };

@@ -21,7 +21,7 @@
  * - **How many streams** (SSE, WebSocket) one client holds open.
  */
 import type { IncomingMessage } from 'node:http';
-import type { Socket } from 'node:net';
+import { BlockList, isIP, type Socket } from 'node:net';
 import { AppError } from '../core/errors.js';
 import { MAX_STREAMS_PER_CLIENT } from '../protocol/limits.js';
 
@@ -30,8 +30,11 @@ export interface GuardOptions {
   authEnabled: boolean;
   /** Host names (`name` or `name:port`) accepted besides loopback ones. */
   allowedHosts: readonly string[];
-  /** Believe X-Forwarded-* from loopback connections (the owner's own reverse proxy). */
-  trustProxy: boolean;
+  /**
+   * Whose X-Forwarded-* to believe (the owner's own reverse proxy): `loopback`,
+   * addresses and CIDR ranges (TRUST_PROXY). Empty: nobody's.
+   */
+  trustProxy: readonly string[];
   maxStreamsPerClient?: number;
 }
 
@@ -65,8 +68,8 @@ export function createGuard(options: GuardOptions): RequestGuard {
   const byDoor: Record<StreamDoor, number> = { sse: 0, ws: 0 };
   const maxStreams = options.maxStreamsPerClient ?? MAX_STREAMS_PER_CLIENT;
 
-  const forwardedBelieved = (req: IncomingMessage): boolean =>
-    tunnelSockets.has(req.socket as Socket) || (options.trustProxy && isLoopbackAddress(req.socket.remoteAddress));
+  const proxies = trustedProxies(options.trustProxy);
+  const forwardedBelieved = (req: IncomingMessage): boolean => tunnelSockets.has(req.socket as Socket) || proxies(req.socket.remoteAddress);
 
   const isSecure = (req: IncomingMessage): boolean => {
     if (forwardedBelieved(req)) return firstValue(req.headers['x-forwarded-proto'])?.toLowerCase() === 'https';
@@ -158,6 +161,29 @@ function firstValue(header: string | string[] | undefined): string | undefined {
 function normaliseAddress(address: string | undefined): string {
   if (!address) return 'unknown';
   return address.startsWith('::ffff:') ? address.slice(7) : address;
+}
+
+/** Whether a connection's address is one of the proxies TRUST_PROXY names. */
+function trustedProxies(entries: readonly string[]): (address: string | undefined) => boolean {
+  if (entries.length === 0) return () => false;
+  const list = new BlockList();
+  let loopback = false;
+  for (const entry of entries) {
+    if (entry === 'loopback') {
+      loopback = true;
+      continue;
+    }
+    const [address = '', prefix] = entry.split('/');
+    const family = isIP(address) === 6 ? 'ipv6' : 'ipv4';
+    if (prefix === undefined) list.addAddress(address, family);
+    else list.addSubnet(address, Number(prefix), family);
+  }
+  return (raw) => {
+    if (!raw) return false;
+    if (loopback && isLoopbackAddress(raw)) return true;
+    const address = normaliseAddress(raw);
+    return list.check(address, isIP(address) === 6 ? 'ipv6' : 'ipv4');
+  };
 }
 
 export function isLoopbackAddress(address: string | undefined): boolean {

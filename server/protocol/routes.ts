@@ -50,6 +50,13 @@ import {
   sessionStatsSchema,
   storageListingSchema,
 } from './responses.js';
+import {
+  pushDeletedSchema,
+  pushSubscriptionCreatedSchema,
+  pushSubscriptionListSchema,
+  pushSubscriptionSchema,
+  vapidPublicKeySchema,
+} from './push.js';
 import { runJsonSchema, submitResultSchema } from './runs.js';
 import { usageAnswerSchema } from './usage.js';
 import { changesSchema, fileTextSchema } from './workspace.js';
@@ -76,7 +83,7 @@ const sessionRoutes = {
   createSession: {
     method: 'post', path: '/api/sessions', access: 'user', body: createSessionSchema, response: sessionResponseSchema,
     summary:
-      'Create a session (cwd inside ALLOWED_ROOTS, or a fresh folder of its own). With `worktree: true` (cwd in a git repository): a new git worktree under DATA_DIR/worktrees on a new branch named after the session, from `baseRef` or what cwd has checked out; the view\'s `worktree` says where.',
+      'Create a session (cwd inside ALLOWED_ROOTS, or a fresh folder of its own). With `worktree: true` (cwd in a git repository): a new git worktree under WORKTREES_DIR on a new branch named after the session, from `baseRef` or what cwd has checked out; the view\'s `worktree` says where.',
     statuses: {
       201: 'the session',
       400: 'bad input, path not allowed, not a git repository, a baseRef that names no commit',
@@ -235,6 +242,27 @@ const authRoutes = {
   me: { method: 'get', path: '/api/auth/me', access: 'user', response: authMeSchema, summary: 'Whether this request is logged in, and whether auth is on.', statuses: { 200: '{authenticated, authEnabled}' } },
 } as const satisfies Record<string, RouteSpec>;
 
+/** Web Push to the user's devices (docs/push.md). */
+const pushRoutes = {
+  vapidPublicKey: {
+    method: 'get', path: '/api/push/vapid-public-key', access: 'user', response: vapidPublicKeySchema,
+    summary: 'The server\'s VAPID public key: the applicationServerKey a browser subscribes with.', statuses: { 200: '{publicKey}' },
+  },
+  createPushSubscription: {
+    method: 'post', path: '/api/push/subscriptions', access: 'user', body: pushSubscriptionSchema, response: pushSubscriptionCreatedSchema,
+    summary: 'Keep a browser\'s push subscription (PushSubscription as JSON; https endpoints only). The same endpoint again keeps its id and takes the new keys.',
+    statuses: { 201: '{id}', 400: 'not a push subscription' },
+  },
+  listPushSubscriptions: {
+    method: 'get', path: '/api/push/subscriptions', access: 'user', response: pushSubscriptionListSchema,
+    summary: 'The devices that get pushes: id, the push service\'s host (not the endpoint), since when, the browser.', statuses: { 200: '{subscriptions}' },
+  },
+  deletePushSubscription: {
+    method: 'delete', path: '/api/push/subscriptions/:id', access: 'user', response: pushDeletedSchema,
+    summary: 'Stop pushing to a device.', statuses: { 200: '{deleted: true}', 404: 'not_found' },
+  },
+} as const satisfies Record<string, RouteSpec>;
+
 const gatewayRoutes = {
   chat: {
     method: 'post', path: '/chat', access: 'user', body: chatSchema, kind: 'sse',
@@ -247,7 +275,7 @@ const gatewayRoutes = {
   gatewayProcesses: { method: 'get', path: '/processes', access: 'user', response: gatewayProcessListSchema, summary: 'Gateway: CLI processes.', statuses: { 200: '{processes, count}' } },
 } as const satisfies Record<string, RouteSpec>;
 
-export const ROUTES = { ...systemRoutes, ...authRoutes, ...sessionRoutes, ...gatewayRoutes } as const satisfies Record<string, RouteSpec>;
+export const ROUTES = { ...systemRoutes, ...authRoutes, ...sessionRoutes, ...pushRoutes, ...gatewayRoutes } as const satisfies Record<string, RouteSpec>;
 export type RouteId = keyof typeof ROUTES;
 
 /**

@@ -29,7 +29,7 @@ export const TEXT_MEDIA_TYPES = [
 
 /** A session's own git worktree (created with `worktree: true`). */
 export const worktreeSchema = z.object({
-  /** The worktree's folder, under DATA_DIR/worktrees. */
+  /** The worktree's folder, under WORKTREES_DIR (DATA_DIR/worktrees by default). */
   path: z.string(),
   /** The branch made for the session; deleting the session (even with purge) keeps it. */
   branch: z.string(),

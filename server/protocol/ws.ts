@@ -56,6 +56,12 @@ export const clientFrameSchema = z.discriminatedUnion('type', [
     mode: z.enum(PERMISSION_MODES).optional(),
   }),
   z.object({ type: z.literal('ping'), id: frameId }),
+  /**
+   * Whether the page is in view: sent on connect, on every visibility change
+   * and again every half minute while visible. While a client says so, no
+   * push goes to the user's devices (docs/push.md).
+   */
+  z.object({ type: z.literal('presence'), id: frameId, visible: z.boolean() }),
 ]);
 export type ClientFrame = z.infer<typeof clientFrameSchema>;
 
@@ -88,6 +94,7 @@ export interface ReplyData {
   cancel: { runId: string; status: 'cancelled' | 'interrupting' };
   permission: { behavior: 'allow' | 'deny'; by: string; scope?: 'once' | 'session' | undefined };
   ping: undefined;
+  presence: undefined;
 }
 
 export type ServerFrame =

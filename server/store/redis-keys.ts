@@ -26,6 +26,10 @@
  *   auth:<tokenHash>           string  an AuthSessionRecord as JSON, with a TTL
  *   auths                      zset    "<expiresAt>\0<tokenHash>", score 0
  *   meta                       hash    named values
+ *   push:<id>                  hash    a PushSubscriptionRecord, one JSON value per field
+ *   pushes                     zset    subscription ids, by the order of their first save
+ *   pushends                   hash    endpoint -> subscription id (the endpoint is the key)
+ *   pushord                    string  the first-save order counter
  *
  * Channel (PUBLISH, not a key): `<prefix>events:<sid>` carries each stored
  * event of the session as the JSON of its ServerEvent (seq and at included),
@@ -71,6 +75,10 @@ const KEY = {
   auth: 'auth:',
   auths: 'auths',
   meta: 'meta',
+  push: 'push:',
+  pushes: 'pushes',
+  pushEnds: 'pushends',
+  pushOrd: 'pushord',
 } as const;
 
 const EVENTS_CHANNEL = 'events:';
@@ -98,6 +106,7 @@ export function redisKeys(prefix: string) {
     raw: (runId: string) => k('raw', runId),
     auth: (tokenHash: string) => k('auth', tokenHash),
     meta: k('meta'),
+    pushes: k('pushes'),
   };
 }
 

@@ -176,3 +176,12 @@ end
 return deleted
 `,
 );
+
+/** ARGV: prefix, meta key, value. Keeps the value unless the key has one; returns the one kept. */
+export const INIT_META = luaScript(
+  'initMeta',
+  `
+redis.call('HSETNX', K('meta'), ARGV[2], ARGV[3])
+return redis.call('HGET', K('meta'), ARGV[2])
+`,
+);

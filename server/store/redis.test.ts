@@ -87,6 +87,22 @@ describe('RedisStore specifics', () => {
     expect(await a.listRuns(s.id, 'queued')).toEqual([]);
   });
 
+  it('keeps one subscription per endpoint when two instances save the same browser at once', async () => {
+    const prefix = nextPrefix();
+    const [a, b] = await Promise.all([open(prefix), open(prefix)]);
+    const saves = Array.from({ length: 20 }, (_, i) =>
+      (i % 2 === 0 ? a : b).savePushSubscription({ id: `id${i}`, endpoint: 'https://push.example/same', keys: { p256dh: `K${i}`, auth: 'A' }, createdAt: `T${i}` }),
+    );
+    const kept = await Promise.all(saves);
+    expect(new Set(kept.map((s) => s.id)).size).toBe(1);
+    const [only] = await b.listPushSubscriptions();
+    expect(await a.listPushSubscriptions()).toEqual([only]);
+    expect(await a.deletePushSubscription(only?.id ?? '')).toBe(true);
+    expect(await b.listPushSubscriptions()).toEqual([]);
+    // Nothing of it is left behind: the endpoint can be saved anew under a new id.
+    expect((await b.savePushSubscription({ id: 'fresh', endpoint: 'https://push.example/same', keys: { p256dh: 'K', auth: 'A' }, createdAt: 'T' })).id).toBe('fresh');
+  });
+
   it('publishes each stored event on its session channel, as stored, in seq order', async () => {
     const store = await open(nextPrefix());
     const [s, other] = [makeSession(), makeSession()];

@@ -28,6 +28,9 @@
  *   no read-modify-write in the client, nothing lost to a concurrent patch.
  * - Logins are keys that expire by themselves, so a store nobody prunes does
  *   not keep them forever.
+ * - Push subscriptions are records too, found by endpoint through a hash and
+ *   listed by createdAt, ties in the order they were first saved (as SQLite's
+ *   rowid orders them).
  *
  * Durability is Redis's: "durable when the promise resolves" holds as far as
  * its persistence goes (appendonly yes; appendfsync always for every write,
@@ -41,6 +44,7 @@ import type { Redis } from 'ioredis';
 import type { NewEvent, ServerEvent } from '../protocol/events.js';
 import type {
   AuthSessionRecord,
+  PushSubscriptionRecord,
   RawLine,
   ReadOptions,
   RunPatch,
@@ -54,6 +58,7 @@ import { closeRedis, connectRedis, runScript, storeError, type RedisConnectionOp
 import { APPEND_EVENTS, PRUNE_RUNS, READ_EVENTS, READ_RUN_EVENTS } from './redis-event-scripts.js';
 import { DEFAULT_KEY_PREFIX, eventsChannel, redisKeys, type RedisKeys } from './redis-keys.js';
 import type { LuaScript } from './redis-lua.js';
+import { DELETE_PUSH, SAVE_PUSH } from './redis-push-scripts.js';
 import {
   CREATE_AUTH,
   CREATE_SESSION,
@@ -61,6 +66,7 @@ import {
   DELETE_AUTHS,
   DELETE_SESSION,
   ENQUEUE_RUN,
+  INIT_META,
   LIST_RECORDS,
   UPDATE_RUN,
   UPDATE_SESSION,
@@ -254,6 +260,30 @@ class RedisStoreAdapter implements Store {
     await this.client.hset(this.#keys.meta, key, value);
   }
 
+  async initMeta(key: string, value: string): Promise<string> {
+    const kept = await this.#run(INIT_META, key, value);
+    if (typeof kept !== 'string') throw new Error('initMeta: unexpected reply from Redis');
+    return kept;
+  }
+
+  async savePushSubscription(sub: PushSubscriptionRecord): Promise<PushSubscriptionRecord> {
+    const json = JSON.stringify;
+    const reply = await this.#run(SAVE_PUSH, sub.id, sub.endpoint, json(sub.id), json(sub.endpoint), json(sub.createdAt), ...patchArgs({ keys: sub.keys, userAgent: sub.userAgent }));
+    const kept = recordOf<PushSubscriptionRecord>(reply);
+    if (!kept) throw new Error('savePushSubscription: unexpected reply from Redis');
+    return kept;
+  }
+
+  async listPushSubscriptions(): Promise<PushSubscriptionRecord[]> {
+    const inSaveOrder = recordsOf<PushSubscriptionRecord>(await this.#run(LIST_RECORDS, this.#keys.pushes, 'push'));
+    // Stable: equal createdAt keep the order of their first save.
+    return inSaveOrder.sort((a, b) => (a.createdAt < b.createdAt ? -1 : a.createdAt > b.createdAt ? 1 : 0));
+  }
+
+  async deletePushSubscription(id: string): Promise<boolean> {
+    return count(await this.#run(DELETE_PUSH, id)) === 1;
+  }
+
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
@@ -304,6 +334,10 @@ function guarded(store: RedisStoreAdapter): RedisStore {
     deleteAllAuthSessions: g('deleteAllAuthSessions', store.deleteAllAuthSessions.bind(store)),
     getMeta: g('getMeta', store.getMeta.bind(store)),
     setMeta: g('setMeta', store.setMeta.bind(store)),
+    initMeta: g('initMeta', store.initMeta.bind(store)),
+    savePushSubscription: g('savePushSubscription', store.savePushSubscription.bind(store)),
+    listPushSubscriptions: g('listPushSubscriptions', store.listPushSubscriptions.bind(store)),
+    deletePushSubscription: g('deletePushSubscription', store.deletePushSubscription.bind(store)),
     close: g('close', store.close.bind(store)),
   };
 }

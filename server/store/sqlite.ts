@@ -11,8 +11,10 @@ import type { Database as Db, Statement } from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { NewEvent, ServerEvent } from '../protocol/events.js';
+import { migrate } from './sqlite-schema.js';
 import type {
   AuthSessionRecord,
+  PushSubscriptionRecord,
   ReadOptions,
   RawLine,
   RunPatch,
@@ -22,56 +24,6 @@ import type {
   SessionRecord,
   Store,
 } from '../core/store.js';
-
-const SCHEMA_VERSION = 1;
-
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS sessions (
-  id TEXT PRIMARY KEY,
-  data TEXT NOT NULL,
-  created_at TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS seqs (
-  session_id TEXT PRIMARY KEY,
-  last_seq INTEGER NOT NULL
-);
-CREATE TABLE IF NOT EXISTS events (
-  session_id TEXT NOT NULL,
-  seq INTEGER NOT NULL,
-  type TEXT NOT NULL,
-  run_id TEXT,
-  data TEXT NOT NULL,
-  PRIMARY KEY (session_id, seq)
-) WITHOUT ROWID;
-CREATE INDEX IF NOT EXISTS events_run ON events (session_id, run_id, seq);
-CREATE TABLE IF NOT EXISTS runs (
-  ord INTEGER PRIMARY KEY AUTOINCREMENT,
-  id TEXT NOT NULL UNIQUE,
-  session_id TEXT NOT NULL,
-  client_request_id TEXT,
-  state TEXT NOT NULL,
-  data TEXT NOT NULL
-);
-CREATE UNIQUE INDEX IF NOT EXISTS runs_crid ON runs (session_id, client_request_id)
-  WHERE client_request_id IS NOT NULL;
-CREATE INDEX IF NOT EXISTS runs_session_state ON runs (session_id, state, ord);
-CREATE INDEX IF NOT EXISTS runs_state ON runs (state, ord);
-CREATE TABLE IF NOT EXISTS auth_sessions (
-  token_hash TEXT PRIMARY KEY,
-  created_at TEXT NOT NULL,
-  expires_at TEXT NOT NULL
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS meta (
-  key TEXT PRIMARY KEY,
-  value TEXT NOT NULL
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS raw_lines (
-  run_id TEXT NOT NULL,
-  n INTEGER NOT NULL,
-  line TEXT NOT NULL,
-  PRIMARY KEY (run_id, n)
-) WITHOUT ROWID;
-`;
 
 export interface SqliteStoreOptions {
   /** File path, or ':memory:'. */
@@ -92,19 +44,27 @@ export function createSqliteStore(options: SqliteStoreOptions): Store {
   return new SqliteStore(db);
 }
 
-function migrate(db: Db): void {
-  const version = db.pragma('user_version', { simple: true }) as number;
-  if (version > SCHEMA_VERSION) {
-    throw new Error(
-      `database schema ${version} is newer than this build understands (${SCHEMA_VERSION}); upgrade Claude Remote`,
-    );
-  }
-  db.exec(SCHEMA);
-  db.pragma(`user_version = ${SCHEMA_VERSION}`);
-}
-
 interface RunRow {
   data: string;
+}
+
+interface PushRow {
+  id: string;
+  endpoint: string;
+  p256dh: string;
+  auth: string;
+  created_at: string;
+  user_agent: string | null;
+}
+
+function pushRecord(row: PushRow): PushSubscriptionRecord {
+  return {
+    id: row.id,
+    endpoint: row.endpoint,
+    keys: { p256dh: row.p256dh, auth: row.auth },
+    createdAt: row.created_at,
+    ...(row.user_agent !== null ? { userAgent: row.user_agent } : {}),
+  };
 }
 
 class SqliteStore implements Store {
@@ -312,6 +272,23 @@ class SqliteStore implements Store {
     this.#stmts.setMeta.run(key, value);
   }
 
+  async initMeta(key: string, value: string): Promise<string> {
+    return (this.#stmts.initMeta.get(key, value) as { value: string }).value;
+  }
+
+  async savePushSubscription(sub: PushSubscriptionRecord): Promise<PushSubscriptionRecord> {
+    const row = this.#stmts.upsertPush.get(sub.id, sub.endpoint, sub.keys.p256dh, sub.keys.auth, sub.createdAt, sub.userAgent ?? null) as PushRow;
+    return pushRecord(row);
+  }
+
+  async listPushSubscriptions(): Promise<PushSubscriptionRecord[]> {
+    return (this.#stmts.listPush.all() as PushRow[]).map(pushRecord);
+  }
+
+  async deletePushSubscription(id: string): Promise<boolean> {
+    return this.#stmts.deletePush.run(id).changes > 0;
+  }
+
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
@@ -378,6 +355,15 @@ function prepare(db: Db) {
     deleteAllAuth: s('DELETE FROM auth_sessions'),
     getMeta: s('SELECT value FROM meta WHERE key = ?'),
     setMeta: s('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value'),
+    // One statement, so one step: the upsert that changes nothing still returns the row kept.
+    initMeta: s('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = meta.value RETURNING value'),
+    // The endpoint decides: a browser that subscribes again keeps its id.
+    upsertPush: s(`
+      INSERT INTO push_subscriptions (id, endpoint, p256dh, auth, created_at, user_agent) VALUES (?, ?, ?, ?, ?, ?)
+      ON CONFLICT (endpoint) DO UPDATE SET p256dh = excluded.p256dh, auth = excluded.auth, user_agent = excluded.user_agent
+      RETURNING id, endpoint, p256dh, auth, created_at, user_agent`),
+    listPush: s('SELECT id, endpoint, p256dh, auth, created_at, user_agent FROM push_subscriptions ORDER BY created_at, rowid'),
+    deletePush: s('DELETE FROM push_subscriptions WHERE id = ?'),
     maxRaw: s('SELECT MAX(n) AS n FROM raw_lines WHERE run_id = ?'),
     insertRaw: s('INSERT INTO raw_lines (run_id, n, line) VALUES (?, ?, ?)'),
     readRaw: s('SELECT n, line FROM raw_lines WHERE run_id = ? AND n > ? ORDER BY n'),

@@ -310,6 +310,47 @@ export function describeStoreContract(adapterName: string, factory: StoreFactory
       expect(await store.getMeta('k')).toBe('two');
     });
 
+    it('initialises a named value once: the first value stays, and every later caller gets it', async () => {
+      const store = await open();
+      expect(await store.initMeta('pair', 'first')).toBe('first');
+      expect(await store.initMeta('pair', 'second')).toBe('first');
+      expect(await store.getMeta('pair')).toBe('first');
+      const racing = await Promise.all(['a', 'b', 'c'].map((v) => store.initMeta('raced', v)));
+      expect(new Set(racing).size).toBe(1);
+      await store.setMeta('pair', 'replaced');
+      expect(await store.initMeta('pair', 'third')).toBe('replaced');
+    });
+
+    it('keeps push subscriptions by endpoint: the same endpoint again keeps its id and takes the new keys', async () => {
+      const store = await open();
+      expect(await store.listPushSubscriptions()).toEqual([]);
+      const phone = { id: 'p1', endpoint: 'https://push.example/a', keys: { p256dh: 'K1', auth: 'A1' }, createdAt: '2026-01-01T00:00:00.000Z', userAgent: 'phone' };
+      const laptop = { id: 'p2', endpoint: 'https://push.example/b', keys: { p256dh: 'K2', auth: 'A2' }, createdAt: '2026-01-02T00:00:00.000Z' };
+      expect(await store.savePushSubscription(phone)).toEqual(phone);
+      expect(await store.savePushSubscription(laptop)).toEqual(laptop);
+      const again = await store.savePushSubscription({ ...phone, id: 'p3', keys: { p256dh: 'K3', auth: 'A3' }, createdAt: '2026-01-03T00:00:00.000Z', userAgent: 'phone 2' });
+      expect(again).toEqual({ ...phone, keys: { p256dh: 'K3', auth: 'A3' }, userAgent: 'phone 2' });
+      expect(await store.listPushSubscriptions()).toEqual([again, laptop]);
+    });
+
+    it('lists push subscriptions oldest first, those made at the same time in the order they were first saved', async () => {
+      const store = await open();
+      const sub = (id: string, createdAt: string) => ({ id, endpoint: `https://push.example/${id}`, keys: { p256dh: 'K', auth: 'A' }, createdAt });
+      for (const [id, at] of [['z', 'T2'], ['m', 'T1'], ['a', 'T2'], ['q', 'T0'], ['b', 'T1']] as const) await store.savePushSubscription(sub(id, at));
+      // Saved again (new keys): its place stays.
+      await store.savePushSubscription({ ...sub('z2', 'T9'), endpoint: 'https://push.example/z', keys: { p256dh: 'K2', auth: 'A2' } });
+      expect((await store.listPushSubscriptions()).map((s) => s.id)).toEqual(['q', 'm', 'b', 'z', 'a']);
+    });
+
+    it('forgets one push subscription by id, and says whether there was one', async () => {
+      const store = await open();
+      await store.savePushSubscription({ id: 'x', endpoint: 'https://push.example/x', keys: { p256dh: 'K', auth: 'A' }, createdAt: 'T' });
+      await store.savePushSubscription({ id: 'y', endpoint: 'https://push.example/y', keys: { p256dh: 'K', auth: 'A' }, createdAt: 'T' });
+      expect(await store.deletePushSubscription('x')).toBe(true);
+      expect(await store.deletePushSubscription('x')).toBe(false);
+      expect((await store.listPushSubscriptions()).map((s) => s.id)).toEqual(['y']);
+    });
+
     it('keeps everything across a close and reopen', async () => {
       const store = await open();
       const s = makeSession();
@@ -319,12 +360,15 @@ export function describeStoreContract(adapterName: string, factory: StoreFactory
       await store.appendEvent({ type: 'notice', sessionId: s.id, level: 'info', text: 'x' }, 'T');
       await store.createAuthSession({ tokenHash: 'kept', createdAt: 'T', expiresAt: '9999' });
       await store.setMeta('kept', 'yes');
+      const push = { id: 'kept', endpoint: 'https://push.example/kept', keys: { p256dh: 'K', auth: 'A' }, createdAt: 'T' };
+      await store.savePushSubscription(push);
       await store.close();
       const again = await factory.reopen();
       opened.push(again);
       expect(await again.getSession(s.id)).toEqual(s);
       expect(await again.getAuthSession('kept')).toMatchObject({ tokenHash: 'kept' });
       expect(await again.getMeta('kept')).toBe('yes');
+      expect(await again.listPushSubscriptions()).toEqual([push]);
       expect((await again.listRuns(s.id, 'queued')).map((r) => r.id)).toEqual([run.id]);
       expect((await again.enqueueRun(makeRun(s.id, { clientRequestId: 'keep' }))).duplicate).toBe(true);
       const next = await again.appendEvent({ type: 'notice', sessionId: s.id, level: 'info', text: 'y' }, 'T');

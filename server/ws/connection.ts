@@ -6,6 +6,7 @@
 import type { WebSocket } from 'ws';
 import type { Engine } from '../core/engine.js';
 import { AppError, isAppError } from '../core/errors.js';
+import type { Presence } from '../core/presence.js';
 import type { Logger } from '../log.js';
 import type { ServerEvent } from '../protocol/events.js';
 import { clientFrameSchema, SUMMARY_EVENT_TYPES, type ClientFrame, type ReplyData, type ServerFrame, type SubscribeReply } from '../protocol/ws.js';
@@ -14,7 +15,13 @@ import { clientFrameSchema, SUMMARY_EVENT_TYPES, type ClientFrame, type ReplyDat
 export const WS_MAX_BUFFERED_BYTES = 8 * 1024 * 1024;
 const SUMMARY = new Set<string>(SUMMARY_EVENT_TYPES);
 
-export function serveConnection(ws: WebSocket, engine: Engine, log: Logger, server: { version: string; startedAt: Date }): void {
+export function serveConnection(
+  ws: WebSocket,
+  engine: Engine,
+  log: Logger,
+  server: { version: string; startedAt: Date },
+  presence: Presence,
+): void {
   const followed = new Map<string, Promise<() => void>>();
   let closed = false;
 
@@ -98,6 +105,10 @@ export function serveConnection(ws: WebSocket, engine: Engine, log: Logger, serv
       case 'ping':
         send({ type: 'pong', id: frame.id });
         return undefined;
+      case 'presence':
+        // Answered once the other instances can hear it: a prompt sent after the answer finds it there.
+        await presence.report(ws, frame.visible);
+        return undefined;
       default: {
         const never: never = frame;
         throw new AppError('bad_request', `Unknown frame ${(never as { type: string }).type}`);
@@ -151,6 +162,7 @@ export function serveConnection(ws: WebSocket, engine: Engine, log: Logger, serv
 
   ws.on('close', () => {
     closed = true;
+    presence.forget(ws);
     offAny();
     for (const sessionId of [...followed.keys()]) void unfollow(sessionId);
   });

@@ -10,6 +10,7 @@ import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { Engine } from '../core/engine.js';
+import type { Presence } from '../core/presence.js';
 import type { Auth } from '../http/auth.js';
 import type { RequestGuard } from '../http/guard.js';
 import type { Logger } from '../log.js';
@@ -27,6 +28,8 @@ export interface UpgradeOptions {
   startedAt: Date;
   guard: RequestGuard;
   auth: Pick<Auth, 'verify' | 'onRevoke'>;
+  /** Where the clients' `presence` frames go (pushes wait while someone looks). */
+  presence: Presence;
   /** The largest frame (a submit may carry attachments; default MAX_WS_MESSAGE_BYTES). Larger: close 1009. */
   maxPayloadBytes?: number | undefined;
 }
@@ -61,7 +64,7 @@ export function attachWebSocket(server: Server, options: UpgradeOptions): { clos
           if (set.size === 0 && byLogin.get(loginId) === set) byLogin.delete(loginId);
         });
       }
-      serveConnection(ws, options.engine, log, { version: options.version, startedAt: options.startedAt });
+      serveConnection(ws, options.engine, log, { version: options.version, startedAt: options.startedAt }, options.presence);
     });
 
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {

@@ -6,13 +6,13 @@
  */
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ServerFrame } from '../../server/protocol/ws.js';
 import { GIF_1X1, PNG_1X1 } from '../support/images.js';
-import { newSession, only, queuePrompt, runEvents, type SessionJson } from '../support/runs.js';
-import { connectWs, startTestServer, tempDir, type TestServer } from '../support/server.js';
+import { finishedOf, newSession, only, queuePrompt, runEvents, type SessionJson } from '../support/runs.js';
+import { collectEvents, connectWs, startTestServer, tempDir, type TestServer } from '../support/server.js';
 
 const MAX_MB = 2;
 let server: TestServer;
@@ -135,6 +135,15 @@ describe('attachments refused: nothing queued, nothing saved', () => {
     });
   }
 
+  it('refuses malformed JSON on the attachments route as on any other (400 invalid_json)', async () => {
+    const session = await newSession(server);
+    const res = await server.api('POST', `/api/sessions/${session.id}/messages`, '{"prompt": "x", "attachments": [');
+    expect(res.status).toBe(400);
+    expect(res.body.error.code).toBe('invalid_json');
+    expect((await server.api('GET', `/api/sessions/${session.id}/runs`)).body.runs).toEqual([]);
+    expect((await server.api('POST', '/api/sessions/nope/messages', { prompt: 'x', attachments: [png()] })).body.error.code).toBe('session_not_found');
+  });
+
   it('refuses a body over the attachments limit with 413, before reading it all', async () => {
     const session = await newSession(server);
     const res = await server.api('POST', `/api/sessions/${session.id}/messages`, { prompt: 'x', attachments: [{ name: 'a.txt', mediaType: 'text/plain', data: 'A'.repeat(40 * 1024 * 1024) }] });
@@ -146,7 +155,8 @@ describe('attachments refused: nothing queued, nothing saved', () => {
     const full = await startTestServer({ maxQueueLength: 1, maxConcurrentRuns: 1, config: { WARM_PREWARM: 'false' } });
     try {
       const session = await newSession(full);
-      await queuePrompt(full, session.id, 'FAKE {"sleep":30000}');
+      const running = await queuePrompt(full, session.id, 'FAKE {"sleep":30000}');
+      await collectEvents(full, session.id, (all) => all.some((e) => e.type === 'run.started' && e.runId === running.runId));
       await queuePrompt(full, session.id, 'second waits');
       const res = await full.api('POST', `/api/sessions/${session.id}/messages`, { prompt: 'third', attachments: [png()] });
       expect(res.status).toBe(429);
@@ -157,12 +167,34 @@ describe('attachments refused: nothing queued, nothing saved', () => {
   });
 });
 
+describe('an attachment gone before its prompt runs', () => {
+  it('ends that run as refused, saying which file, and the queue goes on', async () => {
+    const session = await newSession(server);
+    // The first run waits for a permission answer, so the picture's prompt cannot start before it is gone.
+    const blocker = await queuePrompt(server, session.id, 'FAKE {"tool":{"name":"Bash","input":{"command":"ls"},"output":"","ask":true}}');
+    const { runId } = await queuePrompt(server, session.id, 'look', { attachments: [png('gone.png')] });
+    const next = await queuePrompt(server, session.id, 'next');
+    const asked = await collectEvents(server, session.id, (all) => all.some((e) => e.type === 'permission.requested'));
+    const request = only(asked, 'permission.requested')[0];
+    await rm(join(session.cwd, 'attachments', 'gone.png'));
+    await server.api('POST', `/api/sessions/${session.id}/permissions/${request?.requestId}`, { behavior: 'deny' });
+    await runEvents(server, session.id, blocker.runId);
+    expect(finishedOf(await runEvents(server, session.id, runId))).toMatchObject({
+      status: 'error',
+      errorKind: 'refused',
+      error: 'The attached image attachments/gone.png is no longer in the session folder.',
+    });
+    expect(finishedOf(await runEvents(server, session.id, next.runId)).status).toBe('success');
+  });
+});
+
 describe('attachments across a restart', () => {
   it('a queued prompt keeps its picture: after a restart it runs with the same bytes', async () => {
     const dataDir = await tempDir('cr-attach-restart-');
     const first = await startTestServer({ dataDir, maxConcurrentRuns: 1, config: { WARM_PREWARM: 'false' } });
     const session = await newSession(first);
-    await queuePrompt(first, session.id, 'FAKE {"sleep":60000}');
+    const running = await queuePrompt(first, session.id, 'FAKE {"sleep":60000}');
+    await collectEvents(first, session.id, (all) => all.some((e) => e.type === 'run.started' && e.runId === running.runId));
     const { runId } = await queuePrompt(first, session.id, 'after', { attachments: [png('kept.png')] });
     await first.close();
     const second = await startTestServer({ dataDir, allowedRoots: [first.root], maxConcurrentRuns: 1, config: { WARM_PREWARM: 'false' } });

@@ -25,7 +25,13 @@ document.body.append(
 );
 
 const permissions: Array<[string, string]> = [];
-const view = createTranscriptView(transcriptEl, { onPermission: (id, behavior) => permissions.push([id, behavior]), fileUrl: (path) => `/files/${path}` });
+const view = createTranscriptView(transcriptEl, {
+  onPermission: (id, reply) => {
+    permissions.push([id, reply.behavior]);
+    return Promise.resolve();
+  },
+  fileUrl: (path) => `/files/${path}`,
+});
 
 // ---- state building ----------------------------------------------------------------
 

@@ -529,7 +529,7 @@ describe('(c) virtualisation with 5,000 runs', () => {
       await settle();
       expect(await bottomGap()).toBeLessThan(2);
       await page.screenshot({ path: join(SCREENSHOT_DIR, `transcript-5000-live-${label}.png`) });
-      const allow = page.getByRole('button', { name: 'Allow' });
+      const allow = page.getByRole('button', { name: 'Allow', exact: true });
       expect((await allow.boundingBox())!.height).toBeGreaterThanOrEqual(44);
       await allow.click();
       expect(await page.evaluate(() => window.harness.permissions)).toEqual([['perm-1', 'allow']]);

@@ -252,6 +252,7 @@ describe.each([
       await createSession(page, `Not git ${size}`, '', true);
       await expect.poll(() => alertText(page)).toMatch(/git/i);
       expect(await sessionNamed(`Not git ${size}`)).toBeUndefined();
+      await page.locator('#alerts').getByRole('button', { name: 'Dismiss' }).click();
 
       const name = `Worktree ${size}`;
       await createSession(page, name, `project-${size}`, true, async () => {

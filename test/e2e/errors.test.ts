@@ -94,9 +94,11 @@ describe('API failures, as the CLI classifies them', () => {
 
 describe('our limits', () => {
   it('ends a run that takes longer than RUN_TIMEOUT_S as timeout, and the queue goes on', async () => {
-    const s = await server({ RUN_TIMEOUT_S: '1', KILL_GRACE_MS: '1000' });
-    const session = await newSession(s);
-    const slow = await submit(s, session.id, '[[slow]]');
+    // The limit is for every run: long enough that the next, quick one fits under it on a loaded machine.
+    const s = await server({ RUN_TIMEOUT_S: '10', KILL_GRACE_MS: '1000' });
+    const session = await newSession(s, { permissionMode: 'bypassPermissions' });
+    await writeFile(join(session.cwd, 'forever.log'), '');
+    const slow = await submit(s, session.id, '[[bash:tail -f forever.log]]');
     const next = await submit(s, session.id, 'after the timeout');
     const first = finishedOf(await runEvents(s, session.id, slow));
     expect(first).toMatchObject({ status: 'error', errorKind: 'timeout' });

@@ -307,3 +307,44 @@ describe('start-up safety', () => {
     expect(() => checkExposure(loadConfig({ env: { HOST: '127.0.0.1' } }), log)).not.toThrow();
   });
 });
+
+describe('behind a proxy elsewhere on the network (TRUST_PROXY with addresses)', () => {
+  let proxied: TestServer;
+  beforeAll(async () => {
+    // 127.0.0.8/30 stands for the proxy's range (a pod network, a LAN): 127.0.0.8 to .11.
+    proxied = await startTestServer({ config: { AUTH_PASSWORD: PASSWORD, TRUST_PROXY: '127.0.0.8/30' } });
+  });
+  afterAll(() => proxied.close());
+
+  const send = (path: string, headers: Record<string, string>, from: string, body?: unknown) =>
+    rawRequest(proxied.url, { method: 'POST', path, headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body ?? {}), localAddress: from });
+
+  it('believes X-Forwarded-Proto from a listed proxy: the cookie is Secure and the page\'s https Origin is its own', async () => {
+    const host = new URL(proxied.url).host;
+    const viaProxy = { 'x-forwarded-proto': 'https', 'x-forwarded-for': '203.0.113.7', host };
+    const res = await send('/api/auth/login', viaProxy, '127.0.0.9', { password: PASSWORD });
+    expect(res.status).toBe(200);
+    expect(res.headers['set-cookie']?.[0]).toContain('Secure');
+    const cookie = cookieOf(res);
+    const created = await send('/api/sessions', { ...viaProxy, cookie, origin: `https://${host}` }, '127.0.0.9');
+    expect(created.status).toBe(201);
+  });
+
+  it('does not believe it from an address outside the list, loopback or not', async () => {
+    const host = new URL(proxied.url).host;
+    const res = await send('/api/auth/login', { 'x-forwarded-proto': 'https', host }, '127.0.0.20', { password: PASSWORD });
+    expect(res.status).toBe(200);
+    expect(res.headers['set-cookie']?.[0]).not.toContain('Secure');
+    const cookie = cookieOf(res);
+    const forged = await send('/api/sessions', { 'x-forwarded-proto': 'https', host, cookie, origin: `https://${host}` }, '127.0.0.20');
+    expect(forged.status).toBe(403);
+  });
+
+  it('counts failed logins per client the proxy names, so one guesser behind it does not lock out the others', async () => {
+    for (let i = 0; i < 12; i++) await send('/api/auth/login', { 'x-forwarded-for': '198.51.100.1' }, '127.0.0.10', { password: 'wrong' });
+    const guesser = await send('/api/auth/login', { 'x-forwarded-for': '198.51.100.1' }, '127.0.0.10', { password: PASSWORD });
+    expect(guesser.status).toBe(429);
+    const other = await send('/api/auth/login', { 'x-forwarded-for': '198.51.100.2' }, '127.0.0.10', { password: PASSWORD });
+    expect(other.status).toBe(200);
+  });
+});

@@ -100,7 +100,8 @@ export async function makeClaudeEnv(fake: FakeAnthropic): Promise<ClaudeEnv> {
   return {
     env,
     home,
-    cleanup: () => rm(home, { recursive: true, force: true }),
+    // A CLI left by a server killed with -9 may still be writing here for a moment (ENOTEMPTY): retry.
+    cleanup: () => rm(home, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 }),
   };
 }
 

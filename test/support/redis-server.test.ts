@@ -30,6 +30,20 @@ describe('startRedisServer', () => {
     }
   });
 
+  it('keeps its data over a stop and a start when asked to persist, and loses it otherwise', async () => {
+    for (const persist of [true, false]) {
+      const server = await startRedisServer({ persist });
+      try {
+        expect(await ask(server.port, 'SET kept yes')).toBe('+OK');
+        await server.stop('SIGKILL');
+        await server.start();
+        expect(await ask(server.port, 'GET kept')).toBe(persist ? '$3\r\nyes' : '$-1');
+      } finally {
+        await server.close();
+      }
+    }
+  });
+
   it('asks for the password it was given', async () => {
     const server = await startRedisServer({ password: 'sesame' });
     try {

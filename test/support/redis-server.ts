@@ -1,8 +1,10 @@
 /**
  * A real `redis-server` for tests: its own loopback port and temp folder, no
- * persistence (`--save '' --appendonly no`), gone when the test is. `stop()`
- * and `start()` take it down and bring it back on the same port, for tests of
- * what a client does while Redis is away.
+ * persistence (`--save '' --appendonly no`) unless asked, gone when the test
+ * is. `stop()` and `start()` take it down and bring it back on the same port,
+ * for tests of what a client does while Redis is away; with `persist`, it
+ * comes back with its data (an append-only file synced on every write), as a
+ * production Redis restarts.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -19,6 +21,8 @@ export interface RedisServerOptions {
   password?: string;
   /** A further ACL user with every permission and this password (`redis://user:pass@…`). */
   user?: { name: string; password: string };
+  /** Keep the data over stop() and start() (appendonly, fsync always). */
+  persist?: boolean;
 }
 
 export interface RedisServer {
@@ -27,7 +31,7 @@ export interface RedisServer {
   readonly url: string;
   /** Stops the server (SIGTERM, or SIGKILL for a crash); resolves once it exited. */
   stop(signal?: 'SIGTERM' | 'SIGKILL'): Promise<void>;
-  /** Starts it again on the same port (empty: nothing was saved). */
+  /** Starts it again on the same port (empty unless `persist`). */
   start(): Promise<void>;
   /** SIGSTOP / SIGCONT: a server that holds its connections but answers nothing. */
   pause(): void;
@@ -79,7 +83,8 @@ export async function startRedisServer(options: RedisServerOptions = {}): Promis
 }
 
 function redisArgs(port: number, dir: string, options: RedisServerOptions): string[] {
-  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir, '--daemonize', 'no'];
+  const persistence = options.persist ? ['--appendonly', 'yes', '--appendfsync', 'always'] : ['--appendonly', 'no'];
+  const args = ['--port', String(port), '--bind', '127.0.0.1', '--save', '', ...persistence, '--dir', dir, '--daemonize', 'no'];
   if (options.password !== undefined) args.push('--requirepass', options.password);
   if (options.user) args.push('--user', options.user.name, 'on', `>${options.user.password}`, '~*', '&*', '+@all');
   return args;

@@ -36,8 +36,8 @@ export interface TestServerOptions {
   webDir?: string;
   /** More configuration, as environment variables (AUTH_PASSWORD, ...). */
   config?: Record<string, string>;
-  /** Passed to startServer (tunnel seams, tunnel URL callback, timeouts, the clock, a logger to read). */
-  overrides?: Pick<ServerOverrides, 'tunnel' | 'onTunnelUrl' | 'timeouts' | 'clock' | 'log'>;
+  /** Passed to startServer (tunnel seams, tunnel URL callback, timeouts, the clock, a logger to read, the push services' TLS agent). */
+  overrides?: Pick<ServerOverrides, 'tunnel' | 'onTunnelUrl' | 'timeouts' | 'clock' | 'log' | 'push'>;
 }
 
 export interface TestServer extends RunningServer {

@@ -112,6 +112,17 @@ describe('the built web app (dist/web)', () => {
     for (const route of ['api', 'ws', 'chat', 'docs', 'health', 'processes']) expect(sw).toContain(`/^\\/${route}`);
   });
 
+  it('has the push handlers in a plain script the service worker imports, outside the precache', () => {
+    const sw = read('sw.js').toString('utf8');
+    expect(sw).toContain('importScripts("push-sw.js")');
+    expect(sw).not.toMatch(/url:\s*"push-sw\.js"/);
+    const push = read('push-sw.js').toString('utf8');
+    for (const event of ['push', 'notificationclick', 'pushsubscriptionchange']) expect(push).toMatch(new RegExp(`addEventListener\\([\`"']${event}[\`"']`));
+    // importScripts runs classic scripts: no module syntax, and its names kept out of the worker's globals.
+    expect(push).not.toMatch(/^\s*(import|export)\b/m);
+    expect(push.trimStart().startsWith('(() => {')).toBe(true);
+  });
+
   it(`sends the phone under ${JS_GZIP_BUDGET / 1024} KB of gzipped JavaScript`, () => {
     const assets = join(WEB_DIR, 'assets');
     const files = readdirSync(assets).filter((f) => f.endsWith('.js'));

@@ -7,7 +7,7 @@ import type { ServerEvent } from '../../server/protocol/events.js';
 import type { ServerFrame } from '../../server/protocol/ws.js';
 import { RequestError, WsClient, type ConnectionState } from '../net/ws-client.js';
 import { withWindow } from '../state/reducer.js';
-import { applyEvent, applyWelcome, follow, TAIL_RUNS, type AppState } from './state.js';
+import { applyEvent, applyWelcome, follow, noteServerStart, TAIL_RUNS, type AppState } from './state.js';
 
 export interface ConnectionDeps {
   state: AppState;
@@ -15,6 +15,8 @@ export interface ConnectionDeps {
   changed(): void;
   /** A welcome replaced the session list (after every (re)connect). */
   onWelcome(): void;
+  /** This welcome came from a server that started after the one before: it restarted meanwhile. */
+  onServerRestarted(): void;
   /** Every event, followed or summary, after it was applied. */
   onNews(event: ServerEvent): void;
   onStatus(status: ConnectionState): void;
@@ -54,7 +56,9 @@ export function createConnection(deps: ConnectionDeps): Connection {
         // Picked between the hello and this welcome: the server does not follow them yet.
         for (const id of state.followed.keys()) if (!resumedByHello.has(id)) subscribe(id);
         if (selectedGone) deps.error(new Error('The session you had open no longer exists.'));
+        const restarted = noteServerStart(state, frame.startedAt);
         deps.onWelcome();
+        if (restarted) deps.onServerRestarted();
         break;
       }
       case 'event':

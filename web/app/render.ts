@@ -4,14 +4,19 @@
  * frame of streaming touches little more than one text item.
  */
 import type { SessionView } from '../../server/protocol/events.js';
-import { setText } from '../dom.js';
+import { replaceChildren, setText } from '../dom.js';
 import { formatCost, plural } from '../format.js';
+import { updateAppBadge } from '../features/badge.js';
 import type { Composer } from '../features/composer.js';
 import type { LoadEarlier } from '../features/load-earlier.js';
 import type { Workspace } from '../features/workspace.js';
+import type { PausedBanner } from '../views/paused-banner.js';
 import type { QueueView } from '../views/queue.js';
+import type { SessionDetails } from '../views/session-details.js';
+import { markElements, openRequests } from '../views/session-marks.js';
 import type { SessionListView } from '../views/sessions.js';
 import type { TranscriptView } from '../views/transcript.js';
+import { renderWaiting } from '../views/waiting.js';
 import { selectedSession, selectedSessionState, type AppState } from './state.js';
 
 export interface SessionHeaderElements {
@@ -19,6 +24,8 @@ export interface SessionHeaderElements {
   title: HTMLElement;
   cwd: HTMLElement;
   totals: HTMLElement;
+  /** "paused" (views/session-marks.ts); "waiting for you" is the chip after the title (views/waiting.ts). */
+  marks: HTMLElement;
   /** "Pick a session", or "No messages yet". */
   empty: HTMLElement;
 }
@@ -27,6 +34,8 @@ export interface PageViews {
   sessionList: SessionListView;
   transcript: TranscriptView;
   queue: QueueView;
+  paused: PausedBanner;
+  details: SessionDetails;
   composer: Composer;
   loadEarlier: LoadEarlier;
   workspace: Workspace;
@@ -58,10 +67,14 @@ export function createRenderer(state: AppState, els: SessionHeaderElements, view
     views.loadEarlier.render(current);
     renderSessionHeader(els, session, (current?.timeline.length ?? 0) > 0);
     views.workspace.render(session);
+    renderWaiting(els.title, session);
+    updateAppBadge(state.sessions);
+    views.paused.render(session);
+    views.details.render(session);
     views.queue.render(current, state.outgoing.filter((o) => o.sessionId === state.selectedId));
     const running = Boolean(current?.activeRunId);
     views.composer.render(session, running);
-    document.title = session ? `${running ? '● ' : ''}${session.name} · Claude Remote` : 'Claude Remote';
+    document.title = pageTitle(session, running, openRequests(state.sessions));
   };
 
   return {
@@ -91,4 +104,13 @@ function renderSessionHeader(els: SessionHeaderElements, session: SessionView | 
   els.cwd.title = session.cwd;
   const mode = session.options.permissionMode ? ` · ${session.options.permissionMode}` : '';
   setText(els.totals, `${formatCost(session.totals.costUsd)} · ${plural(session.totals.runs, 'run')}${mode}`);
+  const marks = markElements(session);
+  // Redrawn only when they change, so a screen reader is not told the same thing again.
+  if (els.marks.textContent !== marks.map((m) => m.textContent).join('')) replaceChildren(els.marks, marks);
+}
+
+/** "(2) name · Claude Remote" while two answers wait (in any session), "● name" while it runs: a tab says what needs you. */
+export function pageTitle(session: SessionView | undefined, running: boolean, waiting: number): string {
+  const prefix = waiting > 0 ? `(${waiting}) ` : running ? '● ' : '';
+  return `${prefix}${session ? `${session.name} · ` : ''}Claude Remote`;
 }

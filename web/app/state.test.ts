@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ServerEvent, SessionView } from '../../server/protocol/events.js';
-import { addOutgoing, applyEvent, applyWelcome, createAppState, follow, selectedSessionState } from './state.js';
+import { addOutgoing, applyEvent, applyWelcome, createAppState, follow, noteServerStart, selectedSessionState } from './state.js';
 
 const AT = '2026-11-26T12:00:00.000Z';
 
@@ -48,5 +48,16 @@ describe('the app state', () => {
     expect(applyEvent(state, deleted, true)).toEqual({ selectedDeleted: true });
     expect(state.selectedId).toBeUndefined();
     expect(state.followed.has('a')).toBe(false);
+  });
+
+  it('tells a server that restarted between two connections from the first connection and a reconnect to the same one', () => {
+    const state = createAppState();
+    expect(noteServerStart(state, '2026-11-26T12:00:00.000Z')).toBe(false);
+    expect(noteServerStart(state, '2026-11-26T12:00:00.000Z')).toBe(false);
+    expect(noteServerStart(state, '2026-11-26T12:05:00.000Z')).toBe(true);
+    expect(noteServerStart(state, '2026-11-26T12:05:00.000Z')).toBe(false);
+    // A welcome without one (an older server) changes nothing.
+    expect(noteServerStart(state, undefined)).toBe(false);
+    expect(noteServerStart(state, '2026-11-26T12:09:00.000Z')).toBe(true);
   });
 });

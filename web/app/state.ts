@@ -28,10 +28,24 @@ export interface AppState {
   /** Sessions whose events we receive, each reduced; kept while the page lives so switching back is instant. */
   readonly followed: Map<string, SessionState>;
   outgoing: readonly OutgoingPrompt[];
+  /** When the server we last heard a welcome from started (its welcome's startedAt). */
+  serverStartedAt?: string | undefined;
 }
 
 export function createAppState(): AppState {
   return { sessions: [], selectedId: undefined, followed: new Map(), outgoing: [] };
+}
+
+/**
+ * Records the startedAt of a welcome; true when an earlier welcome of this
+ * page came from a server that started at another time, i.e. the server
+ * restarted between the two connections (the first welcome is news to no one).
+ */
+export function noteServerStart(state: AppState, startedAt: string | undefined): boolean {
+  if (startedAt === undefined) return false;
+  const previous = state.serverStartedAt;
+  state.serverStartedAt = startedAt;
+  return previous !== undefined && previous !== startedAt;
 }
 
 export function selectedSession(state: AppState): SessionView | undefined {

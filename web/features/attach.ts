@@ -125,12 +125,12 @@ async function fitted(original: File, info: (text: string) => void): Promise<Fil
 function listen(els: AttachElements, add: (files: Iterable<File>) => void): void {
   els.button.addEventListener('click', () => els.input.click());
   els.input.addEventListener('change', () => {
-    if (els.input.files) add([...els.input.files]);
+    if (els.input.files) add(Array.from(els.input.files));
     // The same file may be picked again after it was removed.
     els.input.value = '';
   });
   els.pasteTarget.addEventListener('paste', (e) => {
-    const pasted = [...(e.clipboardData?.files ?? [])];
+    const pasted = e.clipboardData ? Array.from(e.clipboardData.files) : [];
     if (pasted.length === 0 || els.button.disabled) return;
     // Text pasted with the files (a copied image's name) stays out of the message.
     e.preventDefault();
@@ -146,7 +146,7 @@ function listen(els: AttachElements, add: (files: Iterable<File>) => void): void
     els.dropTarget.classList.remove('dropping');
     if (!e.dataTransfer?.files.length || els.button.disabled) return;
     e.preventDefault();
-    add([...e.dataTransfer.files]);
+    add(Array.from(e.dataTransfer.files));
   });
 }
 

@@ -4,6 +4,7 @@
  * view and the user allowed them.
  */
 import type { ServerEvent, SessionView } from '../../server/protocol/events.js';
+import { isPushOn } from './push-flag.js';
 
 const SOUND_KEY = 'claude-remote.sound';
 const NOTIFY_KEY = 'claude-remote.notify';
@@ -42,7 +43,8 @@ export function createNotifier(): Notifier {
   };
 
   const show = (title: string, body: string, tag: string) => {
-    if (!notifications || permission() !== 'granted' || document.visibilityState === 'visible') return;
+    // With pushes on, the server's push shows it (and knows whether any page is in view).
+    if (!notifications || permission() !== 'granted' || document.visibilityState === 'visible' || isPushOn()) return;
     try {
       new Notification(title, { body, tag, icon: '/icons/icon-192.png' });
     } catch {

@@ -3,7 +3,7 @@ import type { z } from 'zod';
 import type { CreateSessionBody, SubmitBody } from '../../server/protocol/api.js';
 import type { ServerEvent } from '../../server/protocol/events.js';
 import type { SubmitResult } from '../../server/protocol/runs.js';
-import type { deletedSchema, FolderListing, Health, SessionResponse, storageListingSchema } from '../../server/protocol/responses.js';
+import type { deletedSchema, FolderListing, Health, SessionResponse, SessionStats, storageListingSchema } from '../../server/protocol/responses.js';
 import type { UsageAnswer } from '../../server/protocol/usage.js';
 import type { Changes, FileText } from '../../server/protocol/workspace.js';
 
@@ -23,7 +23,7 @@ export class ApiError extends Error {
   }
 }
 
-async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
+export async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
   let res: Response;
   try {
     res = await fetch(path, {
@@ -68,6 +68,19 @@ export const fileText = (id: string, path: string) => call<FileText>('GET', `${s
 /** The address of a file of the session's folder: an image for an <img>, or (download) a file to save. */
 export const fileUrl = (id: string, path: string, download = false) =>
   `${sessionPath(id)}/files/raw?path=${encodeURIComponent(path)}${download ? '&download=1' : ''}`;
+
+/** Lets a queue paused after a billing or usage-limit failure go on. */
+export const resumeSession = (id: string) => call<SessionResponse>('POST', `${sessionPath(id)}/resume`);
+
+/** What the session's runs came to: outcomes, error kinds, tools, cost, tokens, the last error. */
+export const sessionStats = (id: string) => call<SessionStats>('GET', `${sessionPath(id)}/stats`);
+
+/** Stops allowing a tool for the rest of the session without asking. */
+export const revokeAllowedTool = (id: string, tool: string) =>
+  call<SessionResponse>('DELETE', `${sessionPath(id)}/allowed-tools/${encodeURIComponent(tool)}`);
+
+/** Restarts the server in place (202); 409 when nothing would start it again. */
+export const restartServer = () => call<{ restarting: true }>('POST', '/api/admin/restart');
 
 export const listRoots = () => call<{ roots: string[] }>('GET', '/api/roots');
 

@@ -93,6 +93,51 @@ describe('reduceSession', () => {
     expect(state.runs[RUN]).toMatchObject({ status: 'cancelled', started: false });
   });
 
+  it('keeps a retry until output resumes, whatever the output is', () => {
+    const retrying: NewEvent = { type: 'run.retrying', sessionId: SID, runId: RUN, attempt: 1, maxRetries: 10, delayMs: 600, errorStatus: 529 };
+    const waiting = reduceAll(numbered([queued, started, retrying]));
+    expect(waiting.runs[RUN]?.retrying).toEqual({ attempt: 1, maxRetries: 10, delayMs: 600, errorStatus: 529, at: '2026-01-01T00:00:00.000Z' });
+    const resumedBy: NewEvent[] = [
+      { type: 'assistant.delta', sessionId: SID, runId: RUN, text: 'Hi' },
+      { type: 'assistant.message', sessionId: SID, runId: RUN, text: 'Hi' },
+      { type: 'thinking', sessionId: SID, runId: RUN, text: 'Hm' },
+      { type: 'tool.started', sessionId: SID, runId: RUN, toolUseId: 't1', name: 'Bash', summary: 'ls', input: { command: 'ls' } },
+      { type: 'permission.requested', sessionId: SID, runId: RUN, requestId: 'p1', toolName: 'Bash', input: {} },
+      finished,
+    ];
+    for (const event of resumedBy) expect(reduceAll(numbered([event], 4), waiting).runs[RUN]?.retrying, event.type).toBeUndefined();
+    // A usage figure is no output: the countdown stays.
+    const usage: NewEvent = { type: 'usage', sessionId: SID, runId: RUN, ...ZERO_USAGE };
+    expect(reduceAll(numbered([usage], 4), waiting).runs[RUN]?.retrying).toBeDefined();
+  });
+
+  it('keeps what a permission card shows, and how the request was answered', () => {
+    const preview = { kind: 'command' as const, command: 'rm -rf build', description: 'Clean the build' };
+    const state = reduceAll(
+      numbered([
+        queued,
+        started,
+        { type: 'permission.requested', sessionId: SID, runId: RUN, requestId: 'p1', toolName: 'Bash', input: { command: 'rm -rf build' }, description: 'Clean', preview },
+        { type: 'permission.resolved', sessionId: SID, runId: RUN, requestId: 'p1', behavior: 'allow', by: 'app', scope: 'session' },
+        { type: 'permission.requested', sessionId: SID, runId: RUN, requestId: 'p2', toolName: 'ExitPlanMode', input: {}, preview: { kind: 'plan', plan: '# P' } },
+        // Without its runId (an older server): found by its request id.
+        { type: 'permission.resolved', sessionId: SID, requestId: 'p2', behavior: 'allow', by: 'api', mode: 'acceptEdits' },
+      ]),
+    );
+    expect(state.runs[RUN]?.items).toEqual([
+      { kind: 'permission', requestId: 'p1', toolName: 'Bash', input: { command: 'rm -rf build' }, description: 'Clean', preview, resolved: { behavior: 'allow', by: 'app', scope: 'session', mode: undefined } },
+      {
+        kind: 'permission',
+        requestId: 'p2',
+        toolName: 'ExitPlanMode',
+        input: {},
+        description: undefined,
+        preview: { kind: 'plan', plan: '# P' },
+        resolved: { behavior: 'allow', by: 'api', scope: undefined, mode: 'acceptEdits' },
+      },
+    ]);
+  });
+
   it('leaves other sessions\' events alone', () => {
     const state = initialSessionState(SID);
     const [other] = numbered([{ ...queued, sessionId: 'elsewhere' } as NewEvent]);

@@ -7,7 +7,7 @@
  * Events at or below `lastSeq` are ignored: replays after a reconnect may
  * overlap what we already have, and this is where duplicates die.
  */
-import type { RunErrorKind, RunStatus, ServerEvent, SessionView, TokenUsage } from '../../server/protocol/events.js';
+import type { PermissionMode, PermissionPreview, RunErrorKind, RunStatus, ServerEvent, SessionView, TokenUsage } from '../../server/protocol/events.js';
 import type { AttachmentInfo } from '../../server/protocol/workspace.js';
 
 export interface ToolCall {
@@ -30,8 +30,21 @@ export type RunItem =
       requestId: string;
       toolName: string;
       input: unknown;
-      resolved?: { behavior: 'allow' | 'deny'; by: string } | undefined;
+      /** What the CLI says the call is for. */
+      description?: string | undefined;
+      /** A command, a diff or a plan to show instead of raw input (the server makes it). */
+      preview?: PermissionPreview | undefined;
+      resolved?: PermissionVerdict | undefined;
     };
+
+/** How a permission request was answered, and by whom (`app`, `api`, `remembered`, `timeout`). */
+export interface PermissionVerdict {
+  behavior: 'allow' | 'deny';
+  by: string;
+  scope?: 'once' | 'session' | undefined;
+  /** The mode an approved plan continues in. */
+  mode?: PermissionMode | undefined;
+}
 
 export interface RunOutcome {
   status: RunStatus;
@@ -147,18 +160,20 @@ function applyEvent(state: SessionState, event: ServerEvent): SessionState {
     case 'assistant.message':
       return updateRun(state, event.runId, (run) => completeText(run, event.text));
     case 'thinking':
-      return updateRun(state, event.runId, (run) => ({ ...run, items: [...run.items, { kind: 'thinking', text: event.text }] }));
+      return updateRun(state, event.runId, (run) => ({ ...outputResumed(run), items: [...run.items, { kind: 'thinking', text: event.text }] }));
     case 'tool.started':
-      return updateRun(state, event.runId, (run) => ({ ...run, items: [...run.items, { kind: 'tool', tool: startedTool(event) }] }));
+      return updateRun(state, event.runId, (run) => ({ ...outputResumed(run), items: [...run.items, { kind: 'tool', tool: startedTool(event) }] }));
     case 'tool.finished':
       return updateRun(state, event.runId, (run) => finishTool(run, event));
     case 'run.finished':
       return runFinished(state, event);
-    case 'permission.requested':
+    case 'permission.requested': {
+      const { requestId, toolName, input, description, preview } = event;
       return updateRun(state, event.runId, (run) => ({
-        ...run,
-        items: [...run.items, { kind: 'permission', requestId: event.requestId, toolName: event.toolName, input: event.input }],
+        ...outputResumed(run),
+        items: [...run.items, { kind: 'permission', requestId, toolName, input, description, preview }],
       }));
+    }
     case 'permission.resolved':
       return permissionResolved(state, event);
     case 'notice':
@@ -190,9 +205,13 @@ function runQueued(state: SessionState, event: EventOf<'run.queued'>): SessionSt
   };
 }
 
+/** Output flowing again (text, thinking, a tool, a question): the CLI's retry went through. */
+function outputResumed(run: RunState): RunState {
+  return run.retrying ? { ...run, retrying: undefined } : run;
+}
+
 function appendDelta(run: RunState, text: string): RunState {
-  // Text flowing again: the CLI's retry went through.
-  if (run.retrying) run = { ...run, retrying: undefined };
+  run = outputResumed(run);
   const last = run.items[run.items.length - 1];
   if (last?.kind === 'text' && last.streaming) return replaceLast(run, { ...last, text: last.text + text });
   return { ...run, items: [...run.items, { kind: 'text', text, streaming: true }] };
@@ -200,6 +219,7 @@ function appendDelta(run: RunState, text: string): RunState {
 
 /** The complete message replaces the deltas streamed for it. */
 function completeText(run: RunState, text: string): RunState {
+  run = outputResumed(run);
   const last = run.items[run.items.length - 1];
   const item: RunItem = { kind: 'text', text, streaming: false };
   if (last?.kind === 'text' && last.streaming) return replaceLast(run, item);
@@ -245,7 +265,7 @@ function permissionResolved(state: SessionState, event: EventOf<'permission.reso
     const index = run.items.findIndex((i) => i.kind === 'permission' && i.requestId === event.requestId);
     const found = run.items[index];
     if (found?.kind !== 'permission') return run;
-    return replaceAt(run, index, { ...found, resolved: { behavior: event.behavior, by: event.by } });
+    return replaceAt(run, index, { ...found, resolved: { behavior: event.behavior, by: event.by, scope: event.scope, mode: event.mode } });
   });
 }
 

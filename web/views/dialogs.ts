@@ -26,11 +26,11 @@ function open<T>(build: (close: (value: T) => void) => HTMLElement[], cancelValu
   });
 }
 
-export function confirmDialog(title: string, text: string, confirmLabel: string): Promise<boolean> {
+export function confirmDialog(title: string, text: string, confirmLabel: string, cancelLabel = 'Keep it'): Promise<boolean> {
   return open<boolean>(
     (close) => {
       const yes = h('button', { type: 'button', class: 'danger' }, [confirmLabel]);
-      const no = h('button', { type: 'button' }, ['Keep it']);
+      const no = h('button', { type: 'button' }, [cancelLabel]);
       yes.addEventListener('click', () => close(true));
       no.addEventListener('click', () => close(false));
       queueMicrotask(() => no.focus());

@@ -16,7 +16,7 @@ import { createEntry } from './transcript/entries.js';
 import type { TranscriptHandlers } from './transcript/run-view.js';
 import { VirtualList } from './transcript/virtual-list.js';
 
-export type { TranscriptHandlers } from './transcript/run-view.js';
+export type { PermissionReply, TranscriptHandlers } from './transcript/run-view.js';
 
 export interface TranscriptView {
   render(state: SessionState | undefined): void;

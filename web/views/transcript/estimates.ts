@@ -64,9 +64,28 @@ function itemHeight(item: RunItem, perLine: number): number {
     case 'notice':
       return 14 + 21 * lineCount(item.text, perLine);
     case 'permission':
-      return item.resolved ? 80 : 110;
+      return permissionHeight(item, perLine);
     default:
       return 40;
+  }
+}
+
+/** The diff box scrolls past this height (transcript.css). */
+const DIFF_MAX_PX = 360;
+
+/** Title, what the card shows, then its buttons and message field (or the one-line verdict). */
+function permissionHeight(item: Extract<RunItem, { kind: 'permission' }>, perLine: number): number {
+  const chrome = 22 + 30 + (item.resolved ? 30 : 150);
+  const preview = item.preview;
+  switch (preview?.kind) {
+    case 'command':
+      return chrome + 24 + 20 * lineCount(preview.command, perLine) + (preview.description ? 30 : 0);
+    case 'diff':
+      return chrome + 30 + Math.min(DIFF_MAX_PX, 16 + 19 * lineCount(preview.diff, perLine * 1.1));
+    case 'plan':
+      return chrome + 60 + markdownHeight(preview.plan, perLine);
+    default:
+      return chrome + 60 * (typeof item.input === 'object' && item.input !== null ? Math.max(1, Object.keys(item.input).length) : 1);
   }
 }
 

@@ -5,20 +5,20 @@
  * touched, so streaming changes one text item per frame.
  */
 import { h, makeScrollable, setText } from '../../dom.js';
-import { oneLine } from '../../format.js';
 import { createMarkdownView } from '../../render/markdown.js';
 import type { RunItem, RunState, ToolCall } from '../../state/reducer.js';
+import { createPermissionCard, type AnswerPermission } from './permission-card.js';
 import type { EntryView } from './rows.js';
 import { renderPromptFiles } from './prompt-files.js';
 import { renderFooter } from './run-footer.js';
 
+export type { PermissionReply } from './permission-card.js';
+
 export interface TranscriptHandlers {
-  onPermission(requestId: string, behavior: 'allow' | 'deny'): void;
+  onPermission: AnswerPermission;
   /** The address of a file of the shown session's folder (a prompt's attachments); `download` to save it. */
   fileUrl(path: string, download: boolean): string;
 }
-
-const PERMISSION_INPUT_CHARS = 300;
 /** A run's heading ("You", an h3 under the session's h2): Claude's headings nest below it. */
 const RUN_HEADING_LEVEL = 3;
 
@@ -56,7 +56,12 @@ export function createRunView(handlers: TranscriptHandlers): EntryView {
     waiting.hidden = !(run.status === 'running' && run.items.length === 0);
     // Not on every delta: rebuilding would restart the spinner's animation.
     const footerChanged =
-      !prev || prev.status !== run.status || prev.usage !== run.usage || prev.outcome !== run.outcome || prev.started !== run.started;
+      !prev ||
+      prev.status !== run.status ||
+      prev.usage !== run.usage ||
+      prev.outcome !== run.outcome ||
+      prev.started !== run.started ||
+      prev.retrying !== run.retrying;
     if (footerChanged) renderFooter(footer, run);
   };
   return { el, update };
@@ -66,7 +71,7 @@ export function createRunView(handlers: TranscriptHandlers): EntryView {
 function updateItem(container: HTMLElement, views: ItemView[], i: number, item: RunItem, handlers: TranscriptHandlers): void {
   const existing = views[i];
   if (existing && existing.item === item) return;
-  if (existing && existing.item.kind === item.kind) {
+  if (existing && sameSlot(existing.item, item)) {
     existing.update(item);
     existing.item = item;
     return;
@@ -75,6 +80,12 @@ function updateItem(container: HTMLElement, views: ItemView[], i: number, item: 
   if (existing) existing.el.replaceWith(fresh.el);
   else container.append(fresh.el);
   views[i] = fresh;
+}
+
+/** Whether `next` is a later state of the item a view shows (a permission card is one request's). */
+function sameSlot(shown: RunItem, next: RunItem): boolean {
+  if (shown.kind !== next.kind) return false;
+  return shown.kind !== 'permission' || (next.kind === 'permission' && shown.requestId === next.requestId);
 }
 
 function createItem(item: RunItem, handlers: TranscriptHandlers): ItemView {
@@ -100,10 +111,8 @@ function createItem(item: RunItem, handlers: TranscriptHandlers): ItemView {
       return { el, item, update };
     }
     case 'permission': {
-      const el = h('div', { class: 'permission', role: 'group' });
-      const update = (next: RunItem) => next.kind === 'permission' && renderPermission(el, next, handlers);
-      update(item);
-      return { el, item, update };
+      const card = createPermissionCard(item, handlers.onPermission);
+      return { el: card.el, item, update: (next) => next.kind === 'permission' && card.update(next) };
     }
     default: {
       const never: never = item;
@@ -151,33 +160,4 @@ function createTool(item: Extract<RunItem, { kind: 'tool' }>): ItemView {
   };
   update(item);
   return { el, item, update };
-}
-
-function renderPermission(el: HTMLElement, item: Extract<RunItem, { kind: 'permission' }>, handlers: TranscriptHandlers): void {
-  el.setAttribute('aria-label', `Permission for ${item.toolName}`);
-  const input = oneLine(safeJson(item.input), PERMISSION_INPUT_CHARS);
-  const what = h('p', {}, ['Claude wants to use ', h('strong', {}, [item.toolName]), input ? ': ' : '', input ? h('code', {}, [input]) : null]);
-  if (item.resolved) {
-    const verdict = item.resolved.behavior === 'allow' ? 'Allowed' : 'Denied';
-    el.replaceChildren(what, h('p', { class: 'verdict' }, [`${verdict} (${item.resolved.by})`]));
-    return;
-  }
-  const allow = h('button', { type: 'button', class: 'primary' }, ['Allow']);
-  const deny = h('button', { type: 'button' }, ['Deny']);
-  const answer = (behavior: 'allow' | 'deny') => {
-    allow.disabled = true;
-    deny.disabled = true;
-    handlers.onPermission(item.requestId, behavior);
-  };
-  allow.addEventListener('click', () => answer('allow'));
-  deny.addEventListener('click', () => answer('deny'));
-  el.replaceChildren(what, h('div', { class: 'row' }, [allow, deny]));
-}
-
-function safeJson(value: unknown): string {
-  try {
-    return JSON.stringify(value) ?? '';
-  } catch {
-    return String(value);
-  }
 }
