@@ -5,14 +5,14 @@
  * shows as "sending…" until the server queued it; a re-send after a reconnect
  * carries the same clientRequestId, so the server keeps it once.
  *
- * A prompt with attached files goes by POST .../messages instead of the
- * WebSocket: megabytes of base64 in one frame would hold up the socket's
- * pings (and a dropped socket would send them all again). It is not re-sent
- * by itself: on a failure the prompt and its files go back in the composer.
+ * Attached files go in the same submit frame, as base64: a frame has no
+ * deadline (an HTTP request must arrive whole within 60 s, which pictures
+ * over a slow uplink may not), and the socket waits for its pong while such
+ * a frame is still going out (net/ws-client.ts). On a failure the prompt and
+ * its files go back in the composer.
  */
 import { MAX_PROMPT_BYTES } from '../../server/protocol/limits.js';
 import type { SessionView } from '../../server/protocol/events.js';
-import { submitMessage } from '../net/api.js';
 import type { WsClient } from '../net/ws-client.js';
 import { toWire, type PendingAttachment } from '../workspace/attachments.js';
 import type { AttachmentTray } from './attach.js';
@@ -117,8 +117,9 @@ export function createComposer(els: ComposerElements, deps: ComposerDeps): Compo
 
 /**
  * Sends a prompt (the box is cleared already): shown as "sending…" until the
- * server queued it; on a failure its files go back in the tray and `failed`
- * puts its text back in the box.
+ * server queued it, sent again after a reconnect (the clientRequestId keeps
+ * it once); on a failure its files go back in the tray and `failed` puts its
+ * text back in the box.
  */
 function submitPrompt(
   deps: ComposerDeps,
@@ -130,11 +131,9 @@ function submitPrompt(
   addOutgoing(deps.state, { clientRequestId, sessionId, prompt, files: files.length });
   deps.showLatest();
   deps.attachments.clear();
-  const sent =
-    files.length === 0
-      ? deps.client.request({ type: 'submit', sessionId, prompt, clientRequestId }, { retry: true })
-      : submitMessage(sessionId, { prompt, clientRequestId, attachments: toWire(files) });
-  sent
+  const frame = { type: 'submit' as const, sessionId, prompt, clientRequestId, ...(files.length > 0 ? { attachments: toWire(files) } : {}) };
+  deps.client
+    .request(frame, { retry: true })
     .then(
       () => dropOutgoing(deps.state, clientRequestId),
       (err: unknown) => {

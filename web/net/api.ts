@@ -1,8 +1,7 @@
 /** The REST calls the app makes; everything live goes over the WebSocket. Shapes come from server/protocol. */
 import type { z } from 'zod';
-import type { CreateSessionBody, SubmitBody } from '../../server/protocol/api.js';
+import type { CreateSessionBody } from '../../server/protocol/api.js';
 import type { ServerEvent } from '../../server/protocol/events.js';
-import type { SubmitResult } from '../../server/protocol/runs.js';
 import type { deletedSchema, FolderListing, Health, SessionResponse, SessionStats, storageListingSchema } from '../../server/protocol/responses.js';
 import type { UsageAnswer } from '../../server/protocol/usage.js';
 import type { Changes, FileText } from '../../server/protocol/workspace.js';
@@ -53,9 +52,6 @@ export const updateSession = (id: string, patch: { name?: string; model?: string
 export const deleteSession = (id: string, purge = false) => call<Deleted>('DELETE', `${sessionPath(id)}${purge ? '?purge=true' : ''}`);
 
 export const clearConversation = (id: string) => call<SessionResponse>('POST', `${sessionPath(id)}/clear`);
-
-/** A prompt by REST (one with attached files: see features/composer.ts). */
-export const submitMessage = (id: string, body: SubmitBody) => call<SubmitResult>('POST', `${sessionPath(id)}/messages`, body);
 
 /** What changed in the session's folder (git), with the diff. */
 export const changes = (id: string) => call<Changes>('GET', `${sessionPath(id)}/changes`);
