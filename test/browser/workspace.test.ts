@@ -104,6 +104,9 @@ async function checkChanges({ page, size, session, worktree }: Opened): Promise<
   await changes.locator('summary', { hasText: 'logo.png' }).click();
   await changes.getByText('A binary file: its changes are not shown.').waitFor();
   await audit(page, 'changes', size);
+  await page.emulateMedia({ colorScheme: 'dark' });
+  await audit(page, 'changes-dark', size);
+  await page.emulateMedia({ colorScheme: 'light' });
   await changes.getByRole('button', { name: 'Wrap lines' }).click();
   await page.screenshot({ path: join(SCREENSHOT_DIR, `workspace-changes-wrapped-${size}.png`) });
 
@@ -132,6 +135,9 @@ async function checkFiles({ page, size, name, worktree }: Opened): Promise<void>
   expect(await files.locator('.code-view script').count()).toBe(0);
   expect(await files.locator('.code-view .code-text').textContent()).toBe(APP_TS_CHANGED);
   await audit(page, 'file-text', size);
+  await page.emulateMedia({ colorScheme: 'dark' });
+  await audit(page, 'file-text-dark', size);
+  await page.emulateMedia({ colorScheme: 'light' });
   await files.getByRole('navigation', { name: 'Where you are' }).getByRole('button', { name: name }).click();
   await entries.getByRole('button', { name: /logo\.png/ }).click();
   const image = files.getByRole('img', { name: 'logo.png' });
@@ -234,6 +240,22 @@ async function checkDelete({ page, size, name, repo, worktree }: Opened): Promis
   expect(branches(repo)).toContain(worktree.branch);
 }
 
+/** A session on the user's checkout itself, with a diff past 1 MiB: the note says what was cut, the cut file shows none of its lines. */
+async function checkCutDiff(page: Page, size: string, repo: string): Promise<void> {
+  const line = 'a line of a generated file that is far too long to review on a phone\n';
+  await writeFiles(repo, { 'big.txt': line.repeat(Math.ceil((1.2 * 1024 * 1024) / line.length)), 'small.txt': 'small\n' });
+  await createSession(page, `Checkout ${size}`, `project-${size}`, false);
+  await expect.poll(() => page.getByRole('textbox', { name: 'Message' }).isEnabled()).toBe(true);
+  expect(await page.locator('#session-branch').isHidden()).toBe(true);
+  await page.getByRole('button', { name: 'Changes', exact: true }).click();
+  const changes = page.getByRole('dialog', { name: 'Changes' });
+  await changes.getByRole('note').filter({ hasText: 'The diff is cut at' }).waitFor();
+  await changes.locator('summary', { hasText: 'big.txt' }).click();
+  await changes.getByText('Its diff was left out (see the note above).').waitFor();
+  await page.screenshot({ path: join(SCREENSHOT_DIR, `workspace-changes-cut-${size}.png`) });
+  await changes.getByRole('button', { name: 'Close' }).click();
+}
+
 describe.each([
   ['phone', PHONE],
   ['desktop', DESKTOP],
@@ -273,6 +295,8 @@ describe.each([
       await checkFiles(opened);
       await checkAttachments(opened);
       await checkDelete(opened);
+
+      await checkCutDiff(page, size, repo);
 
       // A folder of its own is no git repository: the Changes page says so.
       await createSession(page, `Plain ${size}`, undefined, false);
