@@ -9,17 +9,20 @@ import { sessionInAddress, showInAddress } from './app/address.js';
 import { createConnection } from './app/connection.js';
 import { createRenderer } from './app/render.js';
 import { createAppState, selectedSession, putSession } from './app/state.js';
-import { runCommand, wireNewSessionForm, wireSessionActions, type ActionContext } from './features/actions.js';
+import { runCommand, wireSessionActions, type ActionContext } from './features/actions.js';
+import { createAttachmentTray } from './features/attach.js';
 import { createComposer } from './features/composer.js';
 import { createLoadEarlier } from './features/load-earlier.js';
+import { wireNewSessionForm } from './features/new-session.js';
 import { createNotices } from './features/notices.js';
 import { createNotifier } from './features/notify.js';
 import { createPresence } from './features/presence.js';
 import { withPush } from './features/push.js';
 import { wireRestart } from './features/restart.js';
 import { createServerInfo } from './features/server-info.js';
+import { createWorkspace } from './features/workspace.js';
 import { attachUsageChip, createUsageFeed } from './features/usage-chip.js';
-import { resumeSession, revokeAllowedTool, sessionStats } from './net/api.js';
+import { fileUrl, resumeSession, revokeAllowedTool, sessionStats } from './net/api.js';
 import { createAuth } from './net/auth.js';
 import { RequestError } from './net/ws-client.js';
 import { createOfflineCopy } from './pwa/offline-copy.js';
@@ -37,6 +40,8 @@ import { createTranscriptView, type PermissionReply } from './views/transcript.j
 import { openUsagePage } from './views/usage.js';
 
 const state = createAppState();
+/** This page deleted the open session: its session.deleted event (before or after the answer) is no surprise. */
+let deletingHere = false;
 const offlineStore = createOfflineStore();
 const auth = createAuth(offlineStore);
 const alerts = createAlerts(byId('alerts'));
@@ -63,10 +68,13 @@ const connection = createConnection({
     const fromAddress = sessionInAddress();
     if (!state.selectedId && state.sessions.some((s) => s.id === fromAddress)) select(fromAddress);
   },
+  onNews(event) {
+    notices.onEvent(event);
+    workspace.onEvent(event);
+  },
   onServerRestarted() {
     alerts.info('The server restarted. Runs that were in progress ended; queued prompts go on.');
   },
-  onNews: notices.onEvent,
   onStatus(connectionState) {
     // A login that expired shows up as a refused upgrade: ask the server why.
     if (connectionState === 'reconnecting') void auth.check().then((found) => (found === 'login' ? auth.goToLogin() : undefined));
@@ -77,7 +85,9 @@ const connection = createConnection({
   },
   onSelectedDeleted() {
     showInAddress(undefined);
-    alerts.error(new Error('This session was deleted.'));
+    // Deleted from here: the delete's own answer says what became of it (the worktree kept or removed).
+    if (!deletingHere) alerts.error(new Error('This session was deleted.'));
+    deletingHere = false;
   },
   error: alerts.error,
 });
@@ -91,9 +101,29 @@ const actions: ActionContext = {
     renderer.schedule();
   },
   select,
+  deleting(on) {
+    deletingHere = on;
+  },
   info: alerts.info,
   error: alerts.error,
 };
+
+const workspace = createWorkspace(
+  { branch: byId('session-branch'), changes: byId<HTMLButtonElement>('open-changes'), files: byId<HTMLButtonElement>('open-files') },
+  () => selectedSession(state),
+  alerts.error,
+);
+
+const attachments = createAttachmentTray(
+  {
+    button: byId<HTMLButtonElement>('attach'),
+    input: byId<HTMLInputElement>('attach-input'),
+    tray: byId('attachment-tray'),
+    pasteTarget: byId('message'),
+    dropTarget: byId('composer'),
+  },
+  { error: alerts.error, info: alerts.info, changed: () => renderer.schedule() },
+);
 
 const composer = createComposer(
   {
@@ -106,6 +136,7 @@ const composer = createComposer(
   {
     state,
     client,
+    attachments,
     runCommand: (command) => runCommand(command, actions),
     changed: () => renderer.schedule(),
     showLatest: () => renderer.showLatest(),
@@ -131,12 +162,16 @@ const renderer = createRenderer(
   },
   {
     sessionList: createSessionListView(byId('session-list'), byId('no-sessions'), select),
-    transcript: createTranscriptView(byId('transcript'), { onPermission: answerPermission }),
+    transcript: createTranscriptView(byId('transcript'), {
+      onPermission: answerPermission,
+      fileUrl: (path, download) => fileUrl(state.selectedId ?? '', path, download),
+    }),
     queue: createQueueView(byId('queue'), byId('queue-list'), cancelQueued),
     paused: createPausedBanner(byId('paused'), (id) => resumeSession(id).then(actions.upsert, rethrowShown)),
     details: sessionDetails,
     composer,
     loadEarlier: createLoadEarlier(byId<HTMLButtonElement>('load-earlier'), { state, changed: () => renderer.schedule(), error: alerts.error }),
+    workspace,
   },
   () => offlineCopy.save(),
 );

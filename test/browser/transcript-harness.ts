@@ -30,6 +30,7 @@ const view = createTranscriptView(transcriptEl, {
     permissions.push([id, reply.behavior]);
     return Promise.resolve();
   },
+  fileUrl: (path) => `/files/${path}`,
 });
 
 // ---- state building ----------------------------------------------------------------

@@ -9,6 +9,7 @@ import { formatCost, plural } from '../format.js';
 import { updateAppBadge } from '../features/badge.js';
 import type { Composer } from '../features/composer.js';
 import type { LoadEarlier } from '../features/load-earlier.js';
+import type { Workspace } from '../features/workspace.js';
 import type { PausedBanner } from '../views/paused-banner.js';
 import type { QueueView } from '../views/queue.js';
 import type { SessionDetails } from '../views/session-details.js';
@@ -37,6 +38,7 @@ export interface PageViews {
   details: SessionDetails;
   composer: Composer;
   loadEarlier: LoadEarlier;
+  workspace: Workspace;
 }
 
 export interface Renderer {
@@ -64,6 +66,7 @@ export function createRenderer(state: AppState, els: SessionHeaderElements, view
     stickToBottom = false;
     views.loadEarlier.render(current);
     renderSessionHeader(els, session, (current?.timeline.length ?? 0) > 0);
+    views.workspace.render(session);
     renderWaiting(els.title, session);
     updateAppBadge(state.sessions);
     views.paused.render(session);

@@ -18,6 +18,8 @@ export interface OutgoingPrompt {
   clientRequestId: string;
   sessionId: string;
   prompt: string;
+  /** How many files go with it. */
+  files?: number | undefined;
 }
 
 export interface AppState {

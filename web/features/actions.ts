@@ -1,22 +1,13 @@
 /**
- * What the user does to sessions outside the message stream: create one
- * (folder chosen among the allowed roots), rename, clear, delete, and the
- * slash commands. Each goes to the REST API; the WebSocket brings the
+ * What the user does to sessions outside the message stream: rename, clear,
+ * delete (a worktree too, if asked), and the slash commands (creating one is
+ * new-session.ts). Each goes to the REST API; the WebSocket brings the
  * resulting events back, so nothing here edits the transcript itself.
  */
-import { PERMISSION_MODES, type PermissionMode, type SessionView } from '../../server/protocol/events.js';
-import { h } from '../dom.js';
+import type { SessionView } from '../../server/protocol/events.js';
 import { formatCost, formatTokens, plural } from '../format.js';
-import {
-  clearConversation,
-  createSession,
-  deleteSession,
-  listFolders,
-  listRoots,
-  updateSession,
-  usage,
-} from '../net/api.js';
-import { askText, chooseFolder, confirmDialog } from '../views/dialogs.js';
+import { ApiError, clearConversation, deleteSession, updateSession, usage } from '../net/api.js';
+import { askText, confirmDelete } from '../views/dialogs.js';
 import { helpText, type ParsedCommand } from './commands.js';
 
 export interface ActionContext {
@@ -24,6 +15,8 @@ export interface ActionContext {
   /** A session object the server answered with (the list learns it at once). */
   upsert(session: SessionView): void;
   select(id: string): void;
+  /** A delete from here is asked for (true), or failed (false): the page expects the open session to go. */
+  deleting(on: boolean): void;
   info(text: string): void;
   error(err: unknown): void;
 }
@@ -84,75 +77,17 @@ export function wireSessionActions(
   buttons.remove.addEventListener(
     'click',
     guarded(async (s) => {
-      const sure = await confirmDialog(
-        `Delete “${s.name}”?`,
-        'Its run is stopped, its queue dropped and its history forgotten. The folder and its files stay on disk.',
-        'Delete',
-      );
-      if (sure) await deleteSession(s.id);
+      const answer = await confirmDelete(s.name, s.worktree);
+      if (answer === undefined) return;
+      ctx.deleting(true);
+      const result = await deleteSession(s.id, answer.purge)
+        .catch((err: unknown) => {
+          ctx.deleting(false);
+          // git refused to remove the worktree (uncommitted work, a lock): nothing was deleted.
+          if (err instanceof ApiError && err.status === 409) throw new Error(`Nothing was deleted. ${err.message}`);
+          throw err;
+        });
+      ctx.info(result.message ?? `“${s.name}” is deleted.`);
     }),
   );
-}
-
-export function wireNewSessionForm(form: HTMLFormElement, ctx: ActionContext & { focusMessage(): void }): void {
-  const root = form.querySelector<HTMLSelectElement>('#new-root');
-  const cwd = form.querySelector<HTMLInputElement>('#new-cwd');
-  const browse = form.querySelector<HTMLButtonElement>('#browse');
-  const mode = form.querySelector<HTMLSelectElement>('#new-permission-mode');
-  if (!root || !cwd || !browse || !mode) throw new Error('the new-session form is incomplete');
-
-  for (const m of PERMISSION_MODES) if (m !== 'default') mode.append(h('option', { value: m }, [m]));
-  const folderRow = cwd.closest<HTMLElement>('.folder-row');
-  // A path and "Browse…" only mean something inside a chosen root.
-  const syncBrowse = () => {
-    if (folderRow) folderRow.hidden = root.value === '';
-  };
-  listRoots().then(
-    ({ roots }) => {
-      for (const r of roots) root.append(h('option', { value: r }, [r]));
-      syncBrowse();
-    },
-    () => syncBrowse(),
-  );
-  root.addEventListener('change', () => {
-    cwd.value = '';
-    syncBrowse();
-  });
-  browse.addEventListener('click', () => {
-    if (!root.value) return;
-    chooseFolder(root.value, listFolders).then(
-      (picked) => {
-        if (picked !== undefined) cwd.value = picked;
-      },
-      (err: unknown) => ctx.error(err),
-    );
-  });
-
-  form.addEventListener('submit', (e) => {
-    e.preventDefault();
-    const data = new FormData(form);
-    const text = (name: string) => String(data.get(name) ?? '').trim();
-    const folder = text('cwd') || root.value || undefined;
-    const permissionMode = text('permissionMode');
-    const button = form.querySelector<HTMLButtonElement>('button[type="submit"]');
-    if (button) button.disabled = true;
-    createSession({
-      name: text('name') || undefined,
-      // A path typed relative to the chosen root is joined to it.
-      cwd: folder && root.value && !folder.startsWith('/') && !folder.startsWith('~') ? `${root.value}/${folder}` : folder,
-      model: text('model') || undefined,
-      permissionMode: (PERMISSION_MODES as readonly string[]).includes(permissionMode) ? (permissionMode as PermissionMode) : undefined,
-    })
-      .then((session) => {
-        ctx.upsert(session);
-        form.reset();
-        syncBrowse();
-        ctx.select(session.id);
-        ctx.focusMessage();
-      })
-      .catch((err: unknown) => ctx.error(err))
-      .finally(() => {
-        if (button) button.disabled = false;
-      });
-  });
 }

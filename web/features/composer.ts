@@ -4,10 +4,18 @@
  * going to Claude, and Interrupt (or Esc) stops the running prompt. A prompt
  * shows as "sending…" until the server queued it; a re-send after a reconnect
  * carries the same clientRequestId, so the server keeps it once.
+ *
+ * Attached files go in the same submit frame, as base64: a frame has no
+ * deadline (an HTTP request must arrive whole within 60 s, which pictures
+ * over a slow uplink may not), and the socket waits for its pong while such
+ * a frame is still going out (net/ws-client.ts). On a failure the prompt and
+ * its files go back in the composer.
  */
 import { MAX_PROMPT_BYTES } from '../../server/protocol/limits.js';
 import type { SessionView } from '../../server/protocol/events.js';
 import type { WsClient } from '../net/ws-client.js';
+import { toWire, type PendingAttachment } from '../workspace/attachments.js';
+import type { AttachmentTray } from './attach.js';
 import { addOutgoing, dropOutgoing, selectedSessionState, type AppState } from '../app/state.js';
 import { attachCommandMenu, type CommandMenu } from './command-menu.js';
 import { parseCommand, type ParsedCommand } from './commands.js';
@@ -26,6 +34,7 @@ export interface ComposerElements {
 export interface ComposerDeps {
   state: AppState;
   client: Pick<WsClient, 'request'>;
+  attachments: AttachmentTray;
   runCommand(command: ParsedCommand): Promise<void>;
   /** The state changed: render soon. */
   changed(): void;
@@ -58,8 +67,9 @@ export function createComposer(els: ComposerElements, deps: ComposerDeps): Compo
   const send = () => {
     const prompt = message.value;
     const sessionId = deps.state.selectedId;
-    if (!sessionId || prompt.trim() === '') return;
-    const command = parseCommand(prompt);
+    const files = deps.attachments.pending();
+    if (!sessionId || (prompt.trim() === '' && files.length === 0)) return;
+    const command = files.length === 0 ? parseCommand(prompt) : undefined;
     if (command) {
       clearMessage();
       commandMenu.update();
@@ -71,23 +81,8 @@ export function createComposer(els: ComposerElements, deps: ComposerDeps): Compo
       deps.error(new Error(`The message is ${bytes} bytes; the limit is ${MAX_PROMPT_BYTES}.`));
       return;
     }
-    submit(sessionId, prompt);
-  };
-
-  const submit = (sessionId: string, prompt: string) => {
-    // One id per prompt: re-sends after a reconnect carry the same one, so the server keeps it once.
-    const clientRequestId = crypto.randomUUID();
-    addOutgoing(deps.state, { clientRequestId, sessionId, prompt });
-    deps.showLatest();
     clearMessage();
-    deps.client.request({ type: 'submit', sessionId, prompt, clientRequestId }, { retry: true }).then(
-      () => dropOutgoing(deps.state, clientRequestId),
-      (err: unknown) => {
-        dropOutgoing(deps.state, clientRequestId);
-        giveBack(prompt, err);
-      },
-    ).finally(deps.changed);
-    deps.changed();
+    submitPrompt(deps, { sessionId, prompt, files }, (err) => giveBack(prompt, err));
   };
 
   const interrupt = () => {
@@ -107,6 +102,7 @@ export function createComposer(els: ComposerElements, deps: ComposerDeps): Compo
     render(session, running) {
       message.disabled = !session;
       els.send.disabled = !session;
+      deps.attachments.setEnabled(Boolean(session));
       els.interrupt.hidden = !running;
       if (!running) els.interrupt.disabled = false;
     },
@@ -117,6 +113,37 @@ export function createComposer(els: ComposerElements, deps: ComposerDeps): Compo
     },
     focus: () => message.focus(),
   };
+}
+
+/**
+ * Sends a prompt (the box is cleared already): shown as "sending…" until the
+ * server queued it, sent again after a reconnect (the clientRequestId keeps
+ * it once); on a failure its files go back in the tray and `failed` puts its
+ * text back in the box.
+ */
+function submitPrompt(
+  deps: ComposerDeps,
+  { sessionId, prompt, files }: { sessionId: string; prompt: string; files: readonly PendingAttachment[] },
+  failed: (err: unknown) => void,
+): void {
+  // One id per prompt: re-sends after a reconnect carry the same one, so the server keeps it once.
+  const clientRequestId = crypto.randomUUID();
+  addOutgoing(deps.state, { clientRequestId, sessionId, prompt, files: files.length });
+  deps.showLatest();
+  deps.attachments.clear();
+  const frame = { type: 'submit' as const, sessionId, prompt, clientRequestId, ...(files.length > 0 ? { attachments: toWire(files) } : {}) };
+  deps.client
+    .request(frame, { retry: true })
+    .then(
+      () => dropOutgoing(deps.state, clientRequestId),
+      (err: unknown) => {
+        dropOutgoing(deps.state, clientRequestId);
+        deps.attachments.restore(files);
+        failed(err);
+      },
+    )
+    .finally(deps.changed);
+  deps.changed();
 }
 
 function listen(els: ComposerElements, commandMenu: CommandMenu, send: () => void, interrupt: () => void): void {

@@ -1,14 +1,15 @@
 /** The REST calls the app makes; everything live goes over the WebSocket. Shapes come from server/protocol. */
-import type { PermissionMode, ServerEvent } from '../../server/protocol/events.js';
-import type { FolderListing, Health, SessionResponse, SessionStats } from '../../server/protocol/responses.js';
+import type { z } from 'zod';
+import type { CreateSessionBody } from '../../server/protocol/api.js';
+import type { ServerEvent } from '../../server/protocol/events.js';
+import type { deletedSchema, FolderListing, Health, SessionResponse, SessionStats, storageListingSchema } from '../../server/protocol/responses.js';
 import type { UsageAnswer } from '../../server/protocol/usage.js';
+import type { Changes, FileText } from '../../server/protocol/workspace.js';
 
-export interface NewSessionInput {
-  name?: string | undefined;
-  cwd?: string | undefined;
-  model?: string | undefined;
-  permissionMode?: PermissionMode | undefined;
-}
+/** What the new-session form sets. */
+export type NewSessionInput = Pick<CreateSessionBody, 'name' | 'cwd' | 'model' | 'permissionMode' | 'worktree' | 'baseRef'>;
+export type Deleted = z.infer<typeof deletedSchema>;
+export type StorageListing = z.infer<typeof storageListingSchema>;
 
 export class ApiError extends Error {
   override name = 'ApiError';
@@ -47,9 +48,22 @@ export const createSession = (input: NewSessionInput) => call<SessionResponse>('
 export const updateSession = (id: string, patch: { name?: string; model?: string }) =>
   call<SessionResponse>('PATCH', sessionPath(id), patch);
 
-export const deleteSession = (id: string) => call<{ deleted: boolean }>('DELETE', sessionPath(id));
+/** `purge`: also remove the session's worktree (git keeps its branch) or the folder the server made for it. */
+export const deleteSession = (id: string, purge = false) => call<Deleted>('DELETE', `${sessionPath(id)}${purge ? '?purge=true' : ''}`);
 
 export const clearConversation = (id: string) => call<SessionResponse>('POST', `${sessionPath(id)}/clear`);
+
+/** What changed in the session's folder (git), with the diff. */
+export const changes = (id: string) => call<Changes>('GET', `${sessionPath(id)}/changes`);
+
+/** A folder of the session's folder ('' is the folder itself). */
+export const listStorage = (id: string, path: string) => call<StorageListing>('GET', `${sessionPath(id)}/storage?path=${encodeURIComponent(path)}`);
+
+export const fileText = (id: string, path: string) => call<FileText>('GET', `${sessionPath(id)}/files/text?path=${encodeURIComponent(path)}`);
+
+/** The address of a file of the session's folder: an image for an <img>, or (download) a file to save. */
+export const fileUrl = (id: string, path: string, download = false) =>
+  `${sessionPath(id)}/files/raw?path=${encodeURIComponent(path)}${download ? '&download=1' : ''}`;
 
 /** Lets a queue paused after a billing or usage-limit failure go on. */
 export const resumeSession = (id: string) => call<SessionResponse>('POST', `${sessionPath(id)}/resume`);

@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { WebSocket, WebSocketServer } from 'ws';
 import type { ClientFrame, ServerFrame } from '../../server/protocol/ws.js';
-import { BACKOFF_FIRST_MS, PING_EVERY_MS, PONG_WITHIN_MS, RequestError, WsClient, type ConnectionState } from './ws-client.js';
+import { BACKOFF_FIRST_MS, PING_EVERY_MS, PONG_WITHIN_MS, RequestError, WsClient, type ConnectionState, type SocketLike } from './ws-client.js';
 
 /** How long real I/O may take before a wait gives up (a deadline, not a measurement). */
 const IO_DEADLINE_MS = 10_000;
@@ -77,7 +77,10 @@ interface Harness {
   wake(): void;
 }
 
-function startClient(url: string, options: { resume?: () => Record<string, number>; random?: () => number } = {}): Harness {
+function startClient(
+  url: string,
+  options: { resume?: () => Record<string, number>; random?: () => number; buffered?: () => number } = {},
+): Harness {
   const harness: Harness = { client: undefined as unknown as WsClient, states: [], frames: [], sockets: [], wake: () => undefined };
   harness.client = new WsClient({
     url,
@@ -89,7 +92,20 @@ function startClient(url: string, options: { resume?: () => Record<string, numbe
       // A refused connection is reported by 'close' as in browsers; without a listener 'error' would throw.
       socket.on('error', () => undefined);
       harness.sockets.push(socket);
-      return socket;
+      const buffered = options.buffered;
+      if (!buffered) return socket;
+      // The same socket, with the bytes still to send as the test says (a large frame going out slowly).
+      return {
+        get readyState() {
+          return socket.readyState;
+        },
+        get bufferedAmount() {
+          return buffered();
+        },
+        send: (data: string) => socket.send(data),
+        close: () => socket.close(),
+        addEventListener: socket.addEventListener.bind(socket) as SocketLike['addEventListener'],
+      };
     },
     onWake(wake) {
       harness.wake = wake;
@@ -257,6 +273,28 @@ describe('WsClient', () => {
     vi.advanceTimersByTime(BACKOFF_FIRST_MS);
     await connected(harness);
     expect(harness.sockets).toHaveLength(2);
+  });
+
+  it('waits on for a pong while a large frame is still going out, and gives up once its bytes stop moving', async () => {
+    let buffered = 0;
+    harness = startClient(peer.url, { buffered: () => buffered });
+    await connected(harness);
+    const server = peer.connections[0]!;
+
+    // A prompt with pictures is on its way: 3 MB still to send when the ping is queued behind it.
+    buffered = 3_000_000;
+    vi.advanceTimersByTime(PING_EVERY_MS);
+    await until(() => server.frames.length === 2, 'the ping goes out');
+    buffered = 2_000_000;
+    vi.advanceTimersByTime(PONG_WITHIN_MS);
+    expect(harness.client.state).toBe('connected');
+    buffered = 500_000;
+    vi.advanceTimersByTime(PONG_WITHIN_MS);
+    expect(harness.client.state).toBe('connected');
+    // Stuck: no byte went out in a whole wait.
+    vi.advanceTimersByTime(PONG_WITHIN_MS);
+    expect(harness.client.state).toBe('reconnecting');
+    expect(harness.sockets).toHaveLength(1);
   });
 
   it('reconnects at once when woken (the network or the tab came back), without waiting out the backoff', async () => {

@@ -18,6 +18,8 @@ export type RequestFrame = ClientFrame extends infer F ? (F extends unknown ? Om
 /** The part of a WebSocket the client uses: the browser's, or the `ws` package's in tests. */
 export interface SocketLike {
   readonly readyState: number;
+  /** Bytes sent but not yet on the wire (a large frame going out slowly). */
+  readonly bufferedAmount: number;
   send(data: string): void;
   close(): void;
   addEventListener(type: 'open', listener: () => void): void;
@@ -235,8 +237,23 @@ export class WsClient {
     this.#stopPing();
     this.#pingTimer = setInterval(() => {
       this.#send({ type: 'ping' });
-      this.#pongTimer ??= setTimeout(() => this.#abandon(), PONG_WITHIN_MS);
+      if (this.#pongTimer === undefined) this.#awaitPong(this.#socket?.bufferedAmount ?? 0);
     }, PING_EVERY_MS);
+  }
+
+  /**
+   * Gives the socket up when no pong came within PONG_WITHIN_MS, unless it
+   * is still sending a large frame (a prompt with pictures, over a slow
+   * uplink): the ping waits behind it, so while the bytes left to send go
+   * down the connection is alive and the wait starts again. A socket whose
+   * buffer does not move is as dead as a silent one.
+   */
+  #awaitPong(bufferedBefore: number): void {
+    this.#pongTimer = setTimeout(() => {
+      const buffered = this.#socket?.bufferedAmount ?? 0;
+      if (buffered > 0 && buffered < bufferedBefore) this.#awaitPong(buffered);
+      else this.#abandon();
+    }, PONG_WITHIN_MS);
   }
 
   #clearPongWait(): void {

@@ -27,6 +27,13 @@ const finished: NewEvent = {
 };
 
 describe('reduceSession', () => {
+  it('keeps the files a queued prompt carries, and none for a prompt without', () => {
+    const image = { name: 'shot.png', mediaType: 'image/png', size: 68, kind: 'image' as const, path: 'attachments/shot.png' };
+    const state = reduceAll(numbered([{ ...queued, prompt: '', attachments: [image] }]));
+    expect(state.runs[RUN]).toMatchObject({ prompt: '', attachments: [image] });
+    expect(reduceAll(numbered([queued])).runs[RUN]).not.toHaveProperty('attachments');
+  });
+
   it('builds streamed text from deltas and replaces it with the complete message', () => {
     const events = numbered([
       queued,

@@ -8,6 +8,7 @@
  * overlap what we already have, and this is where duplicates die.
  */
 import type { PermissionMode, PermissionPreview, RunErrorKind, RunStatus, ServerEvent, SessionView, TokenUsage } from '../../server/protocol/events.js';
+import type { AttachmentInfo } from '../../server/protocol/workspace.js';
 
 export interface ToolCall {
   toolUseId: string;
@@ -59,6 +60,8 @@ export interface RunOutcome {
 export interface RunState {
   runId: string;
   prompt: string;
+  /** Files attached to the prompt (saved in the session folder, at each `path`). */
+  attachments?: AttachmentInfo[] | undefined;
   clientRequestId?: string | undefined;
   status: 'queued' | 'running' | RunStatus;
   /** Whether the CLI ever started on it (a cancelled queued prompt never did). */
@@ -189,6 +192,7 @@ function runQueued(state: SessionState, event: EventOf<'run.queued'>): SessionSt
   const run: RunState = {
     runId: event.runId,
     prompt: event.prompt,
+    ...(event.attachments?.length ? { attachments: event.attachments } : {}),
     clientRequestId: event.clientRequestId,
     status: 'queued',
     started: false,

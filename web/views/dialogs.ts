@@ -2,6 +2,7 @@
  * Small modal dialogs on <dialog>: focus is trapped and restored by the
  * browser, Esc cancels, and the buttons have plain names.
  */
+import type { Worktree } from '../../server/protocol/workspace.js';
 import { h } from '../dom.js';
 
 function open<T>(build: (close: (value: T) => void) => HTMLElement[], cancelValue: T, label: string): Promise<T> {
@@ -36,6 +37,42 @@ export function confirmDialog(title: string, text: string, confirmLabel: string,
       return [h('h2', {}, [title]), h('p', {}, [text]), h('div', { class: 'row dialog-actions' }, [no, yes])];
     },
     false,
+    title,
+  );
+}
+
+/**
+ * Deleting a session; one with a worktree also asks whether to remove the
+ * worktree's folder (git keeps its branch, so no committed work is lost).
+ * Undefined when the user keeps the session.
+ */
+export function confirmDelete(name: string, worktree: Worktree | undefined): Promise<{ purge: boolean } | undefined> {
+  const title = `Delete “${name}”?`;
+  return open<{ purge: boolean } | undefined>(
+    (close) => {
+      const purge = h('input', { type: 'checkbox', id: 'dialog-purge', 'aria-describedby': 'dialog-purge-hint' }) as HTMLInputElement;
+      const yes = h('button', { type: 'button', class: 'danger' }, ['Delete']);
+      const no = h('button', { type: 'button' }, ['Keep it']);
+      yes.addEventListener('click', () => close({ purge: purge.checked }));
+      no.addEventListener('click', () => close(undefined));
+      queueMicrotask(() => no.focus());
+      const text = worktree
+        ? 'Its run is stopped, its queue dropped and its history forgotten.'
+        : 'Its run is stopped, its queue dropped and its history forgotten. The folder and its files stay on disk.';
+      const option = worktree
+        ? h('div', { class: 'purge-option' }, [
+            h('label', { class: 'check', for: 'dialog-purge' }, [purge, 'Also remove the worktree']),
+            h('p', { id: 'dialog-purge-hint', class: 'muted hint' }, [
+              'Its folder goes; the branch ',
+              h('code', {}, [worktree.branch]),
+              ' is kept, so no committed work is lost. Git refuses while the worktree has uncommitted changes.',
+            ]),
+          ])
+        : null;
+      const actions = h('div', { class: 'row dialog-actions' }, [no, yes]);
+      return option ? [h('h2', {}, [title]), h('p', {}, [text]), option, actions] : [h('h2', {}, [title]), h('p', {}, [text]), actions];
+    },
+    undefined,
     title,
   );
 }

@@ -3,7 +3,7 @@
  * button) and, before them, prompts still on their way to the server.
  */
 import { h } from '../dom.js';
-import { oneLine } from '../format.js';
+import { oneLine, plural } from '../format.js';
 import type { SessionState } from '../state/reducer.js';
 import type { OutgoingPrompt } from '../app/state.js';
 
@@ -35,12 +35,17 @@ export function createQueueView(
       lastOutgoing = outgoing;
       const rows = [
         ...outgoing.map((o) =>
-          h('li', { class: 'outgoing' }, [h('span', { class: 'q-prompt' }, [oneLine(o.prompt, PROMPT_CHARS)]), h('span', { class: 'q-note' }, ['sending…'])]),
+          h('li', { class: 'outgoing' }, [
+            h('span', { class: 'q-prompt' }, [oneLine(o.prompt, PROMPT_CHARS)]),
+            h('span', { class: 'q-note' }, [o.files ? `sending with ${plural(o.files, 'file')}…` : 'sending…']),
+          ]),
         ),
         ...pending.map((runId) => {
-          const prompt = state?.runs[runId]?.prompt ?? '';
+          const run = state?.runs[runId];
+          const files = run?.attachments?.length ?? 0;
           return h('li', {}, [
-            h('span', { class: 'q-prompt' }, [oneLine(prompt, PROMPT_CHARS)]),
+            h('span', { class: 'q-prompt' }, [oneLine(run?.prompt ?? '', PROMPT_CHARS)]),
+            files > 0 ? h('span', { class: 'q-note' }, [plural(files, 'file')]) : null,
             h('button', { type: 'button', class: 'small', 'data-run-id': runId }, ['Cancel']),
           ]);
         }),

@@ -8,6 +8,7 @@
  * The pixel figures follow styles/transcript.css at the default font size.
  */
 import type { RunItem, RunState, TimelineEntry } from '../../state/reducer.js';
+import { THUMB_PX } from './prompt-files.js';
 
 const CHAR_PX = 8.3;
 const LINE_PX = 24.8;
@@ -93,6 +94,11 @@ function runHeight(run: RunState | undefined, perLine: number): number {
   if (!run || run.status === 'queued') return 0;
   let height = 28 + 32; // gap after the run, footer
   if (run.prompt !== '') height += 16 + 10 + 23 * lineCount(run.prompt, perLine * 0.8);
+  if (run.attachments?.length) {
+    const images = run.attachments.some((a) => a.kind === 'image');
+    const texts = run.attachments.some((a) => a.kind === 'text');
+    height += (run.prompt === '' ? 26 : 8) + (images ? THUMB_PX + 6 : 0) + (texts ? 34 : 0);
+  }
   for (const item of run.items) height += 10 + itemHeight(item, perLine);
   if (run.items.length === 0 && run.status === 'running') height += 34;
   return height;

@@ -9,12 +9,15 @@ import { createMarkdownView } from '../../render/markdown.js';
 import type { RunItem, RunState, ToolCall } from '../../state/reducer.js';
 import { createPermissionCard, type AnswerPermission } from './permission-card.js';
 import type { EntryView } from './rows.js';
+import { renderPromptFiles } from './prompt-files.js';
 import { renderFooter } from './run-footer.js';
 
 export type { PermissionReply } from './permission-card.js';
 
 export interface TranscriptHandlers {
   onPermission: AnswerPermission;
+  /** The address of a file of the shown session's folder (a prompt's attachments); `download` to save it. */
+  fileUrl(path: string, download: boolean): string;
 }
 /** A run's heading ("You", an h3 under the session's h2): Claude's headings nest below it. */
 const RUN_HEADING_LEVEL = 3;
@@ -27,7 +30,8 @@ interface ItemView {
 
 export function createRunView(handlers: TranscriptHandlers): EntryView {
   const promptText = h('div', { class: 'prompt-text' });
-  const promptBox = h('div', { class: 'prompt' }, [h('h3', { class: 'who' }, ['You']), promptText]);
+  const promptFiles = h('ul', { class: 'prompt-files', 'aria-label': 'Attached files' });
+  const promptBox = h('div', { class: 'prompt' }, [h('h3', { class: 'who' }, ['You']), promptText, promptFiles]);
   const items = h('div', { class: 'items' });
   const waiting = h('p', { class: 'waiting' }, [h('span', { class: 'spinner', 'aria-hidden': 'true' }), 'Waiting for Claude…']);
   const footer = h('footer', { class: 'run-footer' });
@@ -44,8 +48,10 @@ export function createRunView(handlers: TranscriptHandlers): EntryView {
     el.hidden = run.status === 'queued';
     el.dataset.status = run.status;
     setText(promptText, run.prompt);
+    promptText.hidden = run.prompt === '';
+    if (run.attachments !== prev?.attachments) renderPromptFiles(promptFiles, run.attachments, handlers.fileUrl);
     // A run known only from its later events (history trimmed) has no prompt to show.
-    promptBox.hidden = run.prompt === '';
+    promptBox.hidden = run.prompt === '' && !run.attachments?.length;
     run.items.forEach((item, i) => updateItem(items, itemViews, i, item, handlers));
     waiting.hidden = !(run.status === 'running' && run.items.length === 0);
     // Not on every delta: rebuilding would restart the spinner's animation.

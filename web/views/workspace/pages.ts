@@ -1,0 +1,3 @@
+/** The workspace pages, one chunk loaded at the first click on Changes or Files (features/workspace.ts). */
+export { openChangesPage } from './changes.js';
+export { openFilesPage } from './files.js';
