@@ -8,6 +8,7 @@
  * process per file), from lstat and readlink: a link is shown as git shows
  * it, by its target's name, and never followed out of the folder.
  */
+import { createReadStream } from 'node:fs';
 import { lstat, open, readlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MAX_DIFF_BYTES } from '../protocol/limits.js';
@@ -21,6 +22,8 @@ const EMPTY_TREE = '4b825dc642cb6eb9a060e54bf8d69288fbee4904';
 export const MAX_CHANGED_FILES = 2000;
 /** Untracked files are read up to this much to count their lines and show them. */
 const MAX_UNTRACKED_READ_BYTES = MAX_DIFF_BYTES;
+/** How much of git's diff is read to choose whole files from (the largest are left out): a few times what is shown. */
+const MAX_PATCH_READ_BYTES = 16 * MAX_DIFF_BYTES;
 
 const STATUS: Record<string, FileChange['status']> = {
   A: 'added',
@@ -42,7 +45,7 @@ export async function readChanges(git: GitRunner, folder: string, worktree: Work
   const [names, counts, patch, others] = await Promise.all([
     git.run(folder, [...diff, '--name-status', '-z', base, '--']),
     git.run(folder, [...diff, '--numstat', '-z', base, '--']),
-    git.run(folder, [...diff, base, '--'], { maxBytes: MAX_DIFF_BYTES + 1 }),
+    git.run(folder, [...diff, base, '--'], { maxBytes: MAX_PATCH_READ_BYTES }),
     git.run(folder, ['ls-files', '--others', '--exclude-standard', '-z']),
   ]);
   for (const answer of [names, counts, patch, others]) {
@@ -61,7 +64,9 @@ export async function readChanges(git: GitRunner, folder: string, worktree: Work
   const { text, shown } = within(chunks, MAX_DIFF_BYTES);
   const truncated = shown < chunks.length || patch.truncated;
   const notes: string[] = [];
-  if (truncated) notes.push(`The diff is cut at ${MAX_DIFF_BYTES} bytes: it shows ${shown} of ${listed} files, whole; the file list has them all.`);
+  if (truncated) {
+    notes.push(`The diff is cut at ${MAX_DIFF_BYTES} bytes: it shows ${shown} of ${listed} files, each whole, leaving out the largest; the file list has them all.`);
+  }
   if (unlisted > 0) notes.push(`${unlisted} more changed files are not listed (at most ${MAX_CHANGED_FILES}).`);
   return {
     isGitRepo: true,
@@ -124,16 +129,21 @@ function splitDiff(patch: string, truncated: boolean): Piece[] {
   return pieces.map(piece);
 }
 
-/** Whole pieces, in order, while they fit: a file's diff is shown whole or not at all. */
+/**
+ * A file's diff is shown whole or not at all. The smallest pieces are kept
+ * first (so one huge file does not hide every small one after it), then
+ * shown in their order.
+ */
 function within(pieces: readonly Piece[], maxBytes: number): { text: string; shown: number } {
+  const kept = new Set<number>();
   let bytes = 0;
-  let shown = 0;
-  for (const { bytes: size } of pieces) {
+  const bySize = pieces.map((piece, index) => ({ index, bytes: piece.bytes })).sort((a, b) => a.bytes - b.bytes);
+  for (const { index, bytes: size } of bySize) {
     if (bytes + size > maxBytes) break;
     bytes += size;
-    shown++;
+    kept.add(index);
   }
-  return { text: pieces.slice(0, shown).map((p) => p.text).join(''), shown };
+  return { text: pieces.filter((_, index) => kept.has(index)).map((p) => p.text).join(''), shown: kept.size };
 }
 
 /** An untracked file as `git diff` would show it if it were added. */
@@ -157,8 +167,8 @@ async function untrackedChange(folder: string, path: string): Promise<{ change: 
     };
   }
   if (content.length > MAX_UNTRACKED_READ_BYTES) {
-    // Too large to read and show: listed, without counts; its diff weighs more than any limit.
-    return { change: { path, status: 'untracked', additions: 0, deletions: 0 }, diff: { text: '', bytes: Infinity } };
+    // Too large to show: listed with its lines counted; its diff weighs more than any limit.
+    return { change: { path, status: 'untracked', additions: await countLines(full), deletions: 0 }, diff: { text: '', bytes: Infinity } };
   }
   const text = content.toString('utf8');
   if (text === '') return { change: { path, status: 'untracked', additions: 0, deletions: 0 }, diff: piece(header(mode)) };
@@ -181,4 +191,15 @@ async function readHead(path: string, maxBytes: number): Promise<Buffer> {
   } finally {
     await handle.close();
   }
+}
+
+/** Lines in a file as git counts them (a last line without a newline counts), read as a stream. */
+async function countLines(path: string): Promise<number> {
+  let lines = 0;
+  let last = 0x0a;
+  for await (const chunk of createReadStream(path) as AsyncIterable<Buffer>) {
+    for (let i = chunk.indexOf(0x0a); i !== -1; i = chunk.indexOf(0x0a, i + 1)) lines++;
+    if (chunk.length > 0) last = chunk[chunk.length - 1] as number;
+  }
+  return last === 0x0a ? lines : lines + 1;
 }

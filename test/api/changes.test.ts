@@ -149,11 +149,26 @@ describe('changes', () => {
     const changes = await changesOf(session.id);
     expect(changes.files).toHaveLength(4);
     expect(changes.truncated).toBe(true);
-    expect(changes.note).toMatch(/cut at 1048576 bytes: it shows 2 of 4 files/);
+    expect(changes.note).toMatch(/cut at 1048576 bytes: it shows 2 of 4 files, each whole/);
     expect(Buffer.byteLength(changes.diff)).toBeLessThanOrEqual(MAX_DIFF_BYTES);
     // Whole files only: every piece ends where a file's diff ends.
     expect(changes.diff.split(/^diff --git /m).filter((p) => p !== '')).toHaveLength(2);
     expect(changes.diff.endsWith(line.replace(/^/, '+'))).toBe(true);
+  });
+
+  it('leaves the largest diffs out, not every file after the first that does not fit, and counts the lines of a file too large to show', async () => {
+    const repo = await newRepo({ 'a-huge.txt': 'a\n', 'b-huge.txt': 'b\n', 'c-small.txt': 'c\n' });
+    const session = await newSession(server, { cwd: repo });
+    const line = 'y'.repeat(99) + '\n';
+    const huge = line.repeat(Math.ceil((MAX_DIFF_BYTES * 0.8) / 100));
+    const untracked = line.repeat(Math.ceil((MAX_DIFF_BYTES * 2) / 100));
+    await writeFiles(repo, { 'a-huge.txt': huge, 'b-huge.txt': huge, 'c-small.txt': 'changed\n', 'd-new.log': untracked });
+    const changes = await changesOf(session.id);
+    const shown = changes.diff.split(/^diff --git /m).filter((p) => p !== '').map((p) => p.slice(0, p.indexOf(' ')));
+    expect(shown).toEqual(['a/a-huge.txt', 'a/c-small.txt']);
+    expect(changes.note).toMatch(/it shows 2 of 4 files, each whole, leaving out the largest/);
+    expect(changes.files.find((f) => f.path === 'd-new.log')).toMatchObject({ status: 'untracked', additions: Math.ceil((MAX_DIFF_BYTES * 2) / 100), deletions: 0 });
+    expect(Buffer.byteLength(changes.diff)).toBeLessThanOrEqual(MAX_DIFF_BYTES);
   });
 
   it('answers {isGitRepo: false} for a plain folder, and 404 for an unknown session', async () => {
