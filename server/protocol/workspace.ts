@@ -6,26 +6,7 @@
  */
 import { z } from 'zod';
 
-/** Image types that reach the CLI as image content blocks (the Messages API takes these four). */
-export const IMAGE_MEDIA_TYPES = ['image/png', 'image/jpeg', 'image/gif', 'image/webp'] as const;
-
-/**
- * Types saved into the session folder as text files (besides every `text/*`):
- * the prompt names them and Claude reads them with its tools.
- */
-export const TEXT_MEDIA_TYPES = [
-  'application/json',
-  'application/xml',
-  'application/yaml',
-  'application/x-yaml',
-  'application/toml',
-  'application/javascript',
-  'application/typescript',
-  'application/x-sh',
-  'application/sql',
-  'application/graphql',
-  'application/x-ndjson',
-] as const;
+export { IMAGE_MEDIA_TYPES, TEXT_MEDIA_TYPES } from './constants.js';
 
 /** A session's own git worktree (created with `worktree: true`). */
 export const worktreeSchema = z.object({

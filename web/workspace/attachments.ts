@@ -4,35 +4,11 @@
  * attachments.ts), so a refusal comes at once, with the file's name, instead
  * of after uploading megabytes. The server checks again; its word is final.
  *
- * The type lists are the protocol's: they are copied here as literals only
- * because server/protocol/workspace.ts also declares zod schemas, which must
- * stay out of the bundle; the compiler checks the copies match both ways.
+ * The type lists are the protocol's own (constants.ts, free of zod).
  */
-import type { Attachment, IMAGE_MEDIA_TYPES, TEXT_MEDIA_TYPES } from '../../server/protocol/workspace.js';
+import type { Attachment } from '../../server/protocol/workspace.js';
+import { IMAGE_MEDIA_TYPES as IMAGE_TYPES, TEXT_MEDIA_TYPES as TEXT_TYPES } from '../../server/protocol/constants.js';
 import { MAX_ATTACHMENTS } from '../../server/protocol/limits.js';
-
-type ImageMediaType = (typeof IMAGE_MEDIA_TYPES)[number];
-type TextMediaType = (typeof TEXT_MEDIA_TYPES)[number];
-
-const IMAGE_TYPES = ['image/png', 'image/jpeg', 'image/gif', 'image/webp'] as const satisfies readonly ImageMediaType[];
-const TEXT_TYPES = [
-  'application/json',
-  'application/xml',
-  'application/yaml',
-  'application/x-yaml',
-  'application/toml',
-  'application/javascript',
-  'application/typescript',
-  'application/x-sh',
-  'application/sql',
-  'application/graphql',
-  'application/x-ndjson',
-] as const satisfies readonly TextMediaType[];
-// Every protocol type is in the copies (a type added there breaks the build here).
-const IMAGES_COMPLETE: [Exclude<ImageMediaType, (typeof IMAGE_TYPES)[number]>] extends [never] ? true : false = true;
-const TEXTS_COMPLETE: [Exclude<TextMediaType, (typeof TEXT_TYPES)[number]>] extends [never] ? true : false = true;
-void IMAGES_COMPLETE;
-void TEXTS_COMPLETE;
 
 /**
  * MAX_ATTACHMENT_MB's default. The server does not tell its setting yet, so
