@@ -21,6 +21,7 @@ import { withPush } from './features/push.js';
 import { wireRestart } from './features/restart.js';
 import { createServerInfo } from './features/server-info.js';
 import { createWorkspace } from './features/workspace.js';
+import { DEFAULT_MAX_ATTACHMENT_BYTES } from './workspace/attachments.js';
 import { attachUsageChip, createUsageFeed } from './features/usage-chip.js';
 import { fileUrl, resumeSession, revokeAllowedTool, sessionStats } from './net/api.js';
 import { createAuth } from './net/auth.js';
@@ -122,7 +123,12 @@ const attachments = createAttachmentTray(
     pasteTarget: byId('message'),
     dropTarget: byId('composer'),
   },
-  { error: alerts.error, info: alerts.info, changed: () => renderer.schedule() },
+  {
+    error: alerts.error,
+    info: alerts.info,
+    changed: () => renderer.schedule(),
+    maxBytes: () => state.limits?.maxAttachmentBytes ?? DEFAULT_MAX_ATTACHMENT_BYTES,
+  },
 );
 
 const composer = createComposer(

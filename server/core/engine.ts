@@ -30,6 +30,9 @@ import type { SessionStats } from '../protocol/responses.js';
 import type { Attachment, Changes, FileText } from '../protocol/workspace.js';
 import { Workspace, type ServedFile } from './workspace.js';
 import { notFound, SessionLife } from './session-life.js';
+
+/** MAX_ATTACHMENT_MB's default (5 MiB). */
+const DEFAULT_MAX_ATTACHMENT_BYTES = 5 * 1024 * 1024;
 import type { EngineConfig, EngineDeps } from './engine-config.js';
 
 export type { TranscriptWindow } from './transcript-window.js';
@@ -66,7 +69,7 @@ export class Engine {
     this.#rules = new Rules(config, deps.locator);
     this.#workspace = new Workspace(
       { git: deps.git, rules: this.#rules, log: this.#log },
-      { worktreesDir: this.#rules.worktreesDir, maxAttachmentBytes: config.maxAttachmentBytes ?? 5 * 1024 * 1024 },
+      { worktreesDir: this.#rules.worktreesDir, maxAttachmentBytes: config.maxAttachmentBytes ?? DEFAULT_MAX_ATTACHMENT_BYTES },
     );
     this.#dispatcher = new Dispatcher(
       {
@@ -104,6 +107,11 @@ export class Engine {
       workspace: this.#workspace,
       dispatcher: this.#dispatcher,
     });
+  }
+
+  /** What clients should know before they send (the welcome frame carries it). */
+  get limits(): { maxAttachmentBytes: number } {
+    return { maxAttachmentBytes: this.#config.maxAttachmentBytes ?? DEFAULT_MAX_ATTACHMENT_BYTES };
   }
 
   get allowedRoots(): readonly string[] {

@@ -97,9 +97,14 @@ export interface ReplyData {
   presence: undefined;
 }
 
+/** What a client should know of the server's settings before it sends (MAX_ATTACHMENT_MB in bytes). */
+export interface ServerLimits {
+  maxAttachmentBytes: number;
+}
+
 export type ServerFrame =
   /** `startedAt`: when this server started; a client that sees it change knows the server restarted. */
-  | { type: 'welcome'; version: string; startedAt: string; sessions: SessionView[] }
+  | { type: 'welcome'; version: string; startedAt: string; sessions: SessionView[]; limits?: ServerLimits }
   /** An event of a session this connection follows, in seq order, each once. */
   | { type: 'event'; event: ServerEvent }
   /** A list-level event of a session this connection does not follow. */

@@ -77,7 +77,7 @@ export function serveConnection(
     switch (frame.type) {
       case 'hello': {
         const sessions = await engine.listSessions();
-        send({ type: 'welcome', version: server.version, startedAt: server.startedAt.toISOString(), sessions });
+        send({ type: 'welcome', version: server.version, startedAt: server.startedAt.toISOString(), sessions, limits: engine.limits });
         for (const [sessionId, after] of Object.entries(frame.resume ?? {})) {
           // A session deleted while the client was away: it learns from the list.
           if (sessions.some((s) => s.id === sessionId)) await follow(sessionId, after);

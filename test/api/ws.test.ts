@@ -41,6 +41,7 @@ describe('WebSocket protocol', () => {
     c1.send({ type: 'hello', resume: { [s.id]: 0 } });
     const welcome = await c1.waitFor((f): f is Extract<ServerFrame, { type: 'welcome' }> => f.type === 'welcome');
     expect(welcome.sessions.map((x) => x.id)).toContain(s.id);
+    expect(welcome.limits).toEqual({ maxAttachmentBytes: 1024 * 1024 }); // this server's MAX_ATTACHMENT_MB
     c1.send({ type: 'submit', id: 'm1', sessionId: s.id, prompt: 'over ws', clientRequestId: 'c-1' });
     const reply = await c1.waitFor(isReply('m1'));
     expect(reply).toMatchObject({ ok: true, data: { position: 1, duplicate: false } });

@@ -37,7 +37,7 @@ let server: TestServer;
 let browser: Browser;
 
 beforeAll(async () => {
-  [server, browser] = await Promise.all([startTestServer({ webDir: WEB_DIR, config: { WARM_PREWARM: 'false' } }), launchBrowser()]);
+  [server, browser] = await Promise.all([startTestServer({ webDir: WEB_DIR, config: { WARM_PREWARM: 'false', MAX_ATTACHMENT_MB: '4' } }), launchBrowser()]);
 });
 afterAll(async () => {
   await browser?.close();
@@ -159,10 +159,10 @@ async function checkFiles({ page, size, name, worktree }: Opened): Promise<void>
 
 /** Attachments: refused, fitted, picked, removed, pasted, dropped, sent, and shown under the prompt. */
 async function checkAttachments({ page, size, worktree }: Opened): Promise<void> {
-  // Attachments: one too large is refused at once; an image and a text file go in the tray; the text file is removed.
+  // Attachments: one over the server's MAX_ATTACHMENT_MB (4, told in its welcome) is refused at once; an image and a text file go in the tray; the text file is removed.
   const picker = page.locator('#attach-input');
   await picker.setInputFiles({ name: 'huge.png', mimeType: 'image/png', buffer: Buffer.alloc(6 * 1024 * 1024) });
-  await expect.poll(() => alertText(page)).toContain('huge.png is 6.0 MB; a file may be at most 5.0 MB.');
+  await expect.poll(() => alertText(page)).toContain('huge.png is 6.0 MB; a file may be at most 4.0 MB.');
   // A real picture over the limit (a phone's photo) is made into a JPEG that fits, and the user is told.
   const photo = noisePng(1700, 1200);
   expect(photo.length).toBeGreaterThan(5 * 1024 * 1024);

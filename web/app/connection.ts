@@ -56,6 +56,7 @@ export function createConnection(deps: ConnectionDeps): Connection {
         // Picked between the hello and this welcome: the server does not follow them yet.
         for (const id of state.followed.keys()) if (!resumedByHello.has(id)) subscribe(id);
         if (selectedGone) deps.error(new Error('The session you had open no longer exists.'));
+        state.limits = frame.limits;
         const restarted = noteServerStart(state, frame.startedAt);
         deps.onWelcome();
         if (restarted) deps.onServerRestarted();

@@ -8,6 +8,7 @@
  * (state/reducer.ts), so the views can still skip what did not change. No DOM.
  */
 import type { ServerEvent, SessionView } from '../../server/protocol/events.js';
+import type { ServerLimits } from '../../server/protocol/ws.js';
 import { initialSessionState, reduceSession, reduceSessionList, upsertSession, type SessionState } from '../state/reducer.js';
 
 /** Runs shown when a transcript is opened; older ones come with "Load earlier", as many at a time. */
@@ -28,6 +29,8 @@ export interface AppState {
   /** Sessions whose events we receive, each reduced; kept while the page lives so switching back is instant. */
   readonly followed: Map<string, SessionState>;
   outgoing: readonly OutgoingPrompt[];
+  /** The server's limits, as its last welcome said (MAX_ATTACHMENT_MB). */
+  limits?: ServerLimits | undefined;
   /** When the server we last heard a welcome from started (its welcome's startedAt). */
   serverStartedAt?: string | undefined;
 }

@@ -9,7 +9,6 @@
  */
 import { h } from '../dom.js';
 import {
-  DEFAULT_MAX_ATTACHMENT_BYTES,
   kindOfType,
   megabytes,
   readAttachment,
@@ -39,7 +38,15 @@ export interface AttachmentTray {
   setEnabled(enabled: boolean): void;
 }
 
-export function createAttachmentTray(els: AttachElements, deps: { error(err: unknown): void; info(text: string): void; changed(): void }): AttachmentTray {
+export interface AttachDeps {
+  error(err: unknown): void;
+  info(text: string): void;
+  changed(): void;
+  /** The most one file may weigh, as the server said (MAX_ATTACHMENT_MB). */
+  maxBytes(): number;
+}
+
+export function createAttachmentTray(els: AttachElements, deps: AttachDeps): AttachmentTray {
   let files: PendingAttachment[] = [];
   /** Files being read: counted against the limit before they are in. */
   let reading = 0;
@@ -63,16 +70,17 @@ export function createAttachmentTray(els: AttachElements, deps: { error(err: unk
   const add = (list: Iterable<File>) => {
     for (const original of list) {
       const count = files.length + reading;
-      const fit = needsFitting(original, MAX_BYTES);
+      const maxBytes = deps.maxBytes();
+      const fit = needsFitting(original, maxBytes);
       // A picture to be made smaller is judged by what it will weigh, once fitted.
-      const why = refusal(original.name || 'The pasted file', fit ? 0 : original.size, count, MAX_BYTES);
+      const why = refusal(original.name || 'The pasted file', fit ? 0 : original.size, count, maxBytes);
       if (why) {
         deps.error(new Error(why));
         continue;
       }
       reading++;
       const id = crypto.randomUUID();
-      (fit ? fitted(original, deps.info) : Promise.resolve(original))
+      (fit ? fitted(original, maxBytes, deps.info) : Promise.resolve(original))
         .then((file) =>
           readAttachment(file, id).then((read) => {
             if (read.kind === 'image') thumbnails.set(id, URL.createObjectURL(file));
@@ -102,22 +110,20 @@ export function createAttachmentTray(els: AttachElements, deps: { error(err: unk
   };
 }
 
-const MAX_BYTES = DEFAULT_MAX_ATTACHMENT_BYTES;
-
 /** A picture the API would refuse (too large, or a type it does not read) that the browser may turn into one it takes. */
 function needsFitting(file: File, maxBytes: number): boolean {
   return file.type.startsWith('image/') && file.type !== 'image/svg+xml' && (kindOfType(file.type) !== 'image' || file.size > maxBytes);
 }
 
 /** The picture made into a JPEG under the limit, saying so; or why not, with the limit. */
-async function fitted(original: File, info: (text: string) => void): Promise<File> {
+async function fitted(original: File, maxBytes: number, info: (text: string) => void): Promise<File> {
   const name = original.name || 'The pasted picture';
   try {
-    const { file, width, height } = await fitImage(original, MAX_BYTES);
+    const { file, width, height } = await fitImage(original, maxBytes);
     info(`${name} was turned into a ${width}×${height} JPEG of ${megabytes(file.size)}, so that Claude can take it.`);
     return file;
   } catch (err) {
-    const over = refusal(name, original.size, 0, MAX_BYTES);
+    const over = refusal(name, original.size, 0, maxBytes);
     throw new Error(`${over ? `${over} ` : ''}${err instanceof Error ? err.message : String(err)}`);
   }
 }

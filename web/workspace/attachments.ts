@@ -11,9 +11,8 @@ import { IMAGE_MEDIA_TYPES as IMAGE_TYPES, TEXT_MEDIA_TYPES as TEXT_TYPES } from
 import { MAX_ATTACHMENTS } from '../../server/protocol/limits.js';
 
 /**
- * MAX_ATTACHMENT_MB's default. The server does not tell its setting yet, so
- * a server configured higher refuses nothing this lets through; one set
- * lower answers 413 with its own limit, which the app shows.
+ * MAX_ATTACHMENT_MB's default, until the server's welcome says its own
+ * setting (ServerLimits).
  */
 export const DEFAULT_MAX_ATTACHMENT_BYTES = 5 * 1024 * 1024;
 
