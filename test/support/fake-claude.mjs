@@ -332,22 +332,32 @@ function main() {
   }
 
   /** kind: 'text' | 'thinking' */
-  async function streamBlock(turn, kind, text, chunks, delayMs) {
+  function streamBlock(turn, kind, text, chunks, delayMs) {
+    const pieces = splitChunks(text, chunks ?? 3);
+    return streamPieces(turn, kind, pieces.length, (i) => pieces[i], delayMs);
+  }
+
+  /**
+   * A block of `count` deltas; `pieceAt(i)` is asked for each piece just
+   * before it is written (the `stamped` step puts the write time in it).
+   * The block's text is what was written.
+   */
+  async function streamPieces(turn, kind, count, pieceAt, delayMs) {
     await openMessage(turn);
     const index = turn.msg.index++;
     const emptyBlock = kind === 'text' ? { type: 'text', text: '' } : { type: 'thinking', thinking: '', signature: '' };
     await streamEvent(turn, { type: 'content_block_start', index, content_block: emptyBlock });
     turn.partialBlock = { kind, text: '', index };
-    const pieces = splitChunks(text, chunks ?? 3);
-    for (let i = 0; i < pieces.length; i++) {
-      const piece = pieces[i];
+    for (let i = 0; i < count; i++) {
       if (i > 0 && delayMs) await wait(delayMs, turn); // delay *between* chunks
       checkpoint(turn);
+      const piece = pieceAt(i);
       const delta = kind === 'text' ? { type: 'text_delta', text: piece } : { type: 'thinking_delta', thinking: piece };
       await streamEvent(turn, { type: 'content_block_delta', index, delta });
       turn.partialBlock.text += piece;
       checkpoint(turn);
     }
+    const text = turn.partialBlock.text;
     const block = kind === 'text' ? { type: 'text', text } : { type: 'thinking', thinking: text, signature: 'sigfake' };
     if (kind === 'thinking') {
       await streamEvent(turn, { type: 'content_block_delta', index, delta: { type: 'signature_delta', signature: 'sigfake' } });
@@ -487,6 +497,12 @@ function main() {
     if (step === null || typeof step !== 'object') throw new Error(`bad step: ${JSON.stringify(step)}`);
     if ('text' in step) return streamBlock(turn, 'text', String(step.text), step.chunks, step.delayMs);
     if ('thinking' in step) return streamBlock(turn, 'thinking', String(step.thinking), step.chunks, step.delayMs);
+    if ('stamped' in step) {
+      // Sub-millisecond epoch time at write: a reader on the same machine
+      // (same clock) subtracts it from its own receive time.
+      const stamp = () => `${(performance.timeOrigin + performance.now()).toFixed(3)} `;
+      return streamPieces(turn, 'text', Math.max(0, Math.floor(Number(step.stamped) || 0)), stamp, step.intervalMs);
+    }
     if ('tool' in step) return toolStep(turn, step.tool ?? {});
     if ('sleep' in step) return wait(step.sleep, turn);
     if ('spin' in step) return spinStep(turn, step.spin);

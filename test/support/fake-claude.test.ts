@@ -257,6 +257,26 @@ describe('fake claude CLI', () => {
     expect(idx((l) => l === toolUse)).toBeLessThan(idx((l) => l === toolResult));
   });
 
+  it('stamps each delta of a stamped step with the time it was written, on the clock a reader shares', async () => {
+    const before = performance.timeOrigin + performance.now();
+    const fake = startFake();
+    fake.script([{ stamped: 5, intervalMs: 1 }]);
+    fake.end();
+    expect((await fake.exit).code).toBe(0);
+    const after = performance.timeOrigin + performance.now();
+    const deltas = fake.lines.filter((l) => l.event?.delta?.type === 'text_delta').map((l) => l.event.delta.text as string);
+    expect(deltas).toHaveLength(5);
+    for (const text of deltas) expect(text).toMatch(/^\d+\.\d{3} $/);
+    const stamps = deltas.map(Number.parseFloat);
+    // Written in order, while the fake ran: the same clock as ours, not a wall-clock claim.
+    expect([...stamps].sort((a, b) => a - b)).toEqual(stamps);
+    expect(stamps[0]).toBeGreaterThanOrEqual(before);
+    expect(stamps[4]).toBeLessThanOrEqual(after);
+    const assistant = fake.lines.find(isType('assistant'))!;
+    expect(assistant.message.content).toEqual([{ type: 'text', text: deltas.join('') }]);
+    expect(fake.lines.find(isResult)).toMatchObject({ subtype: 'success', result: deltas.join('') });
+  });
+
   it('uses the -r id and --model alias, and passes raw non-JSON lines through verbatim', async () => {
     const sessionId = randomUUID();
     const fake = startFake([...BASE_ARGS, '-r', sessionId, '--model', 'sonnet']);
