@@ -12,19 +12,12 @@
  * actually run.
  */
 import { existsSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { build } from 'vite';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { APP_CSP } from '../../server/http/app.js';
 import { DESKTOP, launchBrowser, PHONE, SCREENSHOT_DIR, WEB_DIR, openSessionsDrawer } from '../support/browser.js';
 import { fake, startTestServer, type TestServer } from '../support/server.js';
-
-const REPO = fileURLToPath(new URL('../../', import.meta.url));
-const HARNESS_ENTRY = fileURLToPath(new URL('./transcript-harness.ts', import.meta.url));
+import { serveHarnessPage, type HarnessPage } from './harness-page.js';
 
 /** Every payload sets window.__xss if it ever runs. */
 const XSS_MARKDOWN = [
@@ -86,61 +79,21 @@ const CODE = 'const answer: number = 42;\nconsole.log(`answer is ${answer}`);';
 
 let server: TestServer;
 let browser: Browser;
-let harnessServer: Server;
+let harness: HarnessPage;
 let harnessUrl: string;
-
-async function bundleHarness(): Promise<{ js: string; css: string }> {
-  const out = await build({
-    configFile: false,
-    root: REPO,
-    logLevel: 'warn',
-    publicDir: false,
-    define: { 'process.env.NODE_ENV': '"production"' },
-    build: {
-      write: false,
-      minify: false,
-      target: 'es2022',
-      reportCompressedSize: false,
-      lib: { entry: HARNESS_ENTRY, formats: ['iife'], name: 'TranscriptHarness', fileName: () => 'harness.js', cssFileName: 'harness' },
-    },
-  });
-  const outputs = (Array.isArray(out) ? out : [out]) as Array<{ output: Array<{ type: string; fileName: string; code?: string; source?: string | Uint8Array }> }>;
-  let js = '';
-  let css = '';
-  for (const file of outputs.flatMap((o) => o.output)) {
-    if (file.type === 'chunk' && file.fileName.endsWith('.js')) js += file.code ?? '';
-    else if (file.fileName.endsWith('.css')) css += typeof file.source === 'string' ? file.source : new TextDecoder().decode(file.source);
-  }
-  if (!js) throw new Error('the harness bundle has no JS');
-  return { js, css };
-}
-
-async function serveHarness(bundle: { js: string; css: string }): Promise<void> {
-  const html = '<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><meta name="color-scheme" content="light dark"><title>Transcript harness</title><link rel="stylesheet" href="/harness.css"><script src="/harness.js" defer></script></head><body></body></html>';
-  harnessServer = createServer((req, res) => {
-    const path = (req.url ?? '/').split('?')[0];
-    // /unsafe: no CSP, so a payload that got through would run and set window.__xss.
-    if (path !== '/unsafe') res.setHeader('Content-Security-Policy', APP_CSP);
-    if (path === '/' || path === '/unsafe') res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(html);
-    else if (path === '/harness.js') res.writeHead(200, { 'content-type': 'text/javascript' }).end(bundle.js);
-    else if (path === '/harness.css') res.writeHead(200, { 'content-type': 'text/css' }).end(bundle.css);
-    else res.writeHead(404).end();
-  });
-  await new Promise<void>((resolve) => harnessServer.listen(0, '127.0.0.1', resolve));
-  harnessUrl = `http://127.0.0.1:${(harnessServer.address() as AddressInfo).port}`;
-}
 
 beforeAll(async () => {
   if (!existsSync(join(WEB_DIR, 'index.html'))) throw new Error('dist/web is not built: run `npm run build:web` (npm test does)');
-  const [bundle, started, launched] = await Promise.all([bundleHarness(), startTestServer({ webDir: WEB_DIR }), launchBrowser()]);
+  const [served, started, launched] = await Promise.all([serveHarnessPage(), startTestServer({ webDir: WEB_DIR }), launchBrowser()]);
   server = started;
   browser = launched;
-  await serveHarness(bundle);
+  harness = served;
+  harnessUrl = served.url;
 });
 afterAll(async () => {
   await browser?.close();
   await server?.close();
-  await new Promise((resolve) => (harnessServer ? harnessServer.close(resolve) : resolve(undefined)));
+  await harness?.close();
 });
 
 /** Collects uncaught page errors (a ResizeObserver loop would show up here too). */

@@ -329,6 +329,8 @@ export function upgradeStatus(
 }
 
 export const SERVER_MAIN = fileURLToPath(new URL('../../server/main.ts', import.meta.url));
+/** The command-line entry over the built server (`npm run build:server` first), what `claude-remote` runs. */
+export const SERVER_BIN = fileURLToPath(new URL('../../bin/claude-remote.js', import.meta.url));
 
 export interface ServerProcess {
   child: ChildProcess;
@@ -339,9 +341,13 @@ export interface ServerProcess {
   exited: Promise<number | null>;
 }
 
-/** Starts the server as its own process, exactly as a user would (`claude-remote`), and waits for its URL. */
-export async function spawnServerProcess(env: Record<string, string>, args: string[] = []): Promise<ServerProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', SERVER_MAIN, ...args], {
+/**
+ * Starts the server as its own process, exactly as a user would (`claude-remote`), and waits for its URL.
+ * From the sources through tsx by default; `built` runs the compiled server (no transpiling at start-up).
+ */
+export async function spawnServerProcess(env: Record<string, string>, args: string[] = [], options: { built?: boolean } = {}): Promise<ServerProcess> {
+  const entry = options.built ? [SERVER_BIN] : ['--import', 'tsx', SERVER_MAIN];
+  const child = spawn(process.execPath, [...entry, ...args], {
     env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', CLAUDE_PATH: FAKE_CLAUDE, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
