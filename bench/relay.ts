@@ -1,0 +1,123 @@
+/**
+ * The relay: how long a CLI line takes to reach the clients, and what the
+ * server spends on it.
+ *
+ * The scripted CLI's `stamped` step writes text deltas carrying the time of
+ * their write (same machine, same clock as ours); each client notes when the
+ * event arrived. Latency = arrival - stamp, every delta, every client. The
+ * server runs as its own process, so its CPU time (/proc) is its own: per
+ * 1,000 events of the run, fan-out included. Each client connects from its
+ * own loopback address (the server caps streams per client address).
+ *
+ * Configurations (1, 10 and 100 clients on one session over WS and over SSE;
+ * 20 sessions streaming at once, one client each) are run in rotating order,
+ * several rounds; latencies are pooled over rounds, CPU is the median.
+ */
+import { fake } from '../test/support/server.js';
+import { startChildServer, type ChildServer } from './child-server.js';
+import { loopback, openClient, RUN_FINISHED, type EventClient, type Transport } from './clients.js';
+import { cpuMs } from './proc.js';
+import { goalFigure, median, percentile, type Figure, type SectionResult } from './stats.js';
+
+const ROUNDS = Number(process.env.BENCH_RELAY_ROUNDS ?? 3);
+const DELTAS = Number(process.env.BENCH_RELAY_DELTAS ?? 600);
+/** ~330 deltas a second: faster than a model types, slow enough not to be a flood test. */
+const INTERVAL_MS = 3;
+const S = 'relay' as const;
+
+interface Config {
+  label: string;
+  transport: Transport;
+  sessions: number;
+  clientsPerSession: number;
+}
+
+const CONFIGS: Config[] = [
+  ...(['ws', 'sse'] as const).flatMap((transport) =>
+    [1, 10, 100].map((clients) => ({ label: `${transport.toUpperCase()}, ${clients} client${clients > 1 ? 's' : ''}`, transport, sessions: 1, clientsPerSession: clients })),
+  ),
+  { label: 'WS, 20 sessions at once', transport: 'ws', sessions: 20, clientsPerSession: 1 },
+  { label: 'SSE, 20 sessions at once', transport: 'sse', sessions: 20, clientsPerSession: 1 },
+];
+
+interface Sample {
+  latencies: number[];
+  cpuPer1000: number;
+  events: number;
+}
+
+async function measure(server: ChildServer, config: Config): Promise<Sample> {
+  const sessions: Array<{ id: string; clients: EventClient[] }> = [];
+  let address = 0;
+  for (let s = 0; s < config.sessions; s++) {
+    const { id, lastSeq } = await server.api<{ id: string; lastSeq: number }>('POST', '/api/sessions', {});
+    const clients: EventClient[] = [];
+    for (let c = 0; c < config.clientsPerSession; c++) clients.push(await openClient(config.transport, server.url, id, lastSeq, { localAddress: loopback(address++) }));
+    sessions.push({ id, clients });
+  }
+  const prompt = fake([{ stamped: DELTAS, intervalMs: INTERVAL_MS }]);
+  const cpu0 = cpuMs(server.pid);
+  await Promise.all(sessions.map((s) => server.api('POST', `/api/sessions/${s.id}/messages`, { prompt })));
+  await Promise.all(sessions.flatMap((s) => s.clients.map((c) => c.waitFor(RUN_FINISHED, 1))));
+  const cpu = cpuMs(server.pid) - cpu0;
+  const latencies: number[] = [];
+  let events = 0;
+  for (const s of sessions) {
+    for (const [i, client] of s.clients.entries()) {
+      const received = client.received();
+      // Events the server produced for the run(s), counted once per session.
+      if (i === 0) events += received.length;
+      const end = received.find((r) => r.event.type === 'run.finished')?.event;
+      if (end?.type === 'run.finished' && end.status !== 'success') throw new Error(`${config.label}: a run ended ${end.status}: ${end.error ?? ''}`);
+      for (const r of received) if (r.event.type === 'assistant.delta') latencies.push(r.at - Number.parseFloat(r.event.text));
+      client.close();
+    }
+    await server.api('DELETE', `/api/sessions/${s.id}`);
+  }
+  const expected = DELTAS * config.sessions * config.clientsPerSession;
+  if (latencies.length !== expected) throw new Error(`${config.label}: ${latencies.length} deltas arrived, ${expected} expected`);
+  return { latencies, cpuPer1000: (cpu / events) * 1000, events };
+}
+
+export async function benchRelay(): Promise<SectionResult> {
+  const server = await startChildServer({ MAX_CONCURRENT_RUNS: '25', WARM_PREWARM: 'false' });
+  try {
+    const samples = new Map<string, Sample[]>(CONFIGS.map((c) => [c.label, []]));
+    const failures: string[] = [];
+    // A first run warms the server's JIT and the fake CLI's file cache.
+    await measure(server, { label: 'warm-up', transport: 'ws', sessions: 1, clientsPerSession: 10 });
+    for (let round = 0; round < ROUNDS; round++) {
+      for (let i = 0; i < CONFIGS.length; i++) {
+        const config = CONFIGS[(round + i) % CONFIGS.length] as Config;
+        // One failed measurement (a run that ended badly on a loaded machine) is reported, not fatal.
+        await measure(server, config).then(
+          (sample) => samples.get(config.label)?.push(sample),
+          (err: unknown) => failures.push(`${config.label}, round ${round + 1}: ${(err as Error).message}`),
+        );
+      }
+      process.stdout.write(`  relay: round ${round + 1}/${ROUNDS}\n`);
+    }
+    const figures: Figure[] = CONFIGS.map((config) => {
+      const runs = samples.get(config.label) ?? [];
+      const all = runs.flatMap((r) => r.latencies);
+      const p50 = percentile(all, 50);
+      const p99 = percentile(all, 99);
+      const cpu = median(runs.map((r) => r.cpuPer1000));
+      const value = `p50 ${p50.toFixed(2)} ms, p99 ${p99.toFixed(2)} ms, max ${percentile(all, 100).toFixed(1)} ms; server CPU ${cpu.toFixed(0)} ms / 1,000 events`;
+      const name = `CLI line → client, ${config.label}`;
+      const note = `${all.length.toLocaleString('en')} deliveries over ${ROUNDS} rounds; min ${percentile(all, 0).toFixed(2)} ms`;
+      if (config.sessions === 1 && config.clientsPerSession === 10) return goalFigure(S, name, value, 'p99 < 1 ms', p99 < 1, note);
+      return { section: S, name, value, note };
+    });
+    return {
+      figures,
+      notes: [
+        `${DELTAS} stamped deltas per run, ${INTERVAL_MS} ms apart, from the scripted CLI; the server as its own process (tsx), clients in the benchmark process, each from its own loopback address. ` +
+          'Server CPU per 1,000 events counts everything the server did from the POST to the last run.finished (spawn, store, fan-out) over the events of the run(s), counted once per session; /proc ticks are 10 ms.',
+        ...(failures.length > 0 ? [`Measurements that failed and are left out: ${failures.join('; ')}.`] : []),
+      ],
+    };
+  } finally {
+    await server.close();
+  }
+}
