@@ -1,0 +1,241 @@
+/**
+ * Scale: many sessions, much history.
+ *
+ * - Makespan: 50 sessions × 2 queued prompts of the scripted CLI with
+ *   MAX_CONCURRENT_RUNS=4, against the ideal: (runs × one run alone) / 4.
+ * - Idle memory with 100 sessions stored (each ran once), warm processes
+ *   off, the server as its own process: RSS once it has settled after the
+ *   work, and again after a restart.
+ * - Cold start (spawn → /health answering) with 1,000 sessions and
+ *   1,000,000 events (seed.ts), against an empty data directory.
+ * - Catch-up: a client 10,000 events behind, over SSE and WS.
+ *
+ * The compiled server (`npm run build:server`, what `claude-remote` runs) is
+ * measured next to the one spawnServerProcess starts from the sources (tsx).
+ */
+import { execFile, spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { readdirSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
+import { promisify } from 'node:util';
+import { buildCliArgs } from '../server/core/cli/args.js';
+import { fake, FAKE_CLAUDE, tempDir } from '../test/support/server.js';
+import { startChildServer, type ChildServer } from './child-server.js';
+import { ANY_EVENT, now, openClient, openWsClient, RUN_FINISHED, type Transport } from './clients.js';
+import { rssBytes, sleep } from './proc.js';
+import { seedDataDir } from './seed.js';
+import { goalFigure, median, mib, ms, ratio, sum, type Figure, type SectionResult } from './stats.js';
+
+const S = 'scale' as const;
+const WORK_MS = 300;
+const IDLE_SETTLE_MS = 5000;
+const BEHIND = 10_000;
+
+/** One scripted run alone, spawn → result line: the unit of work of the makespan. */
+async function oneRunAlone(prompt: string): Promise<number> {
+  const args = buildCliArgs({ options: {}, claudeSessionId: randomUUID(), resume: false, permissionPrompts: true });
+  const t0 = now();
+  await new Promise<void>((resolve, reject) => {
+    const child = spawn(FAKE_CLAUDE, args, { stdio: ['pipe', 'pipe', 'ignore'] });
+    let out = '';
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (text: string) => {
+      out += text;
+      if (out.includes('"type":"result"')) resolve();
+    });
+    child.once('error', reject);
+    child.stdin.end(`${JSON.stringify({ type: 'user', message: { role: 'user', content: prompt } })}\n`);
+  });
+  return now() - t0;
+}
+
+interface Makespan {
+  span: number;
+  durations: number[];
+  failed: number;
+  /** What the first failed run said. */
+  firstError?: string | undefined;
+  peakFds: number;
+  error?: string | undefined;
+}
+
+/** 50 sessions × 2 prompts on a server of its own (it may not survive: see the note on open files). */
+async function makespan(prompt: string, warm: boolean): Promise<Makespan> {
+  const SESSIONS = 50;
+  const total = SESSIONS * 2;
+  const server = await startChildServer({ MAX_CONCURRENT_RUNS: '4', WARM_PREWARM: 'false', ...(warm ? {} : { WARM_MAX: '0' }) });
+  let peakFds = 0;
+  // Open files of the server: the warm pool's /proc reads pile up under load.
+  const sampler = setInterval(() => {
+    try {
+      peakFds = Math.max(peakFds, readdirSync(`/proc/${server.pid}/fd`).length);
+    } catch {
+      // it exited
+    }
+  }, 100);
+  const watcher = await openWsClient(server.url, undefined, 0);
+  try {
+    const ids: string[] = [];
+    for (let i = 0; i < SESSIONS; i++) ids.push((await server.api<{ id: string }>('POST', '/api/sessions', {})).id);
+    const t0 = now();
+    for (let p = 0; p < total / SESSIONS; p++) for (const id of ids) await server.api('POST', `/api/sessions/${id}/messages`, { prompt });
+    const died = server.process.exited.then((code) => Promise.reject(new Error(`the server exited (${code}) with runs queued`)));
+    await Promise.race([watcher.waitFor(RUN_FINISHED, total, 300_000), died]);
+    const ends = watcher.received().flatMap((r) => (r.event.type === 'run.finished' ? [r] : []));
+    const last = ends[ends.length - 1];
+    return {
+      span: (last?.at ?? NaN) - t0,
+      durations: ends.map((r) => (r.event.type === 'run.finished' ? r.event.durationMs : NaN)),
+      failed: ends.filter((r) => r.event.type === 'run.finished' && r.event.status !== 'success').length,
+      firstError: ends.flatMap((r) => (r.event.type === 'run.finished' && r.event.status !== 'success' ? [`${r.event.errorKind}: ${r.event.error ?? ''}`] : []))[0]?.slice(0, 200),
+      peakFds,
+    };
+  } catch (err) {
+    const tail = server.process.output().split('\n').filter((l) => /ERROR|EMFILE/.test(l)).slice(0, 2).join(' / ');
+    return { span: NaN, durations: [], failed: NaN, peakFds, error: `${(err as Error).message}; server log: ${tail.slice(0, 300)}` };
+  } finally {
+    clearInterval(sampler);
+    watcher.close();
+    await server.close();
+  }
+}
+
+async function makespans(): Promise<Figure[]> {
+  const prompt = fake([{ sleep: WORK_MS }, { text: 'done', chunks: 3 }]);
+  const alone: number[] = [];
+  for (let i = 0; i < 5; i++) alone.push(await oneRunAlone(prompt));
+  const ideal = (100 * median(alone)) / 4;
+  const name = (warm: boolean) => `Makespan, 50 sessions × 2 queued prompts (${WORK_MS} ms of work each), MAX_CONCURRENT_RUNS=4, ${warm ? 'warm processes on (defaults)' : 'WARM_MAX=0'}`;
+  const figures: Figure[] = [];
+  // One after the other: they would share the two cores.
+  for (const warm of [false, true]) {
+    const m = await makespan(prompt, warm);
+    if (m.error !== undefined) {
+      figures.push({ section: S, name: name(warm), value: `did not finish (the server's open files peaked at ${m.peakFds.toLocaleString('en')})`, note: m.error });
+      continue;
+    }
+    figures.push({
+      section: S,
+      name: name(warm),
+      value: `${ms(m.span, 0)} = ${ratio(m.span / ideal)} the ideal ${ms(ideal, 0)}`,
+      note:
+        `ideal = 100 runs × one run alone (${ms(median(alone), 0)}, spawn → result) / 4; runs took ${ms(median(m.durations), 0)} each in the server (sum / 4 = ${ms(sum(m.durations) / 4, 0)}); ` +
+        `${m.failed} failed${m.firstError ? ` (first: ${m.firstError})` : ''}; the server's open files peaked at ${m.peakFds.toLocaleString('en')}; 4 runs on 2 cores`,
+    });
+  }
+  return figures;
+}
+
+/** Runs one echo prompt in each of `count` new sessions and waits until all are done. */
+async function fillSessions(server: ChildServer, count: number): Promise<void> {
+  const ids: string[] = [];
+  for (let i = 0; i < count; i++) ids.push((await server.api<{ id: string }>('POST', '/api/sessions', {})).id);
+  for (const id of ids) await server.api('POST', `/api/sessions/${id}/messages`, { prompt: 'hello' });
+  for (;;) {
+    const { sessions } = await server.api<{ sessions: Array<{ status: string; queueLength: number; totals: { runs: number } }> }>('GET', '/api/sessions');
+    if (sessions.every((s) => s.status === 'idle' && s.queueLength === 0 && s.totals.runs === 1)) return;
+    await sleep(200);
+  }
+}
+
+async function idleMemory(): Promise<Figure[]> {
+  const figures: Figure[] = [];
+  for (const built of [true, false]) {
+    const env = { WARM_MAX: '0', MAX_CONCURRENT_RUNS: '4' };
+    const first = await startChildServer(env, { built });
+    let afterWork: number;
+    let afterRestart: number;
+    try {
+      await fillSessions(first, 100);
+      await sleep(IDLE_SETTLE_MS);
+      afterWork = rssBytes(first.pid);
+      await first.stop();
+      const second = await startChildServer(env, { built, dataDir: first.dataDir });
+      await sleep(IDLE_SETTLE_MS);
+      afterRestart = rssBytes(second.pid);
+      await second.stop();
+    } finally {
+      await first.close();
+    }
+    const name = `Server RSS idle, 100 sessions stored (each ran once), WARM_MAX=0, ${built ? 'compiled (claude-remote)' : 'from sources (tsx)'}`;
+    const value = `${mib(afterWork)} after the work; ${mib(afterRestart)} after a restart`;
+    const worst = Math.max(afterWork, afterRestart);
+    figures.push(built ? goalFigure(S, name, value, '< 80 MiB', worst < 80 * 2 ** 20, `${IDLE_SETTLE_MS / 1000} s idle first; VmRSS`) : { section: S, name, value, note: 'tsx transpiles at start-up and keeps its loader' });
+  }
+  return figures;
+}
+
+/** Spawn → /health 200, and spawn → "listening" logged. */
+async function coldStart(env: Record<string, string>, dataDir: string | undefined, built: boolean): Promise<{ health: number; listening: number }> {
+  const t0 = now();
+  const server = await startChildServer(env, { built, ...(dataDir ? { dataDir } : {}) });
+  const listening = now() - t0;
+  for (;;) {
+    const ok = await fetch(`${server.url}/health`).then((r) => r.status === 200, () => false);
+    if (ok) break;
+    await sleep(5);
+  }
+  const health = now() - t0;
+  await server.close();
+  return { health, listening };
+}
+
+async function catchUp(server: ChildServer, sessionId: string, last: number, transport: Transport): Promise<number> {
+  const t0 = now();
+  const client = await openClient(transport, server.url, sessionId, last - BEHIND, { markers: [ANY_EVENT] });
+  await client.waitFor(ANY_EVENT, BEHIND);
+  const elapsed = now() - t0;
+  client.close();
+  return elapsed;
+}
+
+async function history(): Promise<SectionResult> {
+  const dataDir = await tempDir('cr-bench-1m-');
+  const seeded = await seedDataDir(dataDir, 1000, 10);
+  // One more session, long enough to be 10,000 events behind in.
+  const long = await seedDataDir(dataDir, 1, Math.ceil((BEHIND * 1.2) / 100));
+  const longId = long.sessionIds[0] as string;
+  const env = { WARM_MAX: '0' };
+  const cold: Record<'empty' | 'full' | 'fullTsx', Array<{ health: number; listening: number }>> = { empty: [], full: [], fullTsx: [] };
+  for (let i = 0; i < 3; i++) {
+    cold.empty.push(await coldStart(env, undefined, true));
+    cold.full.push(await coldStart(env, dataDir, true));
+    cold.fullTsx.push(await coldStart(env, dataDir, false));
+  }
+  const server = await startChildServer(env, { built: true, dataDir });
+  const catchUps: Record<Transport, number[]> = { sse: [], ws: [] };
+  try {
+    await catchUp(server, longId, long.events, 'sse'); // warm-up: page cache, JIT
+    for (let i = 0; i < 5; i++) for (const t of ['sse', 'ws'] as const) catchUps[t].push(await catchUp(server, longId, long.events, t));
+  } finally {
+    await server.stop();
+    await rm(dataDir, { recursive: true, force: true });
+  }
+  const h = (list: Array<{ health: number; listening: number }>) => `${ms(median(list.map((c) => c.health)), 0)} (listening at ${ms(median(list.map((c) => c.listening)), 0)})`;
+  const total = seeded.events + long.events;
+  const figures: Figure[] = [
+    {
+      section: S,
+      name: `Cold start, spawn → /health 200, ${(seeded.sessionIds.length + 1).toLocaleString('en')} sessions and ${total.toLocaleString('en')} events`,
+      value: `compiled ${h(cold.full)}; from sources (tsx) ${h(cold.fullTsx)}; compiled, empty data dir ${h(cold.empty)}`,
+      note: `medians of 3; the data was written with the store's own API in ${(seeded.ms / 1000).toFixed(0)} s (seed.ts)`,
+    },
+    ...(['sse', 'ws'] as const).map((t) => {
+      const m = median(catchUps[t]);
+      return {
+        section: S,
+        name: `Catch-up of a client ${BEHIND.toLocaleString('en')} events behind, ${t.toUpperCase()}`,
+        value: `${ms(m, 0)} (${Math.round((BEHIND / m) * 1000).toLocaleString('en')} events/s)`,
+        note: 'connect → the 10,000th event received; median of 5, compiled server',
+      };
+    }),
+  ];
+  return { figures, notes: [] };
+}
+
+export async function benchScale(): Promise<SectionResult> {
+  await promisify(execFile)('npm', ['run', 'build:server'], { cwd: new URL('..', import.meta.url).pathname });
+  const figures = [...(await makespans()), ...(await idleMemory())];
+  const rest = await history();
+  return { figures: [...figures, ...rest.figures], notes: rest.notes };
+}
