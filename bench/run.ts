@@ -1,98 +1,68 @@
 /**
- * Benchmarks: run with `npm run bench`. Prints figures, ratios and
- * percentiles; asserts nothing (tests never assert on speed).
+ * Benchmarks: `npm run bench` (not part of `npm test`; about 5-10 minutes on
+ * a 2-core machine). Prints figures, ratios and percentiles and writes them
+ * to docs/benchmarks.md; asserts nothing (tests never assert on speed).
  *
- * 1. Streaming overhead: the scripted CLI prints N text deltas as fast as it
- *    can; we time it alone (raw pipe) and through the server to an SSE client.
- * 2. Run latency: short runs one after another, submit -> run.finished seen
- *    by a WebSocket client; p50/p95/p99.
- * 3. Replay: reading a long session back over SSE from seq 0.
+ *   cli    the app against the bare CLI (real CLI, fake Messages API)   cli-vs-app.ts
+ *   relay  CLI line → client latency, fan-out, CPU per 1,000 events     relay.ts
+ *   scale  queue makespan, idle memory, cold start, catch-up             scale.ts
+ *   phone  first-load bytes, frame times under a streamed answer         phone.ts
+ *   core   streaming overhead, run latency, replay (the first three)     core.ts
+ *
+ * `npm run bench -- --only=relay,scale` runs some; the others keep their
+ * last figures in the doc.
  */
-import { spawn } from 'node:child_process';
-import { performance } from 'node:perf_hooks';
-import { collectEvents, connectWs, fake, FAKE_CLAUDE, finishedRuns, startTestServer } from '../test/support/server.js';
-import type { ServerFrame } from '../server/protocol/ws.js';
+import os from 'node:os';
+import { benchCliVsApp } from './cli-vs-app.js';
+import { benchCore } from './core.js';
+import { machine, readReport, SECTION_ORDER, writeReport, DOC_PATH, type Report } from './doc.js';
+import { benchPhone } from './phone.js';
+import { benchRelay } from './relay.js';
+import { benchScale } from './scale.js';
+import { figuresTable, type SectionName, type SectionResult } from './stats.js';
 
-const DELTAS = Number(process.env.BENCH_DELTAS ?? 5000);
-const RUNS = Number(process.env.BENCH_RUNS ?? 40);
+const SECTIONS: Record<SectionName, () => Promise<SectionResult>> = {
+  cli: benchCliVsApp,
+  relay: benchRelay,
+  scale: benchScale,
+  phone: benchPhone,
+  core: benchCore,
+};
 
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return NaN;
-  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-  return sorted[i] as number;
-}
-
-const fmt = (ms: number) => `${ms.toFixed(1)} ms`;
-
-async function rawCli(prompt: string): Promise<number> {
-  const t0 = performance.now();
-  await new Promise<void>((resolve, reject) => {
-    const child = spawn(FAKE_CLAUDE, ['-p', '--input-format', 'stream-json', '--output-format', 'stream-json', '--verbose', '--include-partial-messages'], {
-      stdio: ['pipe', 'pipe', 'inherit'],
-    });
-    child.stdout.resume();
-    child.once('exit', () => resolve());
-    child.once('error', reject);
-    child.stdin.end(`${JSON.stringify({ type: 'user', message: { role: 'user', content: prompt } })}\n`);
-  });
-  return performance.now() - t0;
+function selected(argv: readonly string[]): SectionName[] {
+  const only = argv.find((a) => a.startsWith('--only='))?.slice('--only='.length);
+  if (only === undefined) return [...SECTION_ORDER];
+  const names = only.split(',').map((s) => s.trim());
+  const unknown = names.filter((n) => !(n in SECTIONS));
+  if (unknown.length > 0) throw new Error(`unknown section(s) ${unknown.join(', ')}; choose from ${SECTION_ORDER.join(', ')}`);
+  return SECTION_ORDER.filter((s) => names.includes(s));
 }
 
 async function main(): Promise<void> {
-  const server = await startTestServer({ maxConcurrentRuns: 2 });
-  try {
-    const text = 'x'.repeat(DELTAS);
-    const prompt = fake([{ text, chunks: DELTAS }]);
-
-    // 1. Streaming overhead
-    const rawMs = await rawCli(prompt);
-    const session = (await server.api('POST', '/api/sessions', {})).body as { id: string };
-    const t0 = performance.now();
-    const follow = collectEvents(server, session.id, (ev) => finishedRuns(ev).length === 1, { timeoutMs: 300_000 });
-    await server.api('POST', `/api/sessions/${session.id}/messages`, { prompt });
-    const events = await follow;
-    const viaServerMs = performance.now() - t0;
-    const deltas = events.filter((e) => e.type === 'assistant.delta').length;
-    console.log('1. streaming overhead');
-    console.log(`   ${DELTAS} deltas: CLI alone ${fmt(rawMs)}, through server to SSE ${fmt(viaServerMs)} (ratio ${(viaServerMs / rawMs).toFixed(2)}x)`);
-    console.log(`   ${deltas} delta events delivered; ${Math.round((events.length / viaServerMs) * 1000)} events/s stored and delivered`);
-
-    // 2. Run latency over WebSocket
-    const s2 = (await server.api('POST', '/api/sessions', {})).body as { id: string };
-    const ws = await connectWs(server.url);
-    ws.send({ type: 'hello', resume: { [s2.id]: 0 } });
-    const latencies: number[] = [];
-    for (let i = 0; i < RUNS; i++) {
-      const start = performance.now();
-      ws.send({ type: 'submit', id: `b${i}`, sessionId: s2.id, prompt: `ping ${i}`, clientRequestId: `bench-${i}` });
-      await ws.waitFor(
-        (f): f is Extract<ServerFrame, { type: 'event' }> =>
-          f.type === 'event' && f.event.type === 'run.finished' && ws.frames.filter((x) => x.type === 'event' && x.event.type === 'run.finished').length > i,
-        60_000,
-      );
-      latencies.push(performance.now() - start);
-    }
-    await ws.close();
-    latencies.sort((a, b) => a - b);
-    const spawnOnly: number[] = [];
-    for (let i = 0; i < 10; i++) spawnOnly.push(await rawCli(`ping ${i}`));
-    spawnOnly.sort((a, b) => a - b);
-    console.log('2. run latency (submit -> run.finished over WebSocket)');
-    console.log(`   ${RUNS} runs: p50 ${fmt(percentile(latencies, 50))}, p95 ${fmt(percentile(latencies, 95))}, p99 ${fmt(percentile(latencies, 99))}`);
-    console.log(`   the CLI process alone: p50 ${fmt(percentile(spawnOnly, 50))} (server overhead ratio at p50 ${(percentile(latencies, 50) / percentile(spawnOnly, 50)).toFixed(2)}x)`);
-
-    // 3. Replay
-    const t1 = performance.now();
-    const replayed = await collectEvents(server, session.id, (ev) => ev.length >= events.length, { timeoutMs: 300_000 });
-    const replayMs = performance.now() - t1;
-    console.log('3. replay from seq 0 over SSE');
-    console.log(`   ${replayed.length} events in ${fmt(replayMs)} (${Math.round((replayed.length / replayMs) * 1000)} events/s)`);
-  } finally {
-    await server.close();
+  const sections = selected(process.argv.slice(2));
+  const report: Report = readReport();
+  const machineLine = machine();
+  console.log(`Machine: ${machineLine}`);
+  for (const name of sections) {
+    const started = Date.now();
+    const loadBefore = os.loadavg()[0] ?? 0;
+    console.log(`\n== ${name} ==`);
+    const result = await SECTIONS[name]();
+    report[name] = { ...result, at: new Date().toISOString(), load: [loadBefore, os.loadavg()[0] ?? 0] };
+    console.log(figuresTable(result.figures));
+    for (const note of result.notes) console.log(`\n${note}`);
+    console.log(`(${name}: ${((Date.now() - started) / 1000).toFixed(0)} s)`);
+    // Written after each section: a later one failing keeps what was measured.
+    writeReport(report, machineLine);
   }
+  console.log(`\nWrote ${DOC_PATH}`);
 }
 
-main().catch((err: unknown) => {
-  console.error(err);
-  process.exit(1);
-});
+main().then(
+  // Servers and browsers are closed by now; leftover handles (keep-alive sockets) must not hold the exit.
+  () => process.exit(0),
+  (err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  },
+);
