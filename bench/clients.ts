@@ -164,6 +164,9 @@ export function openWsClient(baseUrl: string, sessionId: string | undefined, aft
     ws.on('message', (data: RawData) => {
       const at = now();
       const text = data.toString();
+      // A connection following a session also gets summaries of every other
+      // session (their run.finished too): not what it waits for or measures.
+      if (sessionId !== undefined && text.startsWith('{"type":"summary"')) return;
       frames.push([at, text]);
       counter.feed(text);
       // Only until the answer: after that, nothing is parsed while measuring.

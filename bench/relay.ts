@@ -13,11 +13,15 @@
  * 20 sessions streaming at once, one client each) are run in rotating order,
  * several rounds; latencies are pooled over rounds, CPU is the median.
  */
-import { fake } from '../test/support/server.js';
+import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { buildCliArgs } from '../server/core/cli/args.js';
+import { fake, FAKE_CLAUDE, startTestServer } from '../test/support/server.js';
 import { startChildServer, type ChildServer } from './child-server.js';
-import { loopback, openClient, RUN_FINISHED, type EventClient, type Transport } from './clients.js';
+import { loopback, now, openClient, openWsClient, RUN_FINISHED, type EventClient, type Transport } from './clients.js';
 import { cpuMs } from './proc.js';
 import { goalFigure, median, percentile, type Figure, type SectionResult } from './stats.js';
+import { meterSqlite } from './store-meter.js';
 
 const ROUNDS = Number(process.env.BENCH_RELAY_ROUNDS ?? 3);
 const DELTAS = Number(process.env.BENCH_RELAY_DELTAS ?? 600);
@@ -27,12 +31,14 @@ const S = 'relay' as const;
 
 interface Config {
   label: string;
-  transport: Transport;
+  /** `pipe`: no server; the benchmark reads the CLI's stdout itself (the floor). */
+  transport: Transport | 'pipe';
   sessions: number;
   clientsPerSession: number;
 }
 
 const CONFIGS: Config[] = [
+  { label: 'no server (the CLI\'s pipe read directly: the floor)', transport: 'pipe', sessions: 1, clientsPerSession: 1 },
   ...(['ws', 'sse'] as const).flatMap((transport) =>
     [1, 10, 100].map((clients) => ({ label: `${transport.toUpperCase()}, ${clients} client${clients > 1 ? 's' : ''}`, transport, sessions: 1, clientsPerSession: clients })),
   ),
@@ -46,16 +52,46 @@ interface Sample {
   events: number;
 }
 
+const STAMPED = () => fake([{ stamped: DELTAS, intervalMs: INTERVAL_MS }]);
+
+/** The floor: the same stamped deltas straight from the CLI's stdout, no server in between. */
+function measurePipe(): Promise<Sample> {
+  const args = buildCliArgs({ options: {}, claudeSessionId: randomUUID(), resume: false, permissionPrompts: false });
+  return new Promise((resolve, reject) => {
+    const child = spawn(FAKE_CLAUDE, args, { stdio: ['pipe', 'pipe', 'ignore'] });
+    const chunks: Array<[number, string]> = [];
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (text: string) => chunks.push([now(), text]));
+    child.once('error', reject);
+    child.once('close', () => {
+      const latencies: number[] = [];
+      let buffer = '';
+      for (const [at, text] of chunks) {
+        buffer += text;
+        for (let nl = buffer.indexOf('\n'); nl !== -1; nl = buffer.indexOf('\n')) {
+          const line = JSON.parse(buffer.slice(0, nl)) as { type?: string; event?: { delta?: { type?: string; text?: string } } };
+          buffer = buffer.slice(nl + 1);
+          if (line.type === 'stream_event' && line.event?.delta?.type === 'text_delta') latencies.push(at - Number.parseFloat(line.event.delta.text ?? ''));
+        }
+      }
+      resolve({ latencies, cpuPer1000: NaN, events: latencies.length });
+    });
+    child.stdin.end(`${JSON.stringify({ type: 'user', message: { role: 'user', content: STAMPED() } })}\n`);
+  });
+}
+
 async function measure(server: ChildServer, config: Config): Promise<Sample> {
+  if (config.transport === 'pipe') return measurePipe();
+  const transport = config.transport;
   const sessions: Array<{ id: string; clients: EventClient[] }> = [];
   let address = 0;
   for (let s = 0; s < config.sessions; s++) {
     const { id, lastSeq } = await server.api<{ id: string; lastSeq: number }>('POST', '/api/sessions', {});
     const clients: EventClient[] = [];
-    for (let c = 0; c < config.clientsPerSession; c++) clients.push(await openClient(config.transport, server.url, id, lastSeq, { localAddress: loopback(address++) }));
+    for (let c = 0; c < config.clientsPerSession; c++) clients.push(await openClient(transport, server.url, id, lastSeq, { localAddress: loopback(address++) }));
     sessions.push({ id, clients });
   }
-  const prompt = fake([{ stamped: DELTAS, intervalMs: INTERVAL_MS }]);
+  const prompt = STAMPED();
   const cpu0 = cpuMs(server.pid);
   await Promise.all(sessions.map((s) => server.api('POST', `/api/sessions/${s.id}/messages`, { prompt })));
   await Promise.all(sessions.flatMap((s) => s.clients.map((c) => c.waitFor(RUN_FINISHED, 1))));
@@ -79,6 +115,28 @@ async function measure(server: ChildServer, config: Config): Promise<Sample> {
   return { latencies, cpuPer1000: (cpu / events) * 1000, events };
 }
 
+/**
+ * What SQLite takes of the server's time per event: one stamped run through
+ * a server in this process, its statements timed (store-meter.ts).
+ */
+async function storeShare(): Promise<{ msPer1000: number; statementsPerEvent: number }> {
+  const meter = meterSqlite();
+  const server = await startTestServer({ config: { WARM_PREWARM: 'false' } });
+  try {
+    const { id, lastSeq } = (await server.api('POST', '/api/sessions', {})).body as { id: string; lastSeq: number };
+    const client = await openWsClient(server.url, id, lastSeq);
+    meter.reset();
+    await server.api('POST', `/api/sessions/${id}/messages`, { prompt: STAMPED() });
+    await client.waitFor(RUN_FINISHED, 1);
+    const { calls, ms } = meter.read();
+    const events = client.received().length;
+    client.close();
+    return { msPer1000: (ms / events) * 1000, statementsPerEvent: calls / events };
+  } finally {
+    await server.close();
+  }
+}
+
 export async function benchRelay(): Promise<SectionResult> {
   const server = await startChildServer({ MAX_CONCURRENT_RUNS: '25', WARM_PREWARM: 'false' });
   try {
@@ -97,13 +155,15 @@ export async function benchRelay(): Promise<SectionResult> {
       }
       process.stdout.write(`  relay: round ${round + 1}/${ROUNDS}\n`);
     }
+    const store = await storeShare();
     const figures: Figure[] = CONFIGS.map((config) => {
       const runs = samples.get(config.label) ?? [];
       const all = runs.flatMap((r) => r.latencies);
       const p50 = percentile(all, 50);
       const p99 = percentile(all, 99);
       const cpu = median(runs.map((r) => r.cpuPer1000));
-      const value = `p50 ${p50.toFixed(2)} ms, p99 ${p99.toFixed(2)} ms, max ${percentile(all, 100).toFixed(1)} ms; server CPU ${cpu.toFixed(0)} ms / 1,000 events`;
+      const cpuText = config.transport === 'pipe' ? '' : `; server CPU ${cpu.toFixed(0)} ms / 1,000 events`;
+      const value = `p50 ${p50.toFixed(2)} ms, p99 ${p99.toFixed(2)} ms, max ${percentile(all, 100).toFixed(1)} ms${cpuText}`;
       const name = `CLI line → client, ${config.label}`;
       const note = `${all.length.toLocaleString('en')} deliveries over ${ROUNDS} rounds; min ${percentile(all, 0).toFixed(2)} ms`;
       if (config.sessions === 1 && config.clientsPerSession === 10) return goalFigure(S, name, value, 'p99 < 1 ms', p99 < 1, note);
@@ -113,7 +173,8 @@ export async function benchRelay(): Promise<SectionResult> {
       figures,
       notes: [
         `${DELTAS} stamped deltas per run, ${INTERVAL_MS} ms apart, from the scripted CLI; the server as its own process (tsx), clients in the benchmark process, each from its own loopback address. ` +
-          'Server CPU per 1,000 events counts everything the server did from the POST to the last run.finished (spawn, store, fan-out) over the events of the run(s), counted once per session; /proc ticks are 10 ms.',
+          'Server CPU per 1,000 events counts everything the server did from the POST to the last run.finished (spawn, store, fan-out) over the events of the run(s), counted once per session; /proc ticks are 10 ms. ' +
+          `Of that, SQLite takes ${store.msPer1000.toFixed(0)} ms per 1,000 events (${store.statementsPerEvent.toFixed(1)} statements an event: each CLI line is its own raw-line and event transaction when lines arrive one by one; measured in-process, one client).`,
         ...(failures.length > 0 ? [`Measurements that failed and are left out: ${failures.join('; ')}.`] : []),
       ],
     };
