@@ -13,6 +13,7 @@ import { spawn } from 'node:child_process';
 import { buildCliArgs } from '../server/core/cli/args.js';
 import { realClaudePath } from '../test/support/real-claude.js';
 import { now } from './clients.js';
+import { cpuMs } from './proc.js';
 
 export interface BareTimes {
   /** Spawn to the first stdout line. */
@@ -23,6 +24,8 @@ export interface BareTimes {
   result: number;
   /** Spawn to the exit. */
   exit: number;
+  /** CPU time the CLI had used when its result line arrived (stream-json only). */
+  cpuMs: number;
 }
 
 export interface BareTurn {
@@ -31,6 +34,12 @@ export interface BareTurn {
   claudeSessionId: string;
   resume: boolean;
   prompt: string;
+  /**
+   * In a session and process group of its own, as the app's runner starts
+   * it: tells the app's overhead apart from what setsid does to scheduling
+   * (Linux autogroups give each session its own share of the CPU).
+   */
+  detached?: boolean;
 }
 
 export function bareStreamJson(turn: BareTurn): Promise<BareTimes> {
@@ -45,8 +54,8 @@ export function barePlain(turn: BareTurn): Promise<BareTimes> {
 function timed(args: string[], turn: BareTurn, streamJson: boolean): Promise<BareTimes> {
   return new Promise((resolve, reject) => {
     const t0 = now();
-    const times: BareTimes = { firstLine: NaN, firstText: NaN, result: NaN, exit: NaN };
-    const child = spawn(realClaudePath(), args, { cwd: turn.cwd, env: turn.env, stdio: ['pipe', 'pipe', 'pipe'] });
+    const times: BareTimes = { firstLine: NaN, firstText: NaN, result: NaN, exit: NaN, cpuMs: NaN };
+    const child = spawn(realClaudePath(), args, { cwd: turn.cwd, env: turn.env, stdio: ['pipe', 'pipe', 'pipe'], detached: turn.detached ?? false });
     let buffer = '';
     let stderr = '';
     child.stdout.setEncoding('utf8');
@@ -64,6 +73,7 @@ function timed(args: string[], turn: BareTurn, streamJson: boolean): Promise<Bar
         if (Number.isNaN(times.firstText) && line.includes('"text_delta"')) times.firstText = at;
         if (Number.isNaN(times.result) && line.includes('"type":"result"')) {
           times.result = at;
+          times.cpuMs = cpuMs(child.pid ?? -1);
           child.stdin.end();
         }
       }

@@ -20,7 +20,7 @@ import { startTestServer, waitUntil, type TestServer } from '../test/support/ser
 import { barePlain, bareStreamJson, type BareTimes } from './bare-cli.js';
 import { now, openSseClient, RUN_FINISHED, type EventClient, type Received } from './clients.js';
 import { breakdown, breakdownNote, type ColdTurn } from './cold-path.js';
-import { waitCpuQuiet } from './proc.js';
+import { cpuMs, waitCpuQuiet } from './proc.js';
 import { goalFigure, max, median, medianRatio, ms, ratio, type Figure, type SectionResult } from './stats.js';
 import { meterSqlite } from './store-meter.js';
 
@@ -35,13 +35,15 @@ export interface AppTurn {
   accepted: number;
   t0: number;
   events: Received[];
+  /** CPU time its CLI process had used when run.finished arrived (NaN if it was gone). */
+  cliCpuMs: number;
 }
 
 interface Samples {
   bare1: BareTimes[];
   bare2: BareTimes[];
+  bareDetached1: BareTimes[];
   plain1: BareTimes[];
-  plain2: BareTimes[];
   warm1: AppTurn[];
   warm2: AppTurn[];
   prewarm1: AppTurn[];
@@ -63,11 +65,18 @@ async function appTurn(server: TestServer, sessionId: string, client: EventClien
   const { runId } = (await res.json()) as { runId: string };
   await client.waitFor(RUN_FINISHED, n);
   const events = client.received().filter((r) => 'runId' in r.event && r.event.runId === runId);
+  const started = events.find((r) => r.event.type === 'run.started')?.event;
+  let cliCpuMs = NaN;
+  try {
+    if (started?.type === 'run.started') cliCpuMs = cpuMs(started.pid);
+  } catch {
+    // exited already (warm processes off)
+  }
   const finished = events.find((r) => r.event.type === 'run.finished');
   if (!finished || finished.event.type !== 'run.finished' || finished.event.status !== 'success') {
     throw new Error(`run ${runId} did not succeed: ${JSON.stringify(finished?.event)}`);
   }
-  return { total: finished.at - t0, accepted, t0, events };
+  return { total: finished.at - t0, accepted, t0, events, cliCpuMs };
 }
 
 /** A new session on `server` with an SSE stream following it; `use` runs its turns; then both go. */
@@ -99,19 +108,19 @@ export async function benchCliVsApp(): Promise<SectionResult> {
     const cold = await startTestServer({ ...opts, config: { WARM_MAX: '0' } });
     servers.push(cold);
 
-    const s: Samples = { bare1: [], bare2: [], plain1: [], plain2: [], warm1: [], warm2: [], prewarm1: [], prewarmReadyMs: [], cold1: [], cold2: [] };
+    const s: Samples = { bare1: [], bare2: [], bareDetached1: [], plain1: [], warm1: [], warm2: [], prewarm1: [], prewarmReadyMs: [], cold1: [], cold2: [] };
     const units: Array<(keep: boolean) => Promise<void>> = [
       async (keep) => {
         const turn = { cwd: await makeTempDir(), env: claude.env, claudeSessionId: randomUUID() };
         const t1 = await bareStreamJson({ ...turn, resume: false, prompt: 'hello' });
         const t2 = await bareStreamJson({ ...turn, resume: true, prompt: 'again' });
-        if (keep) s.bare1.push(t1), s.bare2.push(t2);
+        const detached = await bareStreamJson({ cwd: await makeTempDir(), env: claude.env, claudeSessionId: randomUUID(), resume: false, prompt: 'hello', detached: true });
+        if (keep) s.bare1.push(t1), s.bare2.push(t2), s.bareDetached1.push(detached);
       },
       async (keep) => {
         const turn = { cwd: await makeTempDir(), env: claude.env, claudeSessionId: randomUUID() };
         const t1 = await barePlain({ ...turn, resume: false, prompt: 'hello' });
-        const t2 = await barePlain({ ...turn, resume: true, prompt: 'again' });
-        if (keep) s.plain1.push(t1), s.plain2.push(t2);
+        if (keep) s.plain1.push(t1);
       },
       (keep) =>
         withSession(warm, async (id, client) => {
@@ -183,8 +192,20 @@ function report(s: Samples, versionMs: number[]): SectionResult {
     },
     {
       section: S,
-      name: 'Bare CLI, plain `-p "prompt"`: turn 1 / turn 2 (`-r`), spawn → exit',
-      value: `${ms(median(result(s.plain1)), 0)} / ${ms(median(result(s.plain2)), 0)}`,
+      name: 'Bare CLI turn 1 spawned detached (own session, as the app\'s runner does) / plain spawn',
+      value: `${ratio(medianRatio(result(s.bareDetached1), result(s.bare1)))} (${ms(median(result(s.bareDetached1)), 0)})`,
+      note: 'same argv and env; only setsid differs',
+    },
+    {
+      section: S,
+      name: 'CLI CPU time per turn 1, in the app / bare',
+      value: `${ms(median(s.warm1.map((t) => t.cliCpuMs)), 0)} / ${ms(median(s.bare1.map((b) => b.cpuMs)), 0)}`,
+      note: 'from /proc when the turn ended: the same work either way',
+    },
+    {
+      section: S,
+      name: 'Bare CLI, plain `-p "prompt"`, turn 1: spawn → exit',
+      value: `${ms(median(result(s.plain1)), 0)}`,
       note: 'a script reading text output has the answer at the exit',
     },
     goalFigure(S, 'Turn 1 (new session), no prewarm: app / bare CLI', `${ratio(turn1)} (app ${ms(median(total(s.warm1)), 0)})`, '≤ 1.05x', turn1 <= 1.05, `median of per-round ratios, ${n}; WARM_PREWARM=false`),

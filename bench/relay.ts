@@ -23,8 +23,8 @@ import { cpuMs } from './proc.js';
 import { goalFigure, median, percentile, type Figure, type SectionResult } from './stats.js';
 import { meterSqlite } from './store-meter.js';
 
-const ROUNDS = Number(process.env.BENCH_RELAY_ROUNDS ?? 3);
-const DELTAS = Number(process.env.BENCH_RELAY_DELTAS ?? 600);
+const ROUNDS = Number(process.env.BENCH_RELAY_ROUNDS ?? 2);
+const DELTAS = Number(process.env.BENCH_RELAY_DELTAS ?? 400);
 /** ~330 deltas a second: faster than a model types, slow enough not to be a flood test. */
 const INTERVAL_MS = 3;
 const S = 'relay' as const;
