@@ -1,13 +1,11 @@
 /**
- * The real `claude` spawned the way a script would, timed from spawn:
- *
- * - stream-json: the argv the app itself builds (server/core/cli/args.ts,
- *   a new session's options, permission prompts on), the prompt as one
- *   stream-json user message on stdin, stdin closed at the result line (as
- *   the app does with warm processes off). The answer is there at the
- *   result line; the process exits a little later.
- * - plain: `claude -p <prompt> --session-id|-r <id>`, text out; a script
- *   has the answer when the process exits.
+ * The real `claude` spawned the way a script would, timed from spawn: with
+ * stream-json in and out and the argv the app itself builds
+ * (server/core/cli/args.ts: a new session's options, permission prompts
+ * on), the prompt as one stream-json user message on stdin, stdin closed at
+ * the result line (as the app does with warm processes off). A script has
+ * the answer at the result line; the process exits a little later. The
+ * same argv keeps the comparison about the app, not about flags.
  */
 import { spawn } from 'node:child_process';
 import { buildCliArgs } from '../server/core/cli/args.js';
@@ -18,13 +16,13 @@ import { cpuMs } from './proc.js';
 export interface BareTimes {
   /** Spawn to the first stdout line. */
   firstLine: number;
-  /** Spawn to the first text_delta (NaN in plain mode). */
+  /** Spawn to the first text_delta. */
   firstText: number;
-  /** Spawn to the result line (plain mode: to the exit). */
+  /** Spawn to the result line. */
   result: number;
   /** Spawn to the exit. */
   exit: number;
-  /** CPU time the CLI had used when its result line arrived (stream-json only). */
+  /** CPU time the CLI had used when its result line arrived. */
   cpuMs: number;
 }
 
@@ -34,35 +32,24 @@ export interface BareTurn {
   claudeSessionId: string;
   resume: boolean;
   prompt: string;
-  /**
-   * In a session and process group of its own, as the app's runner starts
-   * it: tells the app's overhead apart from what setsid does to scheduling
-   * (Linux autogroups give each session its own share of the CPU).
-   */
-  detached?: boolean;
 }
 
 export function bareStreamJson(turn: BareTurn): Promise<BareTimes> {
   const args = buildCliArgs({ options: {}, claudeSessionId: turn.claudeSessionId, resume: turn.resume, permissionPrompts: true });
-  return timed(args, turn, true);
+  return timed(args, turn);
 }
 
-export function barePlain(turn: BareTurn): Promise<BareTimes> {
-  return timed(['-p', turn.prompt, turn.resume ? '-r' : '--session-id', turn.claudeSessionId], turn, false);
-}
-
-function timed(args: string[], turn: BareTurn, streamJson: boolean): Promise<BareTimes> {
+function timed(args: string[], turn: BareTurn): Promise<BareTimes> {
   return new Promise((resolve, reject) => {
     const t0 = now();
     const times: BareTimes = { firstLine: NaN, firstText: NaN, result: NaN, exit: NaN, cpuMs: NaN };
-    const child = spawn(realClaudePath(), args, { cwd: turn.cwd, env: turn.env, stdio: ['pipe', 'pipe', 'pipe'], detached: turn.detached ?? false });
+    const child = spawn(realClaudePath(), args, { cwd: turn.cwd, env: turn.env, stdio: ['pipe', 'pipe', 'pipe'] });
     let buffer = '';
     let stderr = '';
     child.stdout.setEncoding('utf8');
     child.stdout.on('data', (text: string) => {
       const at = now() - t0;
       if (Number.isNaN(times.firstLine)) times.firstLine = at;
-      if (!streamJson) return;
       buffer += text;
       for (let nl = buffer.indexOf('\n'); nl !== -1; nl = buffer.indexOf('\n')) {
         const line = buffer.slice(0, nl);
@@ -83,11 +70,9 @@ function timed(args: string[], turn: BareTurn, streamJson: boolean): Promise<Bar
     child.once('error', reject);
     child.once('close', (code) => {
       times.exit = now() - t0;
-      if (!streamJson) times.result = times.exit;
       if (code !== 0 || Number.isNaN(times.result)) reject(new Error(`claude ${args.join(' ')} exited ${code}: ${stderr.slice(-500)}`));
       else resolve(times);
     });
-    if (streamJson) child.stdin.write(`${JSON.stringify({ type: 'user', message: { role: 'user', content: turn.prompt } })}\n`);
-    else child.stdin.end();
+    child.stdin.write(`${JSON.stringify({ type: 'user', message: { role: 'user', content: turn.prompt } })}\n`);
   });
 }

@@ -4,7 +4,7 @@
  * own time), one throwaway HOME for both sides.
  *
  * Each round runs, in a rotating order: the bare CLI (stream-json, turn 1
- * then `-r`), the bare CLI with plain `-p`, and the app three ways: warm
+ * then `-r`) and the app three ways: warm
  * processes without prewarm (turn 1 and turn 2), with prewarm (turn 1,
  * prompted once the process sits idle), and warm processes off (the cold
  * path, turn 1 and turn 2, broken down in cold-path.ts). "Through the app"
@@ -17,9 +17,9 @@ import { promisify } from 'node:util';
 import { startFakeAnthropic } from '../test/support/fake-anthropic.js';
 import { makeClaudeEnv, makeTempDir, realClaudePath } from '../test/support/real-claude.js';
 import { startTestServer, waitUntil, type TestServer } from '../test/support/server.js';
-import { barePlain, bareStreamJson, type BareTimes } from './bare-cli.js';
+import { bareStreamJson, type BareTimes } from './bare-cli.js';
 import { now, openSseClient, RUN_FINISHED, type EventClient, type Received } from './clients.js';
-import { breakdown, breakdownNote, type ColdTurn } from './cold-path.js';
+import { breakdownNote, type ColdTurn } from './cold-path.js';
 import { cpuMs, waitCpuQuiet } from './proc.js';
 import { goalFigure, max, median, medianRatio, ms, ratio, type Figure, type SectionResult } from './stats.js';
 import { meterSqlite } from './store-meter.js';
@@ -42,8 +42,6 @@ export interface AppTurn {
 interface Samples {
   bare1: BareTimes[];
   bare2: BareTimes[];
-  bareDetached1: BareTimes[];
-  plain1: BareTimes[];
   warm1: AppTurn[];
   warm2: AppTurn[];
   prewarm1: AppTurn[];
@@ -108,19 +106,13 @@ export async function benchCliVsApp(): Promise<SectionResult> {
     const cold = await startTestServer({ ...opts, config: { WARM_MAX: '0' } });
     servers.push(cold);
 
-    const s: Samples = { bare1: [], bare2: [], bareDetached1: [], plain1: [], warm1: [], warm2: [], prewarm1: [], prewarmReadyMs: [], cold1: [], cold2: [] };
+    const s: Samples = { bare1: [], bare2: [], warm1: [], warm2: [], prewarm1: [], prewarmReadyMs: [], cold1: [], cold2: [] };
     const units: Array<(keep: boolean) => Promise<void>> = [
       async (keep) => {
         const turn = { cwd: await makeTempDir(), env: claude.env, claudeSessionId: randomUUID() };
         const t1 = await bareStreamJson({ ...turn, resume: false, prompt: 'hello' });
         const t2 = await bareStreamJson({ ...turn, resume: true, prompt: 'again' });
-        const detached = await bareStreamJson({ cwd: await makeTempDir(), env: claude.env, claudeSessionId: randomUUID(), resume: false, prompt: 'hello', detached: true });
-        if (keep) s.bare1.push(t1), s.bare2.push(t2), s.bareDetached1.push(detached);
-      },
-      async (keep) => {
-        const turn = { cwd: await makeTempDir(), env: claude.env, claudeSessionId: randomUUID() };
-        const t1 = await barePlain({ ...turn, resume: false, prompt: 'hello' });
-        if (keep) s.plain1.push(t1);
+        if (keep) s.bare1.push(t1), s.bare2.push(t2);
       },
       (keep) =>
         withSession(warm, async (id, client) => {
@@ -192,21 +184,9 @@ function report(s: Samples, versionMs: number[]): SectionResult {
     },
     {
       section: S,
-      name: 'Bare CLI turn 1 spawned detached (own session, as the app\'s runner does) / plain spawn',
-      value: `${ratio(medianRatio(result(s.bareDetached1), result(s.bare1)))} (${ms(median(result(s.bareDetached1)), 0)})`,
-      note: 'same argv and env; only setsid differs',
-    },
-    {
-      section: S,
-      name: 'CLI CPU time per turn 1, in the app / bare',
-      value: `${ms(median(s.warm1.map((t) => t.cliCpuMs)), 0)} / ${ms(median(s.bare1.map((b) => b.cpuMs)), 0)}`,
-      note: 'from /proc when the turn ended: the same work either way',
-    },
-    {
-      section: S,
-      name: 'Bare CLI, plain `-p "prompt"`, turn 1: spawn → exit',
-      value: `${ms(median(result(s.plain1)), 0)}`,
-      note: 'a script reading text output has the answer at the exit',
+      name: 'CLI CPU time of turn 1, in the app / bare',
+      value: `${ratio(medianRatio(s.warm1.map((t) => t.cliCpuMs), s.bare1.map((b) => b.cpuMs)))} (${ms(median(s.warm1.map((t) => t.cliCpuMs)), 0)} / ${ms(median(s.bare1.map((b) => b.cpuMs)), 0)})`,
+      note: 'from /proc, at the result line (bare) and at run.finished (app); 10 ms ticks',
     },
     goalFigure(S, 'Turn 1 (new session), no prewarm: app / bare CLI', `${ratio(turn1)} (app ${ms(median(total(s.warm1)), 0)})`, '≤ 1.05x', turn1 <= 1.05, `median of per-round ratios, ${n}; WARM_PREWARM=false`),
     goalFigure(S, 'Turn 2 (next message, warm process): bare `-r` / app', `${ratio(turn2)} faster (app ${ms(median(total(s.warm2)), 0)})`, '≥ 10x', turn2 >= 10, turn2 < 10 ? 'the CLI itself takes this long from prompt to result on a warm process' : undefined),
@@ -228,7 +208,7 @@ function report(s: Samples, versionMs: number[]): SectionResult {
       note: `claude --version takes ${ms(median(versionMs), 0)}; the locator runs it when its 30 s cache has expired`,
     },
   ];
-  return { figures, notes: [breakdownNote(breakdown(s.cold1, s.bare1), breakdown(s.cold2, s.bare2))] };
+  return { figures, notes: [breakdownNote(s.cold1, s.cold2, s.bare1, s.bare2)] };
 }
 
 const total2 = (s: Samples) => ({ accepted: [...s.warm1, ...s.warm2, ...s.prewarm1, ...s.cold1, ...s.cold2].map((t) => t.accepted) });

@@ -1,15 +1,17 @@
 /**
  * "Where the rest goes": a cold turn through the app (warm processes off),
  * cut into phases by the server's own event times (`at`, recorded when the
- * event was stored; milliseconds, same clock) and the client's receive time,
- * next to the same phases of the bare CLI:
+ * event was stored; whole milliseconds, same clock) and the client's receive
+ * time, each set against the bare CLI of the same round:
  *
- *   POST sent ─► run.started (the process was spawned just before it)
- *     ─► first assistant.delta (CLI start-up and first text; bare: spawn → first text_delta)
- *     ─► the result's usage event (the turn; bare: first text_delta → result)
- *     ─► run.finished stored (the run's end: its store writes)
- *     ─► run.finished on the SSE client (publish and delivery)
+ *   POST sent ─► run.started (the process was spawned just before it)   app only
+ *     ─► first assistant.delta   CLI start-up to first text (bare: spawn → first text_delta)
+ *     ─► the result's usage event   the rest of the turn (bare: first text_delta → result)
+ *     ─► run.finished stored        the run's end: its store writes                        app only
+ *     ─► run.finished on the client publish and SSE delivery                               app only
  *
+ * Per round the differences add up to the app's extra time exactly; the
+ * note gives the median of each over the rounds (medians do not add up).
  * Store time is the wall time spent inside SQLite meanwhile (store-meter.ts).
  */
 import type { BareTimes } from './bare-cli.js';
@@ -20,23 +22,18 @@ export interface ColdTurn extends AppTurn {
   store: { calls: number; ms: number };
 }
 
-export interface Breakdown {
+interface Extra {
   total: number;
-  bare: number;
-  submitToSpawn: number;
-  spawnToFirstText: number;
-  bareToFirstText: number;
+  beforeSpawn: number;
+  startUp: number;
   turn: number;
-  bareTurn: number;
-  resultToStored: number;
-  storedToClient: number;
-  storeMs: number;
-  storeCalls: number;
+  toStored: number;
+  toClient: number;
 }
 
-function phases(turn: ColdTurn) {
+function extra(app: ColdTurn, bare: BareTimes): Extra {
   const at = (type: string, last = false) => {
-    const list = turn.events.filter((r) => r.event.type === type);
+    const list = app.events.filter((r) => r.event.type === type);
     const hit = last ? list[list.length - 1] : list[0];
     if (!hit) throw new Error(`no ${type} in the cold turn`);
     return { server: Date.parse(hit.event.at), client: hit.at };
@@ -46,42 +43,32 @@ function phases(turn: ColdTurn) {
   const result = at('usage', true).server;
   const finished = at('run.finished');
   return {
-    submitToSpawn: started - turn.t0,
-    spawnToFirstText: firstText - started,
-    turn: result - firstText,
-    resultToStored: finished.server - result,
-    storedToClient: finished.client - finished.server,
+    total: app.total - bare.result,
+    beforeSpawn: started - app.t0,
+    startUp: firstText - started - bare.firstText,
+    turn: result - firstText - (bare.result - bare.firstText),
+    toStored: finished.server - result,
+    toClient: finished.client - finished.server,
   };
 }
 
-export function breakdown(turns: readonly ColdTurn[], bare: readonly BareTimes[]): Breakdown {
-  const p = turns.map(phases);
-  const m = (pick: (x: ReturnType<typeof phases>) => number) => median(p.map(pick));
-  return {
-    total: median(turns.map((t) => t.total)),
-    bare: median(bare.map((b) => b.result)),
-    submitToSpawn: m((x) => x.submitToSpawn),
-    spawnToFirstText: m((x) => x.spawnToFirstText),
-    bareToFirstText: median(bare.map((b) => b.firstText)),
-    turn: m((x) => x.turn),
-    bareTurn: median(bare.map((b) => b.result - b.firstText)),
-    resultToStored: m((x) => x.resultToStored),
-    storedToClient: m((x) => x.storedToClient),
-    storeMs: median(turns.map((t) => t.store.ms)),
-    storeCalls: median(turns.map((t) => t.store.calls)),
-  };
+function describe(label: string, turns: readonly ColdTurn[], bare: readonly BareTimes[]): string {
+  const extras = turns.map((t, i) => extra(t, bare[i] as BareTimes));
+  const m = (pick: (e: Extra) => number, digits = 0) => ms(median(extras.map(pick)), digits);
+  return (
+    `${label}: the app takes ${m((e) => e.total)} more than the bare CLI ` +
+    `(app ${ms(median(turns.map((t) => t.total)), 0)}, bare ${ms(median(bare.map((b) => b.result)), 0)}). ` +
+    `POST → process spawned ${m((e) => e.beforeSpawn, 1)}; CLI start-up to first text ${m((e) => e.startUp)} more than bare; ` +
+    `first text → result ${m((e) => e.turn)} more; result line → run.finished stored ${m((e) => e.toStored, 1)}; ` +
+    `stored → on the SSE client ${m((e) => e.toClient, 1)}. SQLite: ${median(turns.map((t) => t.store.calls))} statements, ` +
+    `${ms(median(turns.map((t) => t.store.ms)), 1)} in all from POST to run.finished.`
+  );
 }
 
-const line = (label: string, b: Breakdown) =>
-  `${label}: app ${ms(b.total, 0)} against the bare CLI's ${ms(b.bare, 0)} (${ms(b.total - b.bare, 0)} more). ` +
-  `POST → process spawned ${ms(b.submitToSpawn)}; spawn → first text ${ms(b.spawnToFirstText, 0)} (bare ${ms(b.bareToFirstText, 0)}); ` +
-  `first text → result ${ms(b.turn, 0)} (bare ${ms(b.bareTurn, 0)}); result line → run.finished stored ${ms(b.resultToStored)}; ` +
-  `stored → on the SSE client ${ms(b.storedToClient)}. SQLite: ${b.storeCalls} statements, ${ms(b.storeMs)} in all from POST to run.finished.`;
-
-export function breakdownNote(turn1: Breakdown, turn2: Breakdown): string {
+export function breakdownNote(turn1: readonly ColdTurn[], turn2: readonly ColdTurn[], bare1: readonly BareTimes[], bare2: readonly BareTimes[]): string {
   return [
-    'Where the rest goes, on the cold path (WARM_MAX=0, medians; server times are whole milliseconds).',
-    line('Turn 1', turn1),
-    line('Turn 2 (`--resume`)', turn2),
+    'Where the rest goes, on the cold path (WARM_MAX=0): each phase against the bare CLI of the same round, medians over the rounds; server times are whole milliseconds.',
+    describe('Turn 1', turn1, bare1),
+    describe('Turn 2 (`--resume`)', turn2, bare2),
   ].join(' ');
 }
