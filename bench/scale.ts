@@ -108,10 +108,18 @@ async function makespans(): Promise<SectionResult> {
   const ideal = (100 * median(alone)) / 4;
   const name = (warm: boolean) => `Makespan, 50 sessions × 2 queued prompts (${WORK_MS} ms of work each), MAX_CONCURRENT_RUNS=4, ${warm ? 'warm processes on (defaults)' : 'WARM_MAX=0'}`;
   const figures: Figure[] = [];
+  const notes: string[] = [];
   // One after the other: they would share the two cores.
   for (const warm of [false, true]) {
     // Bounded: with warm processes on, the server may take minutes (see its open files).
     const m = await makespan(prompt, warm, Math.max(45_000, ideal * 4));
+    if (m.peakFds > 5000) {
+      notes.push(
+        `With ${warm ? 'warm processes on' : 'WARM_MAX=0'} the server's open files climbed to ${m.peakFds.toLocaleString('en')}: at every turn's end the warm pool measures its processes ` +
+          '(WarmPool.#enforceMemory → readTreeStats), each measurement reading every /proc/<pid>/stat of the machine at once, and under a queue these reads pile up faster than they finish; ' +
+          'spawns then fail with EMFILE.',
+      );
+    }
     if (m.error !== undefined) {
       figures.push({ section: S, name: name(warm), value: `did not finish (the server's open files peaked at ${m.peakFds.toLocaleString('en')})`, note: m.error });
       continue;
