@@ -52,14 +52,16 @@ function extra(app: ColdTurn, bare: BareTimes): Extra {
   };
 }
 
+/** A signed duration: what the app adds (+) or saves (−) against the bare CLI. */
+const signed = (value: number, digits = 0) => `${value < 0 ? '−' : '+'}${ms(Math.abs(value), digits)}`;
+
 function describe(label: string, turns: readonly ColdTurn[], bare: readonly BareTimes[]): string {
   const extras = turns.map((t, i) => extra(t, bare[i] as BareTimes));
-  const m = (pick: (e: Extra) => number, digits = 0) => ms(median(extras.map(pick)), digits);
+  const m = (pick: (e: Extra) => number, digits = 0) => signed(median(extras.map(pick)), digits);
   return (
-    `${label}: the app takes ${m((e) => e.total)} more than the bare CLI ` +
-    `(app ${ms(median(turns.map((t) => t.total)), 0)}, bare ${ms(median(bare.map((b) => b.result)), 0)}). ` +
-    `POST → process spawned ${m((e) => e.beforeSpawn, 1)}; CLI start-up to first text ${m((e) => e.startUp)} more than bare; ` +
-    `first text → result ${m((e) => e.turn)} more; result line → run.finished stored ${m((e) => e.toStored, 1)}; ` +
+    `${label}: app − bare CLI ${m((e) => e.total)} (app ${ms(median(turns.map((t) => t.total)), 0)}, bare ${ms(median(bare.map((b) => b.result)), 0)}): ` +
+    `POST → process spawned ${m((e) => e.beforeSpawn, 1)}; CLI start-up to first text ${m((e) => e.startUp)}; ` +
+    `first text → result ${m((e) => e.turn)}; result line → run.finished stored ${m((e) => e.toStored, 1)}; ` +
     `stored → on the SSE client ${m((e) => e.toClient, 1)}. SQLite: ${median(turns.map((t) => t.store.calls))} statements, ` +
     `${ms(median(turns.map((t) => t.store.ms)), 1)} in all from POST to run.finished.`
   );

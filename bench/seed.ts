@@ -9,8 +9,10 @@
  * the shape (and share of deltas) of a real streamed answer.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdir } from 'node:fs/promises';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { NewEvent, TokenUsage } from '../server/protocol/events.js';
 import type { RunRecord, SessionRecord } from '../server/core/store.js';
 import { createSqliteStore } from '../server/store/sqlite.js';
@@ -98,4 +100,46 @@ export async function seedDataDir(dataDir: string, sessions: number, runsPerSess
     await store.close();
   }
   return { sessionIds, events, ms: Date.now() - t0 };
+}
+
+/** Bump when what seedDataDir writes changes: an older cached directory is then made again. */
+const HISTORY_VERSION = 1;
+const CACHE_DIR = fileURLToPath(new URL(`../test-results/bench-cache/history-v${HISTORY_VERSION}/`, import.meta.url));
+
+export interface History {
+  dataDir: string;
+  sessions: number;
+  events: number;
+  /** A session with more than `behind` events, for catch-up. */
+  longId: string;
+  longEvents: number;
+  /** How long seeding took (when it was done, maybe by an earlier run). */
+  seedMs: number;
+  reused: boolean;
+}
+
+/**
+ * `sessions` sessions of 10 runs (100 events each) plus one long session,
+ * kept under test-results/ (ignored by git) and reused by later runs: making
+ * a million events takes half a minute on a busy 2-core machine. The
+ * manifest is written last, so a seed that was cut short is made again.
+ */
+export async function history(sessions: number, behind: number): Promise<History> {
+  const manifest = join(CACHE_DIR, 'manifest.json');
+  if (existsSync(manifest)) {
+    const cached = JSON.parse(readFileSync(manifest, 'utf8')) as Omit<History, 'dataDir' | 'reused'>;
+    if (cached.sessions === sessions + 1 && cached.longEvents > behind) return { ...cached, dataDir: CACHE_DIR, reused: true };
+  }
+  await rm(CACHE_DIR, { recursive: true, force: true });
+  const seeded = await seedDataDir(CACHE_DIR, sessions, 10);
+  const long = await seedDataDir(CACHE_DIR, 1, Math.ceil((behind * 1.2) / EVENTS_PER_RUN));
+  const made = {
+    sessions: sessions + 1,
+    events: seeded.events + long.events,
+    longId: long.sessionIds[0] as string,
+    longEvents: long.events,
+    seedMs: seeded.ms + long.ms,
+  };
+  await writeFile(manifest, JSON.stringify(made));
+  return { ...made, dataDir: CACHE_DIR, reused: false };
 }
