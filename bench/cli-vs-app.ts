@@ -18,26 +18,16 @@ import { startFakeAnthropic } from '../test/support/fake-anthropic.js';
 import { makeClaudeEnv, makeTempDir, realClaudePath } from '../test/support/real-claude.js';
 import { startTestServer, waitUntil, type TestServer } from '../test/support/server.js';
 import { bareStreamJson, type BareTimes } from './bare-cli.js';
-import { now, openSseClient, RUN_FINISHED, type EventClient, type Received } from './clients.js';
+import { now, openSseClient, type EventClient } from './clients.js';
+import { appTurn, type AppTurn } from './app-turn.js';
 import { breakdownNote, type ColdTurn } from './cold-path.js';
-import { cpuMs, waitCpuQuiet } from './proc.js';
+import { waitCpuQuiet } from './proc.js';
 import { goalFigure, max, median, medianRatio, ms, ratio, type Figure, type SectionResult } from './stats.js';
 import { meterSqlite } from './store-meter.js';
 
 const ROUNDS = Number(process.env.BENCH_CLI_ROUNDS ?? 20);
 const WARMUP_ROUNDS = 2;
 const S = 'cli' as const;
-
-export interface AppTurn {
-  /** POST sent to run.finished received, ms. */
-  total: number;
-  /** POST sent to its 202 received, ms. */
-  accepted: number;
-  t0: number;
-  events: Received[];
-  /** CPU time its CLI process had used when run.finished arrived (NaN if it was gone). */
-  cliCpuMs: number;
-}
 
 interface Samples {
   bare1: BareTimes[];
@@ -48,33 +38,6 @@ interface Samples {
   prewarmReadyMs: number[];
   cold1: ColdTurn[];
   cold2: ColdTurn[];
-}
-
-/** POSTs a prompt; resolves when the session's `n`-th run.finished arrived on `client`. */
-async function appTurn(server: TestServer, sessionId: string, client: EventClient, n: number, prompt: string): Promise<AppTurn> {
-  const t0 = now();
-  const res = await fetch(`${server.url}/api/sessions/${sessionId}/messages`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ prompt }),
-  });
-  const accepted = now() - t0;
-  if (res.status !== 202) throw new Error(`submit answered ${res.status}: ${await res.text()}`);
-  const { runId } = (await res.json()) as { runId: string };
-  await client.waitFor(RUN_FINISHED, n);
-  const events = client.received().filter((r) => 'runId' in r.event && r.event.runId === runId);
-  const started = events.find((r) => r.event.type === 'run.started')?.event;
-  let cliCpuMs = NaN;
-  try {
-    if (started?.type === 'run.started') cliCpuMs = cpuMs(started.pid);
-  } catch {
-    // exited already (warm processes off)
-  }
-  const finished = events.find((r) => r.event.type === 'run.finished');
-  if (!finished || finished.event.type !== 'run.finished' || finished.event.status !== 'success') {
-    throw new Error(`run ${runId} did not succeed: ${JSON.stringify(finished?.event)}`);
-  }
-  return { total: finished.at - t0, accepted, t0, events, cliCpuMs };
 }
 
 /** A new session on `server` with an SSE stream following it; `use` runs its turns; then both go. */
@@ -112,13 +75,19 @@ export async function benchCliVsApp(): Promise<SectionResult> {
         const turn = { cwd: await makeTempDir(), env: claude.env, claudeSessionId: randomUUID() };
         const t1 = await bareStreamJson({ ...turn, resume: false, prompt: 'hello' });
         const t2 = await bareStreamJson({ ...turn, resume: true, prompt: 'again' });
-        if (keep) s.bare1.push(t1), s.bare2.push(t2);
+        if (keep) {
+          s.bare1.push(t1);
+          s.bare2.push(t2);
+        }
       },
       (keep) =>
         withSession(warm, async (id, client) => {
           const t1 = await appTurn(warm, id, client, 1, 'hello');
           const t2 = await appTurn(warm, id, client, 2, 'again');
-          if (keep) s.warm1.push(t1), s.warm2.push(t2);
+          if (keep) {
+            s.warm1.push(t1);
+            s.warm2.push(t2);
+          }
         }),
       (keep) =>
         withSession(pre, async (id, client) => {
@@ -129,7 +98,10 @@ export async function benchCliVsApp(): Promise<SectionResult> {
           await waitCpuQuiet(proc.pid);
           const readyMs = Date.now() - started;
           const t1 = await appTurn(pre, id, client, 1, 'hello');
-          if (keep) s.prewarm1.push(t1), s.prewarmReadyMs.push(readyMs);
+          if (keep) {
+            s.prewarm1.push(t1);
+            s.prewarmReadyMs.push(readyMs);
+          }
         }),
       (keep) =>
         withSession(cold, async (id, client) => {
@@ -139,7 +111,10 @@ export async function benchCliVsApp(): Promise<SectionResult> {
           meter.reset();
           const t2 = await appTurn(cold, id, client, 2, 'again');
           const store2 = meter.read();
-          if (keep) s.cold1.push({ ...t1, store: store1 }), s.cold2.push({ ...t2, store: store2 });
+          if (keep) {
+            s.cold1.push({ ...t1, store: store1 });
+            s.cold2.push({ ...t2, store: store2 });
+          }
         }),
     ];
     for (let round = 0; round < WARMUP_ROUNDS + ROUNDS; round++) {

@@ -15,7 +15,7 @@
  * Store time is the wall time spent inside SQLite meanwhile (store-meter.ts).
  */
 import type { BareTimes } from './bare-cli.js';
-import type { AppTurn } from './cli-vs-app.js';
+import type { AppTurn } from './app-turn.js';
 import { median, ms } from './stats.js';
 
 export interface ColdTurn extends AppTurn {

@@ -329,8 +329,11 @@ export function upgradeStatus(
 }
 
 export const SERVER_MAIN = fileURLToPath(new URL('../../server/main.ts', import.meta.url));
-/** The command-line entry over the built server (`npm run build:server` first), what `claude-remote` runs. */
-export const SERVER_BIN = fileURLToPath(new URL('../../bin/claude-remote.js', import.meta.url));
+/**
+ * The compiled server (`npm run build:server` first): what `claude-remote`'s
+ * supervisor and the systemd unit run. Run directly, so the child's pid is the server's own.
+ */
+export const SERVER_BUILT = fileURLToPath(new URL('../../dist/server/main.js', import.meta.url));
 
 export interface ServerProcess {
   child: ChildProcess;
@@ -346,7 +349,7 @@ export interface ServerProcess {
  * From the sources through tsx by default; `built` runs the compiled server (no transpiling at start-up).
  */
 export async function spawnServerProcess(env: Record<string, string>, args: string[] = [], options: { built?: boolean } = {}): Promise<ServerProcess> {
-  const entry = options.built ? [SERVER_BIN] : ['--import', 'tsx', SERVER_MAIN];
+  const entry = options.built ? [SERVER_BUILT] : ['--import', 'tsx', SERVER_MAIN];
   const child = spawn(process.execPath, [...entry, ...args], {
     env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', CLAUDE_PATH: FAKE_CLAUDE, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
