@@ -107,7 +107,7 @@ export async function benchPhone(): Promise<SectionResult> {
   const intervals = runs.flatMap((r) => r.intervals);
   const p95 = percentile(intervals, 95);
   const figures: Figure[] = [
-    goalFigure(S, 'First load, gzipped: JavaScript + CSS (all, with HTML and manifest)', `${kb(load.js)} + ${kb(load.css)} (${kb(load.total)})`, 'JS ≤ 100 KB (report-size budget)', load.js <= JS_BUDGET_BYTES, `${load.files.join(', ')}; 52.7 KB in all before this suite`),
+    goalFigure(S, 'First load, gzipped: JavaScript + CSS (all, with HTML and manifest)', `${kb(load.js)} + ${kb(load.css)} (${kb(load.total)})`, 'JS ≤ 100 KB (report-size budget)', load.js <= JS_BUDGET_BYTES, `${load.files.join(', ')}; 52.7 KB in all when the issue was written`),
     goalFigure(
       S,
       `Frame interval while an answer streams into 5,000 runs, phone, CPU ${THROTTLE}x slower`,

@@ -92,7 +92,8 @@ async function makespan(prompt: string, warm: boolean, timeoutMs: number): Promi
       peakFds,
     };
   } catch (err) {
-    const tail = server.process.output().split('\n').filter((l) => /ERROR|EMFILE/.test(l)).slice(0, 2).join(' / ');
+    // pino JSON lines: level 50 is an error.
+    const tail = server.process.output().split('\n').filter((l) => /EMFILE|"level":50|ERROR/.test(l)).slice(0, 2).join(' / ');
     return { span: NaN, durations: [], failed: NaN, peakFds, error: `${(err as Error).message}; server log: ${tail.slice(0, 300)}` };
   } finally {
     clearInterval(sampler);
