@@ -8,7 +8,7 @@
  * run.started, 95 text deltas, the message, usage and run.finished, about
  * the shape (and share of deltas) of a real streamed answer.
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdir, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -104,7 +104,12 @@ export async function seedDataDir(dataDir: string, sessions: number, runsPerSess
 
 /** Bump when what seedDataDir writes changes: an older cached directory is then made again. */
 const HISTORY_VERSION = 1;
-const CACHE_DIR = fileURLToPath(new URL(`../test-results/bench-cache/history-v${HISTORY_VERSION}/`, import.meta.url));
+/** A changed store (schema, encoding) makes the cached directory stale too. */
+const STORE_HASH = createHash('sha256')
+  .update(readFileSync(fileURLToPath(new URL('../server/store/sqlite.ts', import.meta.url))))
+  .digest('hex')
+  .slice(0, 12);
+const CACHE_DIR = fileURLToPath(new URL(`../test-results/bench-cache/history-v${HISTORY_VERSION}-${STORE_HASH}/`, import.meta.url));
 
 export interface History {
   dataDir: string;
