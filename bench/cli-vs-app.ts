@@ -7,7 +7,7 @@
  * then `-r`) and the app three ways: warm
  * processes without prewarm (turn 1 and turn 2), with prewarm (turn 1,
  * prompted once the process sits idle), and warm processes off (the cold
- * path, turn 1 and turn 2, broken down in cold-path.ts). "Through the app"
+ * path, turn 1, broken down in cold-path.ts). "Through the app"
  * is POST the prompt until `run.finished` arrives on an SSE stream opened
  * beforehand. Figures are medians of per-round ratios.
  */
@@ -26,7 +26,7 @@ import { goalFigure, max, median, medianRatio, ms, ratio, type Figure, type Sect
 import { meterSqlite } from './store-meter.js';
 
 const ROUNDS = Number(process.env.BENCH_CLI_ROUNDS ?? 20);
-const WARMUP_ROUNDS = 2;
+const WARMUP_ROUNDS = 1;
 const S = 'cli' as const;
 
 interface Samples {
@@ -37,7 +37,6 @@ interface Samples {
   prewarm1: AppTurn[];
   prewarmReadyMs: number[];
   cold1: ColdTurn[];
-  cold2: ColdTurn[];
 }
 
 /** A new session on `server` with an SSE stream following it; `use` runs its turns; then both go. */
@@ -69,7 +68,7 @@ export async function benchCliVsApp(): Promise<SectionResult> {
     const cold = await startTestServer({ ...opts, config: { WARM_MAX: '0' } });
     servers.push(cold);
 
-    const s: Samples = { bare1: [], bare2: [], warm1: [], warm2: [], prewarm1: [], prewarmReadyMs: [], cold1: [], cold2: [] };
+    const s: Samples = { bare1: [], bare2: [], warm1: [], warm2: [], prewarm1: [], prewarmReadyMs: [], cold1: [] };
     const units: Array<(keep: boolean) => Promise<void>> = [
       async (keep) => {
         const turn = { cwd: await makeTempDir(), env: claude.env, claudeSessionId: randomUUID() };
@@ -107,14 +106,7 @@ export async function benchCliVsApp(): Promise<SectionResult> {
         withSession(cold, async (id, client) => {
           meter.reset();
           const t1 = await appTurn(cold, id, client, 1, 'hello');
-          const store1 = meter.read();
-          meter.reset();
-          const t2 = await appTurn(cold, id, client, 2, 'again');
-          const store2 = meter.read();
-          if (keep) {
-            s.cold1.push({ ...t1, store: store1 });
-            s.cold2.push({ ...t2, store: store2 });
-          }
+          if (keep) s.cold1.push({ ...t1, store: meter.read() });
         }),
     ];
     for (let round = 0; round < WARMUP_ROUNDS + ROUNDS; round++) {
@@ -179,8 +171,8 @@ function report(s: Samples, versionMs: number[]): SectionResult {
     },
     {
       section: S,
-      name: 'Cold path (WARM_MAX=0): app / bare CLI, turn 1 / turn 2',
-      value: `${ratio(medianRatio(total(s.cold1), result(s.bare1)))} / ${ratio(medianRatio(total(s.cold2), result(s.bare2)))}`,
+      name: 'Cold path (WARM_MAX=0), turn 1: app / bare CLI',
+      value: `${ratio(medianRatio(total(s.cold1), result(s.bare1)))} (app ${ms(median(total(s.cold1)), 0)})`,
       note: 'broken down below',
     },
     {
@@ -190,7 +182,7 @@ function report(s: Samples, versionMs: number[]): SectionResult {
       note: `claude --version takes ${ms(median(versionMs), 0)}; the locator runs it when its 30 s cache has expired`,
     },
   ];
-  return { figures, notes: [breakdownNote(s.cold1, s.cold2, s.bare1, s.bare2)] };
+  return { figures, notes: [breakdownNote(s.cold1, s.bare1)] };
 }
 
 /** POST sent → run.started stored (the warm process is taken and the prompt written just before). */
@@ -199,4 +191,4 @@ function untilStarted(turn: AppTurn): number {
   return started ? Date.parse(started.event.at) - turn.t0 : NaN;
 }
 
-const total2 = (s: Samples) => ({ accepted: [...s.warm1, ...s.warm2, ...s.prewarm1, ...s.cold1, ...s.cold2].map((t) => t.accepted) });
+const total2 = (s: Samples) => ({ accepted: [...s.warm1, ...s.warm2, ...s.prewarm1, ...s.cold1].map((t) => t.accepted) });

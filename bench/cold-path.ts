@@ -67,10 +67,9 @@ function describe(label: string, turns: readonly ColdTurn[], bare: readonly Bare
   );
 }
 
-export function breakdownNote(turn1: readonly ColdTurn[], turn2: readonly ColdTurn[], bare1: readonly BareTimes[], bare2: readonly BareTimes[]): string {
+export function breakdownNote(turns: readonly ColdTurn[], bare: readonly BareTimes[]): string {
   return [
     'Where the rest goes, on the cold path (WARM_MAX=0): each phase against the bare CLI of the same round, medians over the rounds; server times are whole milliseconds.',
-    describe('Turn 1', turn1, bare1),
-    describe('Turn 2 (`--resume`)', turn2, bare2),
+    describe('Turn 1', turns, bare),
   ].join(' ');
 }

@@ -143,7 +143,7 @@ export async function benchRelay(): Promise<SectionResult> {
     const samples = new Map<string, Sample[]>(CONFIGS.map((c) => [c.label, []]));
     const failures: string[] = [];
     // A first run warms the server's JIT and the fake CLI's file cache.
-    await measure(server, { label: 'warm-up', transport: 'ws', sessions: 1, clientsPerSession: 10 });
+    await measure(server, { label: 'warm-up', transport: 'ws', sessions: 1, clientsPerSession: 1 });
     for (let round = 0; round < ROUNDS; round++) {
       for (let i = 0; i < CONFIGS.length; i++) {
         const config = CONFIGS[(round + i) % CONFIGS.length] as Config;
