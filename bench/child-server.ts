@@ -4,9 +4,19 @@
  * from /proc, its start-up. The benchmark's clients then do not share its
  * event loop.
  */
+import { execFile } from 'node:child_process';
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { rawRequest, spawnServerProcess, tempDir, type ServerProcess } from '../test/support/server.js';
+
+let built: Promise<unknown> | undefined;
+
+/** `npm run build:server` once per benchmark run, for the sections that start the compiled server. */
+export function buildServerOnce(): Promise<unknown> {
+  built ??= promisify(execFile)('npm', ['run', 'build:server'], { cwd: new URL('..', import.meta.url).pathname });
+  return built;
+}
 
 export interface ChildServer {
   url: string;

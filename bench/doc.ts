@@ -25,12 +25,13 @@ const START = '<!-- bench:core:start -->';
 const END = '<!-- bench:core:end -->';
 const DATA_PREFIX = '<!-- bench:core-data ';
 
-export const SECTION_ORDER: readonly SectionName[] = ['cli', 'relay', 'scale', 'phone', 'core'];
+export const SECTION_ORDER: readonly SectionName[] = ['cli', 'relay', 'scale', 'cluster', 'phone', 'core'];
 
 const SECTION_TITLES: Record<SectionName, string> = {
   cli: 'Against the bare CLI',
   relay: 'Relay',
   scale: 'Scale',
+  cluster: 'Several instances',
   phone: 'The phone',
   core: 'Core (the original three)',
 };
@@ -109,7 +110,7 @@ function renderBlock(report: Report, machineLine: string): string {
     'its 2 cores at the same time), so figures are noisy: sides being compared',
     'are interleaved round by round and summarised by medians of per-round',
     'ratios. Benchmarks print; they assert nothing. Run `npm run bench`',
-    '(or `npm run bench -- --only=cli,relay,scale,phone,core`).',
+    '(or `npm run bench -- --only=cli,relay,scale,cluster,phone,core`).',
     '',
     figuresTable(figures),
     '',

@@ -6,6 +6,7 @@
  *   cli    the app against the bare CLI (real CLI, fake Messages API)   cli-vs-app.ts
  *   relay  CLI line → client latency, fan-out, CPU per 1,000 events     relay.ts
  *   scale  queue makespan, idle memory, cold start, catch-up             scale.ts
+ *   cluster  two instances on Redis: fan-out latency, failover time      cluster.ts
  *   phone  first-load bytes, frame times under a streamed answer         phone.ts
  *   core   streaming overhead, run latency, replay (the first three)     core.ts
  *
@@ -14,6 +15,7 @@
  */
 import os from 'node:os';
 import { benchCliVsApp } from './cli-vs-app.js';
+import { benchCluster } from './cluster.js';
 import { benchCore } from './core.js';
 import { machine, readReport, SECTION_ORDER, writeReport, DOC_PATH, type Report } from './doc.js';
 import { benchPhone } from './phone.js';
@@ -25,6 +27,7 @@ const SECTIONS: Record<SectionName, () => Promise<SectionResult>> = {
   cli: benchCliVsApp,
   relay: benchRelay,
   scale: benchScale,
+  cluster: benchCluster,
   phone: benchPhone,
   core: benchCore,
 };

@@ -14,14 +14,13 @@
  * build:server`, what `claude-remote` runs) unless said otherwise: tsx
  * transpiles at start-up and keeps its loader in memory.
  */
-import { execFile, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { readdirSync } from 'node:fs';
 import { rm } from 'node:fs/promises';
-import { promisify } from 'node:util';
 import { buildCliArgs } from '../server/core/cli/args.js';
 import { fake, FAKE_CLAUDE, tempDir } from '../test/support/server.js';
-import { startChildServer, type ChildServer } from './child-server.js';
+import { buildServerOnce, startChildServer, type ChildServer } from './child-server.js';
 import { ANY_EVENT, now, openClient, openWsClient, RUN_FINISHED, type Transport } from './clients.js';
 import { memoryParts, reportOnSignal, sleep, v8Heap } from './proc.js';
 import { history } from './seed.js';
@@ -257,7 +256,7 @@ async function coldStartAndCatchUp(): Promise<SectionResult> {
 }
 
 export async function benchScale(): Promise<SectionResult> {
-  await promisify(execFile)('npm', ['run', 'build:server'], { cwd: new URL('..', import.meta.url).pathname });
+  await buildServerOnce();
   const queue = await makespans();
   const memory = await idleMemory();
   const rest = await coldStartAndCatchUp();

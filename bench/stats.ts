@@ -37,7 +37,7 @@ export function cuts(samples: readonly number[], ps: readonly number[] = [50, 99
   return ps.map((p) => `p${p} ${percentile(samples, p).toFixed(digits)}`).join(', ') + ' ms';
 }
 
-export type SectionName = 'core' | 'cli' | 'relay' | 'scale' | 'phone';
+export type SectionName = 'core' | 'cli' | 'relay' | 'scale' | 'cluster' | 'phone';
 
 /** One row of the table. */
 export interface Figure {
