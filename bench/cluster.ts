@@ -1,10 +1,9 @@
 /**
  * Several instances on one Redis (issue 14), each the compiled server as its
  * own process with its own DATA_DIR, all sharing ALLOWED_ROOTS, and a real
- * redis-server (test/support/redis-server.ts) on a loopback port. Sessions
- * are made with a folder in the shared root: one made without gets a folder
- * in the DATA_DIR of the instance that made it, which the other instance
- * refuses to run in when it takes the lease.
+ * redis-server (test/support/redis-server.ts) on a loopback port, and one
+ * SESSIONS_DIR (docs/scaling.md): sessions are made without a folder, as a
+ * user would, and may run on either instance.
  *
  * - Fan-out: the scripted CLI's stamped deltas (as in relay.ts) from a run on
  *   one instance to a WebSocket client of the other instance, against the
@@ -23,7 +22,8 @@
  * the lease): the benchmark asks afterwards (the run's instanceId) rather
  * than assuming it is the one the prompt was sent to.
  */
-import { rm } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { alive, fake, tempDir } from '../test/support/server.js';
 import { startRedisServer, type RedisServer } from '../test/support/redis-server.js';
 import { buildServerOnce, startChildServer, type ChildServer } from './child-server.js';
@@ -32,13 +32,13 @@ import { cpuMs } from './proc.js';
 import { median, percentile, ratio, type Figure, type SectionResult } from './stats.js';
 
 const S = 'cluster' as const;
-const FANOUT_ROUNDS = Number(process.env.BENCH_CLUSTER_ROUNDS ?? 4);
+const FANOUT_ROUNDS = Number(process.env.BENCH_CLUSTER_ROUNDS ?? 3);
 const DELTAS = 400;
 const INTERVAL_MS = 3;
 /** Failover rounds per lease TTL (seconds): most at the TTL the tests use. */
 const FAILOVER_ROUNDS: ReadonlyArray<[ttlS: number, rounds: number]> = [
   [2, 2],
-  [3, 4],
+  [3, 3],
   [6, 2],
 ];
 const QUEUED = 3;
@@ -68,6 +68,7 @@ async function startCluster(redis: RedisServer, root: string, ttlS: number, data
     LEASE_TTL_S: String(ttlS),
     DATA_DIR: dataDir,
     ALLOWED_ROOTS: root,
+    SESSIONS_DIR: join(root, 'sessions'),
     MAX_CONCURRENT_RUNS: '4',
     WARM_PREWARM: 'false',
   }));
@@ -105,9 +106,9 @@ interface FanoutRound {
 }
 
 /** One stamped run on `servers[0]`'s session, a WS client on each server; latencies per client and CPU per server. */
-async function stampedRun(servers: ChildServer[], cwd?: string): Promise<{ latencies: number[][]; cpuPer1000: number[]; sessionId: string }> {
+async function stampedRun(servers: ChildServer[]): Promise<{ latencies: number[][]; cpuPer1000: number[]; sessionId: string }> {
   const entry = servers[0] as ChildServer;
-  const { id, lastSeq } = await entry.api<{ id: string; lastSeq: number }>('POST', '/api/sessions', cwd === undefined ? {} : { cwd });
+  const { id, lastSeq } = await entry.api<{ id: string; lastSeq: number }>('POST', '/api/sessions', {});
   const clients = await Promise.all(servers.map((s) => openWsClient(s.url, id, lastSeq)));
   const cpu0 = servers.map((s) => cpuMs(s.pid));
   await entry.api('POST', `/api/sessions/${id}/messages`, { prompt: fake([{ stamped: DELTAS, intervalMs: INTERVAL_MS }]) });
@@ -130,7 +131,7 @@ async function fanout(redis: RedisServer, root: string): Promise<{ figures: Figu
     const [a, b] = cluster.map((i) => i.server) as [ChildServer, ChildServer];
     // Warm-up: JIT and file caches of every server and the fake CLI.
     await stampedRun([single]);
-    await stampedRun([a, b], root);
+    await stampedRun([a, b]);
     for (let round = 0; round < FANOUT_ROUNDS; round++) {
       try {
         // Alternate which side goes first: a burst of load then hits both.
@@ -139,7 +140,7 @@ async function fanout(redis: RedisServer, root: string): Promise<{ figures: Figu
         let c: Awaited<ReturnType<typeof stampedRun>> | undefined;
         for (const side of order) {
           if (side === 'single') s = await stampedRun([single]);
-          else c = await stampedRun(round % 2 === 0 ? [a, b] : [b, a], root);
+          else c = await stampedRun(round % 2 === 0 ? [a, b] : [b, a]);
         }
         if (!s || !c) throw new Error('a side did not run');
         const entry = round % 2 === 0 ? a : b;
@@ -215,9 +216,9 @@ interface FailoverSample {
   problems: string[];
 }
 
-async function failoverRound(instances: Instance[], ttlS: number, root: string): Promise<FailoverSample> {
+async function failoverRound(instances: Instance[], ttlS: number): Promise<FailoverSample> {
   const entry = (instances[0] as Instance).server;
-  const { id } = await entry.api<{ id: string }>('POST', '/api/sessions', { cwd: root });
+  const { id } = await entry.api<{ id: string }>('POST', '/api/sessions', {});
   // The run in flight sleeps (far longer than a failover); the queued ones answer at once.
   const inflight = (await entry.api<{ runId: string }>('POST', `/api/sessions/${id}/messages`, { prompt: fake([{ sleep: 60_000 }]) })).runId;
   const queued: string[] = [];
@@ -289,7 +290,7 @@ async function failover(redis: RedisServer, root: string): Promise<{ figures: Fi
       const instances = await startCluster(redis, root, ttlS, dirs);
       try {
         for (let round = 0; round < rounds; round++) {
-          await failoverRound(instances, ttlS, root).then(
+          await failoverRound(instances, ttlS).then(
             (sample) => samples.push(sample),
             (err: unknown) => failures.push(`TTL ${ttlS} s, round ${round + 1}: ${(err as Error).message}`),
           );
@@ -339,13 +340,14 @@ export async function benchCluster(): Promise<SectionResult> {
   await buildServerOnce();
   const redis = await startRedisServer();
   const root = await tempDir('cr-bench-shared-root-');
+  await mkdir(join(root, 'sessions'));
   try {
     const fan = await fanout(redis, root);
     const fail = await failover(redis, root);
     return {
       figures: [...fan.figures, ...fail.figures],
       notes: [
-        `Two instances of the compiled server on one redis-server (loopback), each its own DATA_DIR, one ALLOWED_ROOTS; the scripted CLI. Fan-out: ${DELTAS} stamped deltas per run, ${INTERVAL_MS} ms apart, single and cluster rounds alternating; a run's owner is whichever instance took the lease, found afterwards from the run's instanceId.`,
+        `Two instances of the compiled server on one redis-server (loopback), each its own DATA_DIR, one ALLOWED_ROOTS and SESSIONS_DIR; the scripted CLI. Fan-out: ${DELTAS} stamped deltas per run, ${INTERVAL_MS} ms apart, single and cluster rounds alternating; a run's owner is whichever instance took the lease, found afterwards from the run's instanceId.`,
         ...fan.notes,
         ...fail.notes,
       ],
