@@ -10,6 +10,7 @@ import { constants } from 'node:fs';
 import { mkdir, open, readFile, unlink } from 'node:fs/promises';
 import { extname, join } from 'node:path';
 import { MAX_ATTACHMENTS } from '../protocol/limits.js';
+import { isUtf8Text } from '../protocol/text.js';
 import { IMAGE_MEDIA_TYPES, TEXT_MEDIA_TYPES, type Attachment, type AttachmentInfo } from '../protocol/workspace.js';
 import type { UserContent } from './cli/stdin.js';
 import { AppError } from './errors.js';
@@ -86,16 +87,6 @@ function looksLike(mediaType: string, b: Buffer): boolean {
       return b.subarray(0, 4).toString('latin1') === 'RIFF' && b.subarray(8, 12).toString('latin1') === 'WEBP';
     default:
       return false;
-  }
-}
-
-function isUtf8Text(bytes: Buffer): boolean {
-  if (bytes.includes(0)) return false;
-  try {
-    new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-    return true;
-  } catch {
-    return false;
   }
 }
 

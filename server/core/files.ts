@@ -7,6 +7,7 @@
 import { open, stat } from 'node:fs/promises';
 import { basename, extname } from 'node:path';
 import { MAX_TEXT_VIEW_BYTES } from '../protocol/limits.js';
+import { decodeText } from '../protocol/text.js';
 import type { FileKind, FileText } from '../protocol/workspace.js';
 import { AppError } from './errors.js';
 
@@ -84,13 +85,8 @@ export async function readText(realPath: string, relPath: string): Promise<FileT
     if (lastNewline >= 0) bytes = bytes.subarray(0, lastNewline + 1);
   }
   const notText = () => new AppError('unsupported_media_type', `${relPath} is not a text file; download it instead.`);
-  if (bytes.includes(0)) throw notText();
-  let text: string;
-  try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-  } catch {
-    throw notText();
-  }
+  const text = decodeText(bytes);
+  if (text === undefined) throw notText();
   const { mediaType, language } = fileKind(basename(realPath));
   return {
     path: relPath,

@@ -9,6 +9,7 @@
 import type { Attachment } from '../../server/protocol/workspace.js';
 import { IMAGE_MEDIA_TYPES as IMAGE_TYPES, TEXT_MEDIA_TYPES as TEXT_TYPES } from '../../server/protocol/constants.js';
 import { MAX_ATTACHMENTS } from '../../server/protocol/limits.js';
+import { isUtf8Text } from '../../server/protocol/text.js';
 
 /**
  * MAX_ATTACHMENT_MB's default, until the server's welcome says its own
@@ -50,16 +51,8 @@ export function megabytes(bytes: number): string {
   return bytes < 1024 * 1024 ? `${Math.max(1, Math.round(bytes / 1024))} KB` : `${(bytes / (1024 * 1024)).toFixed(1)} MB`;
 }
 
-/** UTF-8 text with no NUL byte: what the server saves as a text file. */
-export function isUtf8Text(bytes: Uint8Array): boolean {
-  if (bytes.includes(0)) return false;
-  try {
-    new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-    return true;
-  } catch {
-    return false;
-  }
-}
+/** UTF-8 text with no NUL byte: what the server saves as a text file (the protocol's rule). */
+export { isUtf8Text };
 
 export function toBase64(bytes: Uint8Array): string {
   let binary = '';
