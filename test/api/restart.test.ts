@@ -1,14 +1,12 @@
 import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
-import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ServerFrame } from '../../server/protocol/ws.js';
 import { createSqliteStore } from '../../server/store/sqlite.js';
 import { startFakeAnthropic, type FakeAnthropic } from '../support/fake-anthropic.js';
 import { makeClaudeEnv, realClaudePath, type ClaudeEnv } from '../support/real-claude.js';
-import { alive, collectEvents, connectWs, fake, FAKE_CLAUDE, finishedRuns, SERVER_MAIN, spawnServerProcess, tempDir, waitUntil, type ServerProcess } from '../support/server.js';
+import { alive, collectEvents, connectWs, fake, FAKE_CLAUDE, finishedRuns, SERVER_MAIN, spawnServerProcess, spawnSupervisedServer, tempDir, waitUntil, type ServerProcess } from '../support/server.js';
 
 const started: ServerProcess[] = [];
 
@@ -169,37 +167,13 @@ describe('a server killed with -9 while it records runs\' ends', () => {
 });
 
 describe('restarting from the app', () => {
-  const SUPERVISOR = fileURLToPath(new URL('../../server/supervisor.ts', import.meta.url));
-
-  /** A port that was free a moment ago: the restarted server must come back on the same one. */
-  async function freePort(): Promise<number> {
-    const probe = createServer();
-    await new Promise<void>((r) => probe.listen(0, '127.0.0.1', () => r()));
-    const { port } = probe.address() as AddressInfo;
-    await new Promise((r) => probe.close(r));
-    return port;
-  }
-
   it('restarts in place under the claude-remote supervisor: same port, queued prompts kept, the run in flight ended', async () => {
-    const port = await freePort();
-    const script = `
-      import { supervise } from ${JSON.stringify(SUPERVISOR)};
-      process.exit(await supervise({ entry: ${JSON.stringify(SERVER_MAIN)}, nodeArgs: ['--import', 'tsx'], args: [] }));`;
-    const env = {
-      ...process.env,
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      LOG_LEVEL: 'warn',
+    const { supervisor, url, output } = await spawnSupervisedServer({
       DATA_DIR: await tempDir('cr-restart-'),
       ALLOWED_ROOTS: await tempDir('cr-restart-root-'),
-      CLAUDE_PATH: FAKE_CLAUDE,
       MAX_CONCURRENT_RUNS: '1',
       KILL_GRACE_MS: '300',
-    };
-    const supervisor = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    supervisor.stderr.on('data', (c: Buffer) => (output += c.toString()));
-    const url = `http://127.0.0.1:${port}`;
+    });
     try {
       const health = async () => (await fetch(`${url}/health`)).json() as Promise<{ uptimeS: number; version: string }>;
       await waitUntil(() => health().catch(() => undefined), 30_000, 'the server to listen');
@@ -227,7 +201,7 @@ describe('restarting from the app', () => {
       const [ended, next] = finishedRuns(events);
       expect(ended).toMatchObject({ runId: long.runId, status: 'interrupted' });
       expect(next).toMatchObject({ runId: queued.runId, status: 'success', result: 'Echo: after the restart' });
-      expect(output).toContain('starting it again');
+      expect(output()).toContain('starting it again');
     } finally {
       supervisor.kill('SIGTERM');
       await new Promise((r) => supervisor.once('exit', r));

@@ -12,16 +12,14 @@
  *   again refuses, and the app says why.
  * Screenshots go to test-results/screenshots/ops-*.png.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer, type AddressInfo } from 'node:net';
+import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { accessibilityViolations } from '../support/axe.js';
 import { DESKTOP, launchBrowser, openSessionsDrawer, PHONE, SCREENSHOT_DIR, WEB_DIR } from '../support/browser.js';
 import { newSession, queuePrompt } from '../support/runs.js';
-import { FAKE_CLAUDE, fake, SERVER_MAIN, startTestServer, tempDir, waitUntil, type TestServer } from '../support/server.js';
+import { fake, spawnSupervisedServer, startTestServer, tempDir, type TestServer } from '../support/server.js';
 
 const TIMEOUT = 120_000;
 
@@ -201,33 +199,16 @@ describe('restarting a server nothing would start again', () => {
 });
 
 describe('restarting the server from the app', () => {
-  const SUPERVISOR = fileURLToPath(new URL('../../server/supervisor.ts', import.meta.url));
   let supervisor: ChildProcess | undefined;
   let url = '';
 
   beforeAll(async () => {
-    // The restarted server comes back on the same port: a fixed one, free a moment ago.
-    const probe = createServer();
-    await new Promise<void>((r) => probe.listen(0, '127.0.0.1', () => r()));
-    const { port } = probe.address() as AddressInfo;
-    await new Promise((r) => probe.close(r));
-    const script = `
-      import { supervise } from ${JSON.stringify(SUPERVISOR)};
-      process.exit(await supervise({ entry: ${JSON.stringify(SERVER_MAIN)}, nodeArgs: ['--import', 'tsx'], args: [] }));`;
-    const env = {
-      ...process.env,
-      PORT: String(port),
-      HOST: '127.0.0.1',
-      LOG_LEVEL: 'warn',
+    ({ supervisor, url } = await spawnSupervisedServer({
       DATA_DIR: await tempDir('cr-ui-restart-'),
       ALLOWED_ROOTS: await tempDir('cr-ui-restart-root-'),
-      CLAUDE_PATH: FAKE_CLAUDE,
       WEB_DIR,
       WARM_PREWARM: 'false',
-    };
-    supervisor = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { env, stdio: 'ignore' });
-    url = `http://127.0.0.1:${port}`;
-    await waitUntil(() => fetch(`${url}/health`).then((r) => r.ok, () => false), 60_000, 'the supervised server to listen');
+    }));
   }, TIMEOUT);
 
   afterAll(async () => {

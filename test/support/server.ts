@@ -15,6 +15,7 @@ import { startServer, type RunningServer, type ServerOverrides } from '../../ser
 import { createLogger } from '../../server/log.js';
 import type { ServerEvent } from '../../server/protocol/events.js';
 import type { ServerFrame } from '../../server/protocol/ws.js';
+import { freePort } from './ports.js';
 
 export const FAKE_CLAUDE = fileURLToPath(new URL('./fake-claude.mjs', import.meta.url));
 
@@ -368,4 +369,34 @@ export async function spawnServerProcess(env: Record<string, string>, args: stri
     void exited.then((code) => reject(new Error(`server exited with ${code}: ${log}`)));
   });
   return { child, url, output: () => log, exited };
+}
+
+const SUPERVISOR = fileURLToPath(new URL('../../server/supervisor.ts', import.meta.url));
+
+export interface SupervisedServer {
+  supervisor: ChildProcess;
+  url: string;
+  /** What the supervisor and its server wrote to stderr so far. */
+  output(): string;
+}
+
+/**
+ * The server under the `claude-remote` supervisor, as the command runs it,
+ * on a fixed free port (a restarted server comes back on the same one).
+ * Resolves once /health answers.
+ */
+export async function spawnSupervisedServer(env: Record<string, string>): Promise<SupervisedServer> {
+  const port = await freePort();
+  const script = `
+    import { supervise } from ${JSON.stringify(SUPERVISOR)};
+    process.exit(await supervise({ entry: ${JSON.stringify(SERVER_MAIN)}, nodeArgs: ['--import', 'tsx'], args: [] }));`;
+  const supervisor = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+    env: { ...process.env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'warn', CLAUDE_PATH: FAKE_CLAUDE, ...env },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let output = '';
+  supervisor.stderr?.on('data', (c: Buffer) => (output += c.toString()));
+  const url = `http://127.0.0.1:${port}`;
+  await waitUntil(() => fetch(`${url}/health`).then((r) => r.ok, () => false), 60_000, 'the supervised server to listen');
+  return { supervisor, url, output: () => output };
 }
