@@ -24,6 +24,8 @@ export const MAX_CHANGED_FILES = 2000;
 const MAX_UNTRACKED_READ_BYTES = MAX_DIFF_BYTES;
 /** How much of git's diff is read to choose whole files from (the largest are left out): a few times what is shown. */
 const MAX_PATCH_READ_BYTES = 16 * MAX_DIFF_BYTES;
+/** Lines of an untracked file too large to show are counted up to this size (larger: not counted). */
+const MAX_COUNTED_BYTES = 64 * MAX_DIFF_BYTES;
 
 const STATUS: Record<string, FileChange['status']> = {
   A: 'added',
@@ -167,8 +169,10 @@ async function untrackedChange(folder: string, path: string): Promise<{ change: 
     };
   }
   if (content.length > MAX_UNTRACKED_READ_BYTES) {
-    // Too large to show: listed with its lines counted; its diff weighs more than any limit.
-    return { change: { path, status: 'untracked', additions: await countLines(full), deletions: 0 }, diff: { text: '', bytes: Infinity } };
+    // Too large to show: listed with its lines counted (unless counting means reading a huge file
+    // after every run); its diff weighs more than any limit.
+    const additions = info.size <= MAX_COUNTED_BYTES ? await countLines(full) : 0;
+    return { change: { path, status: 'untracked', additions, deletions: 0 }, diff: { text: '', bytes: Infinity } };
   }
   const text = content.toString('utf8');
   if (text === '') return { change: { path, status: 'untracked', additions: 0, deletions: 0 }, diff: piece(header(mode)) };
