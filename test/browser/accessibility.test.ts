@@ -14,7 +14,7 @@
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { accessibilityViolations } from '../support/axe.js';
+import { expectAccessible } from '../support/axe.js';
 import { DESKTOP, launchBrowser, PHONE, SCREENSHOT_DIR, WEB_DIR, openSessionsDrawer } from '../support/browser.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 
@@ -50,8 +50,7 @@ afterAll(async () => {
  */
 async function audit(page: Page, screen: string, size: string): Promise<void> {
   await page.screenshot({ path: join(SCREENSHOT_DIR, `a11y-${screen}-${size}.png`) });
-  // Soft: one run reports every screen's findings, not only the first.
-  expect.soft(await accessibilityViolations(page, `${screen} (${size})`, 'minor'), `${screen} on a ${size}`).toEqual([]);
+  await expectAccessible(page, `${screen} (${size})`);
 }
 
 async function send(page: Page, prompt: string): Promise<void> {

@@ -16,7 +16,7 @@ import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { accessibilityViolations } from '../support/axe.js';
+import { expectAccessible } from '../support/axe.js';
 import { DESKTOP, launchBrowser, openSessionsDrawer, PHONE, SCREENSHOT_DIR, WEB_DIR } from '../support/browser.js';
 import { newSession, queuePrompt } from '../support/runs.js';
 import { fake, spawnSupervisedServer, startTestServer, tempDir, type TestServer } from '../support/server.js';
@@ -68,9 +68,7 @@ async function openSession(url: string, viewport: { width: number; height: numbe
 
 const shot = (page: Page, name: string) => page.screenshot({ path: join(SCREENSHOT_DIR, `${name}.png`) });
 
-async function audit(page: Page, screen: string): Promise<void> {
-  expect.soft(await accessibilityViolations(page, screen, 'minor'), screen).toEqual([]);
-}
+const audit = expectAccessible;
 
 describe.each([
   ['phone', PHONE],

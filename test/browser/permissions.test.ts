@@ -20,7 +20,7 @@ import { join } from 'node:path';
 import type { Browser, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ServerEvent } from '../../server/protocol/events.js';
-import { accessibilityViolations } from '../support/axe.js';
+import { expectAccessible } from '../support/axe.js';
 import { DESKTOP, launchBrowser, PHONE, SCREENSHOT_DIR, WEB_DIR } from '../support/browser.js';
 import { newSession, queuePrompt } from '../support/runs.js';
 import { collectEvents, fake, startTestServer, type TestServer } from '../support/server.js';
@@ -64,9 +64,7 @@ const shot = (page: Page, name: string) => page.screenshot({ path: join(SCREENSH
 /** The card alone, whole (the page's shot shows what fits on the screen). */
 const cardShot = (locator: Locator, name: string) => locator.screenshot({ path: join(SCREENSHOT_DIR, `${name}-card.png`) });
 
-async function audit(page: Page, screen: string): Promise<void> {
-  expect.soft(await accessibilityViolations(page, screen, 'minor'), screen).toEqual([]);
-}
+const audit = expectAccessible;
 
 /** A Bash request: the command as code, its description; the session waits for you, listed first. Allowed once. */
 async function bashCard(page: Page, label: string): Promise<void> {

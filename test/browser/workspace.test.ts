@@ -15,7 +15,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { accessibilityViolations } from '../support/axe.js';
+import { expectAccessible } from '../support/axe.js';
 import { DESKTOP, launchBrowser, openSessionsDrawer, PHONE, SCREENSHOT_DIR, WEB_DIR } from '../support/browser.js';
 import { branches, commitAll, makeRepo, worktreePaths, writeFiles } from '../support/git.js';
 import { gradientPng, noisePng } from '../support/png.js';
@@ -46,7 +46,7 @@ afterAll(async () => {
 
 async function audit(page: Page, screen: string, size: string): Promise<void> {
   await page.screenshot({ path: join(SCREENSHOT_DIR, `workspace-${screen}-${size}.png`) });
-  expect.soft(await accessibilityViolations(page, `${screen} (${size})`, 'minor'), `${screen} on a ${size}`).toEqual([]);
+  await expectAccessible(page, `${screen} (${size})`);
 }
 
 const alertText = (page: Page) => page.locator('#alerts').textContent().then((t) => t ?? '');
