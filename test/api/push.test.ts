@@ -8,12 +8,10 @@
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { ServerEvent } from '../../server/protocol/events.js';
-import type { PushPayload } from '../../server/protocol/push.js';
 import type { ServerFrame } from '../../server/protocol/ws.js';
-import { startFakePushService, vapidClaims, type FakePushService, type FakeSubscription, type ReceivedPush } from '../support/fake-push.js';
-import { finishedOf, newSession, runEvents, submit } from '../support/runs.js';
-import { collectEvents, connectWs, fake, startTestServer, tempDir, waitUntil, type TestServer } from '../support/server.js';
+import { openedPush, startFakePushService, subscribePush, vapidClaims, type FakePushService } from '../support/fake-push.js';
+import { askBash, finishedOf, newSession, permissionRequested, runEvents, submit } from '../support/runs.js';
+import { connectWs, fake, startTestServer, tempDir, waitUntil, type TestServer } from '../support/server.js';
 
 let pushService: FakePushService;
 const servers: TestServer[] = [];
@@ -32,22 +30,6 @@ async function server(options: Parameters<typeof startTestServer>[0] = {}): Prom
   return s;
 }
 
-async function subscribe(s: TestServer, sub: FakeSubscription): Promise<string> {
-  const res = await s.api('POST', '/api/push/subscriptions', sub.json, { 'user-agent': 'Test phone' });
-  expect(res.status, JSON.stringify(res.body)).toBe(201);
-  return (res.body as { id: string }).id;
-}
-
-const opened = (sub: FakeSubscription, push: ReceivedPush) => JSON.parse(sub.decrypt(push.body)) as PushPayload;
-
-/** A prompt for the scripted CLI: Bash, asked for first, then a last word. */
-const askBash = (command: string) => fake([{ tool: { name: 'Bash', input: { command }, output: 'ok', ask: true } }, { text: 'done' }]);
-
-type Requested = Extract<ServerEvent, { type: 'permission.requested' }>;
-async function requested(s: TestServer, sessionId: string, runId: string): Promise<Requested> {
-  const events = await collectEvents(s, sessionId, (all) => all.some((e) => e.type === 'permission.requested' && e.runId === runId));
-  return events.find((e): e is Requested => e.type === 'permission.requested' && e.runId === runId)!;
-}
 
 describe('the VAPID key pair', () => {
   it('is made on the first start, kept in the data folder for this user only, and the same after a restart', async () => {
@@ -73,10 +55,10 @@ describe('push subscriptions', () => {
     expect((await s.api('POST', '/api/push/subscriptions', { ...phone.json, keys: { ...phone.json.keys, auth: 'short' } })).status).toBe(400);
     expect((await s.api('POST', '/api/push/subscriptions', { endpoint: phone.json.endpoint })).status).toBe(400);
 
-    const id = await subscribe(s, phone);
+    const id = await subscribePush(s, phone);
     const renewed = pushService.subscription('other-keys');
-    expect(await subscribe(s, { ...phone, json: { endpoint: phone.json.endpoint, keys: renewed.json.keys } })).toBe(id);
-    const laptop = await subscribe(s, pushService.subscription('keep-laptop'));
+    expect(await subscribePush(s, { ...phone, json: { endpoint: phone.json.endpoint, keys: renewed.json.keys } })).toBe(id);
+    const laptop = await subscribePush(s, pushService.subscription('keep-laptop'));
 
     const list = (await s.api('GET', '/api/push/subscriptions')).body.subscriptions as Array<Record<string, unknown>>;
     expect(list.map((x) => x.id)).toEqual([id, laptop]);
@@ -105,11 +87,11 @@ describe('pushes', () => {
   it('pushes a permission request encrypted to the device and signed with the server\'s key, naming the session and the tool but not the command', async () => {
     const s = await server();
     const phone = pushService.subscription('permission');
-    await subscribe(s, phone);
+    await subscribePush(s, phone);
     const publicKey = (await s.api('GET', '/api/push/vapid-public-key')).body.publicKey as string;
     const session = await newSession(s, { name: 'Deploy script' });
     const runId = await submit(s, session.id, askBash('rm -rf build-secret-42'));
-    const ask = await requested(s, session.id, runId);
+    const ask = await permissionRequested(s, session.id, runId);
 
     const push = await pushService.waitForPush(phone.path);
     expect(push.headers['content-encoding']).toBe('aes128gcm');
@@ -119,7 +101,7 @@ describe('pushes', () => {
     const claims = vapidClaims(push.headers, publicKey);
     expect(claims.aud).toBe(pushService.url);
     expect(claims.sub).toBe('mailto:claude-remote@example.com');
-    const payload = opened(phone, push);
+    const payload = openedPush(phone, push);
     expect(payload).toMatchObject({
       kind: 'permission',
       sessionId: session.id,
@@ -139,27 +121,27 @@ describe('pushes', () => {
     const done = await pushService.waitForPush(phone.path, 2);
     expect(done.headers.urgency).toBe('normal');
     expect(done.headers.topic).toBe(push.headers.topic);
-    expect(opened(phone, done)).toMatchObject({ kind: 'drained', sessionId: session.id, runId, waiting: 0, title: 'Deploy script is done' });
+    expect(openedPush(phone, done)).toMatchObject({ kind: 'drained', sessionId: session.id, runId, waiting: 0, title: 'Deploy script is done' });
   });
 
   it('pushes a failed run, and a drained queue only once its last prompt ran', async () => {
     const s = await server();
     const phone = pushService.subscription('failed');
-    await subscribe(s, phone);
+    await subscribePush(s, phone);
     const session = await newSession(s);
     const crashing = await submit(s, session.id, fake([{ crash: 3 }]));
     expect(finishedOf(await runEvents(s, session.id, crashing)).status).toBe('error');
-    expect(opened(phone, await pushService.waitForPush(phone.path))).toMatchObject({ kind: 'failed', runId: crashing, body: expect.stringContaining('cli crashed') });
+    expect(openedPush(phone, await pushService.waitForPush(phone.path))).toMatchObject({ kind: 'failed', runId: crashing, body: expect.stringContaining('cli crashed') });
 
     // The first run waits for an answer until the second prompt is queued behind it.
     const first = await submit(s, session.id, askBash('true'));
-    const ask = await requested(s, session.id, first);
+    const ask = await permissionRequested(s, session.id, first);
     const second = await submit(s, session.id, 'two');
     await s.api('POST', `/api/sessions/${session.id}/permissions/${ask.requestId}`, { behavior: 'allow' });
     await runEvents(s, session.id, second);
-    expect(opened(phone, await pushService.waitForPush(phone.path, 2))).toMatchObject({ kind: 'permission', runId: first });
+    expect(openedPush(phone, await pushService.waitForPush(phone.path, 2))).toMatchObject({ kind: 'permission', runId: first });
     // Not after the first run (the second was queued): after the second.
-    expect(opened(phone, await pushService.waitForPush(phone.path, 3))).toMatchObject({ kind: 'drained', runId: second });
+    expect(openedPush(phone, await pushService.waitForPush(phone.path, 3))).toMatchObject({ kind: 'drained', runId: second });
   });
 
   it('forgets a subscription whose push service says it is gone (410), and still pushes to the others', async () => {
@@ -167,12 +149,12 @@ describe('pushes', () => {
     const gone = pushService.subscription('gone');
     const kept = pushService.subscription('kept');
     pushService.respond(gone.path, 410);
-    const goneId = await subscribe(s, gone);
-    const keptId = await subscribe(s, kept);
+    const goneId = await subscribePush(s, gone);
+    const keptId = await subscribePush(s, kept);
     const session = await newSession(s);
     await runEvents(s, session.id, await submit(s, session.id, 'hello'));
     await pushService.waitForPush(gone.path);
-    expect(opened(kept, await pushService.waitForPush(kept.path)).kind).toBe('drained');
+    expect(openedPush(kept, await pushService.waitForPush(kept.path)).kind).toBe('drained');
     await waitUntil(async () => {
       const ids = ((await s.api('GET', '/api/push/subscriptions')).body.subscriptions as Array<{ id: string }>).map((x) => x.id);
       return !ids.includes(goneId) && ids.includes(keptId);
@@ -182,7 +164,7 @@ describe('pushes', () => {
   it('pushes nothing while a client says its page is visible, and pushes again once it says hidden', async () => {
     const s = await server();
     const phone = pushService.subscription('presence');
-    await subscribe(s, phone);
+    await subscribePush(s, phone);
     const session = await newSession(s);
     const client = await connectWs(s.url);
     const isReply = (id: string) => (f: ServerFrame): f is Extract<ServerFrame, { type: 'reply' }> => f.type === 'reply' && f.id === id;
@@ -190,7 +172,7 @@ describe('pushes', () => {
       client.send({ type: 'presence', id: 'p1', visible: true });
       expect(await client.waitFor(isReply('p1'))).toMatchObject({ ok: true });
       const watched = await submit(s, session.id, askBash('ls'));
-      const ask = await requested(s, session.id, watched);
+      const ask = await permissionRequested(s, session.id, watched);
       await s.api('POST', `/api/sessions/${session.id}/permissions/${ask.requestId}`, { behavior: 'allow' });
       await runEvents(s, session.id, watched);
 
@@ -199,7 +181,7 @@ describe('pushes', () => {
       const unwatched = await submit(s, session.id, 'while no one looks');
       await runEvents(s, session.id, unwatched);
       // The first push of all is the unwatched run's: the watched run's request and end were skipped.
-      expect(opened(phone, await pushService.waitForPush(phone.path))).toMatchObject({ kind: 'drained', runId: unwatched });
+      expect(openedPush(phone, await pushService.waitForPush(phone.path))).toMatchObject({ kind: 'drained', runId: unwatched });
     } finally {
       await client.close();
     }

@@ -7,13 +7,11 @@
  */
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createLogger } from '../../server/log.js';
-import type { ServerEvent } from '../../server/protocol/events.js';
-import type { PushPayload } from '../../server/protocol/push.js';
 import type { ServerFrame } from '../../server/protocol/ws.js';
-import { startFakePushService, vapidClaims, type FakePushService, type FakeSubscription, type ReceivedPush } from '../support/fake-push.js';
+import { openedPush, startFakePushService, subscribePush, vapidClaims, type FakePushService } from '../support/fake-push.js';
 import { startRedisServer, type RedisServer } from '../support/redis-server.js';
-import { finishedOf, newSession, runEvents, submit } from '../support/runs.js';
-import { collectEvents, connectWs, fake, startTestServer, tempDir, waitUntil, type TestServer } from '../support/server.js';
+import { askBash, finishedOf, newSession, permissionRequested, runEvents, submit } from '../support/runs.js';
+import { connectWs, startTestServer, tempDir, waitUntil, type TestServer } from '../support/server.js';
 
 interface Instance {
   server: TestServer;
@@ -55,19 +53,6 @@ async function instance(): Promise<Instance> {
   return made;
 }
 
-async function subscribe(s: TestServer, sub: FakeSubscription): Promise<void> {
-  const res = await s.api('POST', '/api/push/subscriptions', sub.json);
-  expect(res.status, JSON.stringify(res.body)).toBe(201);
-}
-
-const opened = (sub: FakeSubscription, push: ReceivedPush) => JSON.parse(sub.decrypt(push.body)) as PushPayload;
-const askBash = (command: string) => fake([{ tool: { name: 'Bash', input: { command }, output: 'ok', ask: true } }, { text: 'done' }]);
-
-type Requested = Extract<ServerEvent, { type: 'permission.requested' }>;
-async function requested(s: TestServer, sessionId: string, runId: string): Promise<Requested> {
-  const events = await collectEvents(s, sessionId, (all) => all.some((e) => e.type === 'permission.requested' && e.runId === runId));
-  return events.find((e): e is Requested => e.type === 'permission.requested' && e.runId === runId)!;
-}
 
 /** The instance that ran the run, and the other one. */
 async function ranBy(a: Instance, b: Instance, sessionId: string, runId: string): Promise<[Instance, Instance]> {
@@ -84,21 +69,21 @@ describe('pushes from several instances', () => {
     expect((await b.server.api('GET', '/api/push/vapid-public-key')).body.publicKey).toBe(publicKey);
 
     const phone = pushService.subscription('instances-permission');
-    await subscribe(a.server, phone);
+    await subscribePush(a.server, phone);
     expect(((await b.server.api('GET', '/api/push/subscriptions')).body.subscriptions as unknown[]).length).toBe(1);
     const session = await newSession(b.server, { name: 'Shared', cwd: root });
     const runId = await submit(a.server, session.id, askBash('ls'));
-    const ask = await requested(b.server, session.id, runId);
+    const ask = await permissionRequested(b.server, session.id, runId);
 
     const push = await pushService.waitForPush(phone.path);
     expect(vapidClaims(push.headers, publicKey).aud).toBe(pushService.url);
-    expect(opened(phone, push)).toMatchObject({ kind: 'permission', sessionId: session.id, runId, requestId: ask.requestId, toolName: 'Bash' });
+    expect(openedPush(phone, push)).toMatchObject({ kind: 'permission', sessionId: session.id, runId, requestId: ask.requestId, toolName: 'Bash' });
 
     const [owner, other] = await ranBy(a, b, session.id, runId);
     // Answered through the instance that did not run it (as a notification's Allow may be).
     expect((await other.server.api('POST', `/api/sessions/${session.id}/permissions/${ask.requestId}`, { behavior: 'allow' })).status).toBe(200);
     expect(finishedOf(await runEvents(owner.server, session.id, runId)).status).toBe('success');
-    expect(opened(phone, await pushService.waitForPush(phone.path, 2))).toMatchObject({ kind: 'drained', runId });
+    expect(openedPush(phone, await pushService.waitForPush(phone.path, 2))).toMatchObject({ kind: 'drained', runId });
 
     // The other instance judges the same events in the same order, one after another: once it has
     // left the drained queue's push to the owner, it has left the permission request's too.
@@ -114,11 +99,11 @@ describe('pushes from several instances', () => {
   it('pushes nothing while a page is visible on the other instance, and pushes again once it says hidden', async () => {
     const [a, b] = [await instance(), await instance()];
     const phone = pushService.subscription('instances-presence');
-    await subscribe(b.server, phone);
+    await subscribePush(b.server, phone);
     const session = await newSession(a.server, { cwd: root });
     const first = await submit(a.server, session.id, 'hello');
     await runEvents(a.server, session.id, first);
-    expect(opened(phone, await pushService.waitForPush(phone.path))).toMatchObject({ kind: 'drained', runId: first });
+    expect(openedPush(phone, await pushService.waitForPush(phone.path))).toMatchObject({ kind: 'drained', runId: first });
     // The session stays with its owner while its process is warm: the page is on the other instance.
     const [owner, watcher] = await ranBy(a, b, session.id, first);
 
@@ -128,7 +113,7 @@ describe('pushes from several instances', () => {
       client.send({ type: 'presence', id: 'p1', visible: true });
       expect(await client.waitFor(isReply('p1'))).toMatchObject({ ok: true });
       const watched = await submit(watcher.server, session.id, askBash('ls'));
-      const ask = await requested(owner.server, session.id, watched);
+      const ask = await permissionRequested(owner.server, session.id, watched);
       await watcher.server.api('POST', `/api/sessions/${session.id}/permissions/${ask.requestId}`, { behavior: 'allow' });
       await runEvents(owner.server, session.id, watched);
       expect((await ranBy(a, b, session.id, watched))[0]).toBe(owner);
@@ -138,7 +123,7 @@ describe('pushes from several instances', () => {
       const unwatched = await submit(watcher.server, session.id, 'while no one looks');
       await runEvents(owner.server, session.id, unwatched);
       // The second push of all is the unwatched run's: the watched run's request and end were skipped.
-      expect(opened(phone, await pushService.waitForPush(phone.path, 2))).toMatchObject({ kind: 'drained', runId: unwatched });
+      expect(openedPush(phone, await pushService.waitForPush(phone.path, 2))).toMatchObject({ kind: 'drained', runId: unwatched });
     } finally {
       await client.close();
     }

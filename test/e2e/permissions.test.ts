@@ -11,21 +11,16 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { ServerEvent } from '../../server/protocol/events.js';
 import { useRealCli } from '../support/real-cli-suite.js';
-import { finishedOf, newSession, runEvents, submit } from '../support/runs.js';
-import { collectEvents, type TestServer } from '../support/server.js';
+import { finishedOf, newSession, permissionRequested, runEvents, submit } from '../support/runs.js';
+import type { TestServer } from '../support/server.js';
 
 const TIMEOUT = 120_000;
 type Requested = Extract<ServerEvent, { type: 'permission.requested' }>;
 const suite = useRealCli({ WARM_PREWARM: 'false' });
 const server = (config: Record<string, string> = {}) => suite.server(config);
 
-/** Waits for the run's next permission request. */
-async function requested(s: TestServer, sessionId: string, runId: string, index = 0): Promise<Requested> {
-  const events = await collectEvents(s, sessionId, (all) => all.filter((e) => e.type === 'permission.requested' && e.runId === runId).length > index, {
-    timeoutMs: 60_000,
-  });
-  return events.filter((e): e is Requested => e.type === 'permission.requested' && e.runId === runId)[index]!;
-}
+/** Waits for the run's next permission request (the real CLI: up to a minute). */
+const requested = (s: TestServer, sessionId: string, runId: string, index = 0): Promise<Requested> => permissionRequested(s, sessionId, runId, index, 60_000);
 
 const answer = (s: TestServer, sessionId: string, requestId: string, body: Record<string, unknown>) =>
   s.api('POST', `/api/sessions/${sessionId}/permissions/${requestId}`, body);

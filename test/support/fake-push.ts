@@ -18,7 +18,9 @@ import { createServer, Agent, type Server } from 'node:https';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { tempDir } from './server.js';
+import { expect } from 'vitest';
+import type { PushPayload } from '../../server/protocol/push.js';
+import { tempDir, type TestServer } from './server.js';
 
 export interface ReceivedPush {
   path: string;
@@ -154,4 +156,14 @@ export function vapidClaims(headers: IncomingHttpHeaders, serverPublicKey: strin
   const ok = verify('sha256', Buffer.from(`${header}.${claims}`), { key, dsaEncoding: 'ieee-p1363' }, Buffer.from(signature, 'base64url'));
   if (!ok) throw new Error('bad VAPID signature');
   return JSON.parse(Buffer.from(claims, 'base64url').toString('utf8')) as { aud: string; exp: number; sub: string };
+}
+
+/** The push's payload, decrypted with the subscription's keys as the browser would. */
+export const openedPush = (sub: FakeSubscription, push: ReceivedPush) => JSON.parse(sub.decrypt(push.body)) as PushPayload;
+
+/** Subscribes the fake device on the server (201), as the app does; returns its id. */
+export async function subscribePush(server: TestServer, sub: FakeSubscription): Promise<string> {
+  const res = await server.api('POST', '/api/push/subscriptions', sub.json, { 'user-agent': 'Test phone' });
+  expect(res.status, JSON.stringify(res.body)).toBe(201);
+  return (res.body as { id: string }).id;
 }

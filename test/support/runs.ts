@@ -5,7 +5,7 @@
 import { expect } from 'vitest';
 import type { ServerEvent } from '../../server/protocol/events.js';
 import type { Worktree } from '../../server/protocol/workspace.js';
-import { collectEvents, finishedRuns, type TestServer } from './server.js';
+import { collectEvents, fake, finishedRuns, type TestServer } from './server.js';
 
 export type EventOf<T extends ServerEvent['type']> = Extract<ServerEvent, { type: T }>;
 
@@ -63,3 +63,13 @@ export async function runPrompt(server: TestServer, sessionId: string, prompt: s
   const started = only(events, 'run.started')[0];
   return { runId, events, finished: finishedOf(events), pid: started?.pid ?? -1 };
 }
+
+/** Waits for a run's permission request (the `index`-th, from 0) and returns it. */
+export async function permissionRequested(server: TestServer, sessionId: string, runId: string, index = 0, timeoutMs?: number): Promise<EventOf<'permission.requested'>> {
+  const isIt = (e: ServerEvent): e is EventOf<'permission.requested'> => e.type === 'permission.requested' && e.runId === runId;
+  const events = await collectEvents(server, sessionId, (all) => all.filter(isIt).length > index, timeoutMs === undefined ? {} : { timeoutMs });
+  return events.filter(isIt)[index] as EventOf<'permission.requested'>;
+}
+
+/** A prompt for the scripted CLI: Bash, asked for first, then a last word. */
+export const askBash = (command: string) => fake([{ tool: { name: 'Bash', input: { command }, output: 'ok', ask: true } }, { text: 'done' }]);
