@@ -16,13 +16,15 @@ import { SETTINGS, type SettingKey } from './settings.js';
 export { SETTING_ENV_NAMES, type SettingKey } from './settings.js';
 
 /** true/false, 1/0, yes/no, on/off, in any case. */
-const boolText = z.stringbool({ truthy: ['1', 'true', 'yes', 'on'], falsy: ['0', 'false', 'no', 'off'] });
+const TRUTHY = ['1', 'true', 'yes', 'on'];
+const FALSY = ['0', 'false', 'no', 'off'];
+const boolText = z.stringbool({ truthy: TRUTHY, falsy: FALSY });
 
 /** TRUST_PROXY: a yes or no (yes = loopback), or a list of proxies; a string says what is wrong. */
 function trustProxyList(text: string): string[] | string {
   const value = text.trim().toLowerCase();
-  if (['', '0', 'false', 'no', 'off'].includes(value)) return [];
-  if (['1', 'true', 'yes', 'on'].includes(value)) return ['loopback'];
+  if (value === '' || FALSY.includes(value)) return [];
+  if (TRUTHY.includes(value)) return ['loopback'];
   const entries = value.split(',').map((e) => e.trim()).filter((e) => e !== '');
   for (const entry of entries) {
     if (entry === 'loopback') continue;

@@ -29,7 +29,8 @@ import type { PoolStats } from './warm-pool.js';
 import type { SessionStats } from '../protocol/responses.js';
 import type { Attachment, Changes, FileText } from '../protocol/workspace.js';
 import { Workspace, type ServedFile } from './workspace.js';
-import { notFound, SessionLife } from './session-life.js';
+import { SessionLife } from './session-life.js';
+import { notFound, requireSession } from './sessions.js';
 
 /** MAX_ATTACHMENT_MB's default (5 MiB). */
 const DEFAULT_MAX_ATTACHMENT_BYTES = 5 * 1024 * 1024;
@@ -389,10 +390,8 @@ export class Engine {
     this.#rules.prompt(prompt, attachments);
   }
 
-  async #record(id: string): Promise<SessionRecord> {
-    const record = await this.#store.getSession(id);
-    if (!record) throw notFound(id);
-    return record;
+  #record(id: string): Promise<SessionRecord> {
+    return requireSession(this.#store, id);
   }
 
   #view(record: SessionRecord): Promise<SessionView> {

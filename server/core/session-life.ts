@@ -15,7 +15,7 @@ import { AppError } from './errors.js';
 import type { EventLog } from './event-log.js';
 import type { Clock } from './ports.js';
 import type { Rules } from './rules.js';
-import { defaultName, pickOptions } from './sessions.js';
+import { defaultName, notFound, pickOptions, requireSession } from './sessions.js';
 import type { SessionRecord, Store } from './store.js';
 import type { Workspace } from './workspace.js';
 
@@ -147,17 +147,11 @@ export class SessionLife {
     return this.#dispatcher.announce(next);
   }
 
-  async #record(id: string): Promise<SessionRecord> {
-    const record = await this.#store.getSession(id);
-    if (!record) throw notFound(id);
-    return record;
+  #record(id: string): Promise<SessionRecord> {
+    return requireSession(this.#store, id);
   }
 
   #view(record: SessionRecord): Promise<SessionView> {
     return this.#dispatcher.view(record);
   }
-}
-
-export function notFound(id: string): AppError {
-  return new AppError('session_not_found', `No session ${id}.`);
 }

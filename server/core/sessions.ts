@@ -3,6 +3,7 @@
  * set, the default name, the view.
  */
 import { sessionOptionsSchema, type SessionOptions, type SessionView } from '../protocol/session.js';
+import { AppError } from './errors.js';
 import type { SessionRecord, Store } from './store.js';
 
 const OPTION_KEYS = Object.keys(sessionOptionsSchema.shape) as (keyof SessionOptions)[];
@@ -58,4 +59,15 @@ export async function storedSessionView(record: SessionRecord, store: Store, wai
     queueLength: queued.length,
     lastSeq,
   });
+}
+
+export function notFound(id: string): AppError {
+  return new AppError('session_not_found', `No session ${id}.`);
+}
+
+/** The session's record, or 404 `session_not_found`. */
+export async function requireSession(store: Store, id: string): Promise<SessionRecord> {
+  const record = await store.getSession(id);
+  if (!record) throw notFound(id);
+  return record;
 }
